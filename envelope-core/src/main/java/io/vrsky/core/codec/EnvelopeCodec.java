@@ -1,0 +1,330 @@
+package io.vrsky.core.codec;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import io.vrsky.core.model.Change;
+import io.vrsky.core.model.ColumnInfo;
+import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.EnvelopeMetadata;
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.model.Operation;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes and reads the JSON envelope of DESIGN.md. Encoding streams through a {@link JsonGenerator}
+ * (no reflection); decoding reads a tree and checks every field, so a bad message is rejected
+ * with a reason that names the offending field.
+ *
+ * <p>Thread-safe; one instance can serve a whole service.
+ */
+public final class EnvelopeCodec {
+
+    private final ObjectMapper mapper;
+
+    public EnvelopeCodec() {
+        this.mapper = new ObjectMapper();
+    }
+
+    /** The mapper used for value nodes; callers build {@link JsonNode} values with its node factory. */
+    public ObjectMapper mapper() {
+        return mapper;
+    }
+
+    public byte[] encode(Envelope envelope) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256 + envelope.changes().size() * 256);
+        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+            writeEnvelope(g, envelope);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode envelope " + envelope.id(), e);
+        }
+        return out.toByteArray();
+    }
+
+    private void writeEnvelope(JsonGenerator g, Envelope e) throws IOException {
+        g.writeStartObject();
+        writeStringField(g, "id", e.id());
+        writeStringField(g, "type", e.type());
+        writeStringField(g, "source", e.source());
+        writeStringField(g, "time", e.time() == null ? null : e.time().toString());
+        EnvelopeMetadata m = e.metadata();
+        if (m != null) {
+            g.writeObjectFieldStart("metadata");
+            writeNumberField(g, "txId", m.txId());
+            writeStringField(g, "commitLsn", m.commitLsn() == null ? null : m.commitLsn().toString());
+            writeStringField(g, "commitTime", m.commitTime() == null ? null : m.commitTime().toString());
+            g.writeNumberField("chunk", m.chunk());
+            g.writeBooleanField("lastChunk", m.lastChunk());
+            g.writeNumberField("changeCount", m.changeCount());
+            g.writeNumberField("transactionCount", m.transactionCount());
+            g.writeEndObject();
+        }
+        g.writeObjectFieldStart("payload");
+        g.writeArrayFieldStart("changes");
+        for (Change c : e.changes()) {
+            writeChange(g, c);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private void writeChange(JsonGenerator g, Change c) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("op", c.op().name());
+        writeStringField(g, "schema", c.schema());
+        g.writeStringField("table", c.table());
+        writeNumberField(g, "txId", c.txId());
+        writeStringField(g, "commitLsn", c.commitLsn() == null ? null : c.commitLsn().toString());
+        writeStringField(g, "commitTime", c.commitTime() == null ? null : c.commitTime().toString());
+        writeStringField(g, "lsn", c.lsn() == null ? null : c.lsn().toString());
+        g.writeArrayFieldStart("columns");
+        for (ColumnInfo col : c.columns()) {
+            g.writeStartObject();
+            g.writeStringField("name", col.name());
+            writeStringField(g, "type", col.type());
+            g.writeBooleanField("key", col.key());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        writeRow(g, "before", c.before());
+        writeRow(g, "after", c.after());
+        g.writeArrayFieldStart("unchangedToast");
+        for (String name : c.unchangedToast()) {
+            g.writeString(name);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private void writeRow(JsonGenerator g, String field, Map<String, JsonNode> row) throws IOException {
+        if (row == null) {
+            g.writeNullField(field);
+            return;
+        }
+        g.writeObjectFieldStart(field);
+        for (Map.Entry<String, JsonNode> entry : row.entrySet()) {
+            g.writeFieldName(entry.getKey());
+            JsonNode value = entry.getValue();
+            if (value == null) {
+                g.writeNull();
+            } else {
+                mapper.writeTree(g, value);
+            }
+        }
+        g.writeEndObject();
+    }
+
+    private static void writeStringField(JsonGenerator g, String name, String value) throws IOException {
+        if (value == null) {
+            g.writeNullField(name);
+        } else {
+            g.writeStringField(name, value);
+        }
+    }
+
+    private static void writeNumberField(JsonGenerator g, String name, Long value) throws IOException {
+        if (value == null) {
+            g.writeNullField(name);
+        } else {
+            g.writeNumberField(name, value);
+        }
+    }
+
+    /**
+     * Reads an envelope. Accepts the full CDC form and the minimal form other components publish
+     * (only {@code op}, {@code table}, {@code after}, and {@code before} or {@code key}).
+     *
+     * @throws EnvelopeFormatException naming what is missing or malformed
+     */
+    public Envelope decode(byte[] bytes) {
+        JsonNode root;
+        try {
+            root = mapper.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw new EnvelopeFormatException("not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new EnvelopeFormatException("cannot read envelope: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new EnvelopeFormatException("envelope must be a JSON object");
+        }
+        JsonNode payload = root.get("payload");
+        if (payload == null || !payload.isObject()) {
+            throw new EnvelopeFormatException("envelope has no 'payload' object");
+        }
+        List<Change> changes = new ArrayList<>();
+        JsonNode changesNode = payload.get("changes");
+        if (changesNode != null) {
+            if (!changesNode.isArray()) {
+                throw new EnvelopeFormatException("'payload.changes' must be an array");
+            }
+            int i = 0;
+            for (JsonNode change : changesNode) {
+                changes.add(readChange(change, "payload.changes[" + i++ + "]"));
+            }
+        } else if (payload.has("op")) {
+            changes.add(readChange(payload, "payload"));
+        } else {
+            throw new EnvelopeFormatException("'payload' has neither 'changes' nor 'op'");
+        }
+        EnvelopeMetadata metadata = readMetadata(root.get("metadata"), changes.size());
+        return new Envelope(text(root, "id", "id"), text(root, "type", "type"), text(root, "source", "source"),
+                instant(root, "time", "time"), metadata, changes);
+    }
+
+    private EnvelopeMetadata readMetadata(JsonNode m, int changeCount) {
+        if (m == null || m.isNull()) {
+            return new EnvelopeMetadata(null, null, null, 0, true, changeCount, 1);
+        }
+        if (!m.isObject()) {
+            throw new EnvelopeFormatException("'metadata' must be an object");
+        }
+        JsonNode chunk = m.get("chunk");
+        JsonNode last = m.get("lastChunk");
+        JsonNode count = m.get("changeCount");
+        JsonNode txCount = m.get("transactionCount");
+        if (chunk != null && !chunk.isNull() && !chunk.canConvertToInt()) {
+            throw new EnvelopeFormatException("'metadata.chunk' must be an integer");
+        }
+        try {
+            return new EnvelopeMetadata(
+                    longValue(m, "txId", "metadata.txId"),
+                    lsn(m, "commitLsn", "metadata.commitLsn"),
+                    instant(m, "commitTime", "metadata.commitTime"),
+                    chunk == null || chunk.isNull() ? 0 : chunk.asInt(),
+                    last == null || last.isNull() || last.asBoolean(),
+                    count == null || count.isNull() ? changeCount : count.asInt(),
+                    txCount == null || txCount.isNull() ? 1 : txCount.asInt());
+        } catch (IllegalArgumentException e) {
+            throw new EnvelopeFormatException("invalid 'metadata': " + e.getMessage(), e);
+        }
+    }
+
+    private Change readChange(JsonNode c, String path) {
+        if (!c.isObject()) {
+            throw new EnvelopeFormatException("'" + path + "' must be an object");
+        }
+        String opText = text(c, "op", path + ".op");
+        if (opText == null) {
+            throw new EnvelopeFormatException("'" + path + ".op' is missing");
+        }
+        Operation op;
+        try {
+            op = Operation.valueOf(opText.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new EnvelopeFormatException("'" + path + ".op' must be INSERT, UPDATE, DELETE or TRUNCATE, was '" + opText + "'", e);
+        }
+        String table = text(c, "table", path + ".table");
+        if (table == null || table.isEmpty()) {
+            throw new EnvelopeFormatException("'" + path + ".table' is missing");
+        }
+        List<ColumnInfo> columns = new ArrayList<>();
+        JsonNode cols = c.get("columns");
+        if (cols != null && !cols.isNull()) {
+            if (!cols.isArray()) {
+                throw new EnvelopeFormatException("'" + path + ".columns' must be an array");
+            }
+            for (JsonNode col : cols) {
+                String name = text(col, "name", path + ".columns[].name");
+                if (name == null) {
+                    throw new EnvelopeFormatException("'" + path + ".columns[].name' is missing");
+                }
+                JsonNode key = col.get("key");
+                columns.add(new ColumnInfo(name, text(col, "type", path + ".columns[].type"), key != null && key.asBoolean()));
+            }
+        }
+        Map<String, JsonNode> before = row(c, "before", path);
+        if (before == null) {
+            before = row(c, "key", path);
+        }
+        Map<String, JsonNode> after = row(c, "after", path);
+        List<String> toast = new ArrayList<>();
+        JsonNode toastNode = c.get("unchangedToast");
+        if (toastNode != null && !toastNode.isNull()) {
+            if (!toastNode.isArray()) {
+                throw new EnvelopeFormatException("'" + path + ".unchangedToast' must be an array");
+            }
+            toastNode.forEach(n -> toast.add(n.asText()));
+        }
+        return new Change(op, text(c, "schema", path + ".schema"), table,
+                longValue(c, "txId", path + ".txId"), lsn(c, "commitLsn", path + ".commitLsn"),
+                instant(c, "commitTime", path + ".commitTime"), lsn(c, "lsn", path + ".lsn"),
+                columns, before, after, toast);
+    }
+
+    private static Map<String, JsonNode> row(JsonNode change, String field, String path) {
+        JsonNode node = change.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw new EnvelopeFormatException("'" + path + "." + field + "' must be an object");
+        }
+        Map<String, JsonNode> row = new LinkedHashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            row.put(f.getKey(), f.getValue());
+        }
+        return row;
+    }
+
+    private static String text(JsonNode node, String field, String path) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (value.getNodeType() != JsonNodeType.STRING) {
+            throw new EnvelopeFormatException("'" + path + "' must be a string");
+        }
+        return value.textValue();
+    }
+
+    private static Long longValue(JsonNode node, String field, String path) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.canConvertToLong() || !value.isIntegralNumber()) {
+            throw new EnvelopeFormatException("'" + path + "' must be an integer");
+        }
+        return value.longValue();
+    }
+
+    private static Lsn lsn(JsonNode node, String field, String path) {
+        String text = text(node, field, path);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Lsn.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new EnvelopeFormatException("'" + path + "' " + e.getMessage(), e);
+        }
+    }
+
+    private static Instant instant(JsonNode node, String field, String path) {
+        String text = text(node, field, path);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw new EnvelopeFormatException("'" + path + "' is not an ISO-8601 instant: " + text, e);
+        }
+    }
+}
