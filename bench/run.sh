@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# Benchmark: the VRSky pipeline (source PostgreSQL -> postgres-consumer -> NATS JetStream ->
+# postgres-producer -> sink PostgreSQL) against PostgreSQL's native logical replication
+# (publication + subscription) between the same two local clusters, same workload, same run.
+#
+# usage: bench/run.sh [--quick] [--only W1,W2,W3,W4,CAP] [--native-only] [--keep]
+#
+#   W1   500,000 rows in transactions of 1,000        catch-up rows/s
+#   W2   50,000 single-row transactions               catch-up rows/s
+#   W3   a steady 1,000 rows/s for 30 s                commit-to-sink latency p50/p99 (live)
+#   W4   one 1,000,000-row transaction                 catch-up rows/s, peak RSS of both services (-Xmx256m)
+#   CAP  capture only, on W1's backlog: consumer -> JetStream (producer stopped)
+#        against pg_recvlogical reading the same changes (pgoutput) to /dev/null
+#   --quick  W1 50,000 / W2 5,000 / W3 10 s / W4 100,000: a smoke run
+#   --native-only  only the baselines (no jars needed)
+#
+# Catch-up (W1, W2, W4, CAP): every reader's replication slot exists before the workload is
+# written and nothing reads it while it is written; then each reader in turn is started and
+# timed from the moment its slot becomes active (reading starts) until the last row is in the
+# sink (for CAP: in JetStream; for pg_recvlogical: until it reaches the end LSN). Times that
+# include starting the reader (JVM start-up, subscription enable) are reported as well.
+#
+# Latency (W3): each row carries clock_timestamp() of its INSERT at the source; a sink trigger
+# (ENABLE ALWAYS, so it fires under native apply too) stamps clock_timestamp() when the row is
+# written. Both clusters run on this machine and share its clock.
+#
+# Rows are ~210 bytes: id bigint, k int, v int, src_ts timestamptz, payload text(170).
+# Results: bench/results/<timestamp>/ (results.tsv, summary.md, logs); the summary is printed.
+# Environment: BENCH_JAVA_OPTS (default -Xmx256m), BENCH_CONSUMER_ENV / BENCH_PRODUCER_ENV
+# (extra KEY=VALUE words for the services, e.g. "POSTGRES_INPUT_BATCH_SIZE=1000").
+set -uo pipefail
+
+VRSKY_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+QUICK=0
+KEEP=0
+NATIVE_ONLY=0
+ONLY="W1,W2,W3,W4,CAP"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --keep) KEEP=1 ;;
+    --native-only) NATIVE_ONLY=1 ;;
+    --only) ONLY=$2; shift ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+if [ "$QUICK" = 1 ]; then
+  W1_ROWS=50000; W2_ROWS=5000; W3_SECONDS=10; W4_ROWS=100000
+else
+  W1_ROWS=500000; W2_ROWS=50000; W3_SECONDS=30; W4_ROWS=1000000
+fi
+W1_TX=1000
+W3_RATE=1000
+JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx256m}
+
+WORK=$(mktemp -d /tmp/vrsky-bench.XXXXXX)
+# shellcheck source=../scripts/lib/common.sh
+. "$VRSKY_ROOT/scripts/lib/common.sh"
+STAMP=$(date +%Y%m%d-%H%M%S)
+RESULTS="$VRSKY_ROOT/bench/results/$STAMP"
+mkdir -p "$RESULTS"
+TSV="$RESULTS/results.tsv"
+printf 'metric\tpipeline\tnative\tratio\tunit\tnote\n' >"$TSV"
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_recorded_processes
+  pg_stop src immediate
+  pg_stop dst immediate
+  cp "$WORK"/*.log "$RESULTS"/ 2>/dev/null
+  cp "$WORK"/src/server.log "$RESULTS"/src-server.log 2>/dev/null
+  cp "$WORK"/dst/server.log "$RESULTS"/dst-server.log 2>/dev/null
+  if [ "$KEEP" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+SRC_PORT=$(free_port); DST_PORT=$(free_port); NATS_PORT=$(free_port); NATS_MON=$(free_port)
+CONSUMER_HEALTH=$(free_port); PRODUCER_HEALTH=$(free_port)
+NATS_URL="nats://127.0.0.1:$NATS_PORT"
+STREAM=BENCH_CDC
+SUBJECT=bench.cdc.source
+
+psrc() { psql -h 127.0.0.1 -p "$SRC_PORT" -U postgres -d bench -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+pdst() { local db=$1; shift; psql -h 127.0.0.1 -p "$DST_PORT" -U postgres -d "$db" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+
+# ------------------------------------------------------------------------------------------------
+# setup
+[ "$NATIVE_ONLY" = 1 ] || ensure_jars
+command -v pgbench >/dev/null || die "pgbench is missing (postgresql-client)"
+command -v pg_recvlogical >/dev/null || die "pg_recvlogical is missing (postgresql-client)"
+
+log "source cluster :$SRC_PORT, sink cluster :$DST_PORT, nats-server :$NATS_PORT, results $RESULTS"
+pg_init src "$SRC_PORT" "max_wal_senders = 20" "logical_decoding_work_mem = 64MB"
+pg_init dst "$DST_PORT" "max_logical_replication_workers = 8" "max_worker_processes = 16" \
+  "wal_retrieve_retry_interval = 100ms" # the launcher may start the next apply worker at once
+pg_start src
+pg_start dst
+nats_start nats "$NATS_PORT" "$NATS_MON"
+
+TABLE_DDL="(id bigint PRIMARY KEY, k int NOT NULL, v int NOT NULL, src_ts timestamptz NOT NULL DEFAULT clock_timestamp(), payload text NOT NULL)"
+psql -h 127.0.0.1 -p "$SRC_PORT" -U postgres -d postgres -X -q -c "CREATE DATABASE bench"
+psrc -c "CREATE TABLE w1 $TABLE_DDL" -c "CREATE TABLE w2 $TABLE_DDL" -c "CREATE TABLE w3 $TABLE_DDL" -c "CREATE TABLE w4 $TABLE_DDL" \
+  -c "CREATE PUBLICATION bench_pub FOR TABLE w1, w2, w3, w4" \
+  -c "CREATE FUNCTION bench_wait_slot_active(slot text, timeout_s float8) RETURNS float8 LANGUAGE plpgsql AS \$\$
+      DECLARE deadline timestamptz := clock_timestamp() + timeout_s * interval '1 second';
+      BEGIN
+        LOOP
+          IF EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = slot AND active) THEN
+            RETURN extract(epoch FROM clock_timestamp());
+          END IF;
+          IF clock_timestamp() > deadline THEN RETURN NULL; END IF;
+          PERFORM pg_sleep(0.002);
+        END LOOP;
+      END \$\$"
+for db in native pipeline; do
+  psql -h 127.0.0.1 -p "$DST_PORT" -U postgres -d postgres -X -q -c "CREATE DATABASE $db"
+  pdst "$db" -c "CREATE TABLE w1 $TABLE_DDL" -c "CREATE TABLE w2 $TABLE_DDL" -c "CREATE TABLE w4 $TABLE_DDL" \
+    -c "CREATE TABLE w3 (id bigint PRIMARY KEY, k int NOT NULL, v int NOT NULL, src_ts timestamptz NOT NULL, payload text NOT NULL, applied_at timestamptz)" \
+    -c "CREATE FUNCTION stamp_applied() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN NEW.applied_at := clock_timestamp(); RETURN NEW; END \$\$" \
+    -c "CREATE TRIGGER w3_applied BEFORE INSERT OR UPDATE ON w3 FOR EACH ROW EXECUTE FUNCTION stamp_applied()" \
+    -c "ALTER TABLE w3 ENABLE ALWAYS TRIGGER w3_applied" \
+    -c "CREATE FUNCTION bench_wait_row(tbl regclass, wanted bigint, timeout_s float8) RETURNS float8 LANGUAGE plpgsql AS \$\$
+        DECLARE found bool; deadline timestamptz := clock_timestamp() + timeout_s * interval '1 second';
+        BEGIN
+          LOOP
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE id = \$1)', tbl) INTO found USING wanted;
+            IF found THEN RETURN extract(epoch FROM clock_timestamp()); END IF;
+            IF clock_timestamp() > deadline THEN RETURN NULL; END IF;
+            PERFORM pg_sleep(0.002);
+          END LOOP;
+        END \$\$"
+done
+SRC_CONNINFO="host=127.0.0.1 port=$SRC_PORT user=postgres dbname=bench"
+PG_VERSION=$(psrc -c "SHOW server_version")
+NATS_VERSION=$("$(nats_bin)" --version 2>&1 | head -1)
+JAVA_VERSION=$(java -version 2>&1 | head -1)
+
+# ------------------------------------------------------------------------------------------------
+# pieces
+
+payload() { echo "rpad(md5(g::text), 170, md5((g + 1)::text))"; }
+
+# write_batches TABLE ROWS ROWS_PER_TX: ROWS rows in transactions of ROWS_PER_TX; the last
+# transaction runs on its own so that its txid is known. Prints "<txid> <seconds>".
+write_batches() {
+  local table=$1 rows=$2 per=$3 start end txid
+  local full=$(( rows / per - 1 ))
+  start=$(now)
+  if [ "$per" -eq 1 ]; then
+    psrc -c "DO \$\$ BEGIN FOR g IN 1..$(( rows - 1 )) LOOP
+               INSERT INTO $table (id, k, v, payload) VALUES (g, g % 1000, 0, $(payload)); COMMIT;
+             END LOOP; END \$\$"
+  else
+    psrc -c "DO \$\$ BEGIN FOR t IN 0..$(( full - 1 )) LOOP
+               INSERT INTO $table (id, k, v, payload) SELECT g, g % 1000, t, $(payload) FROM generate_series(t * $per + 1, t * $per + $per) g;
+               COMMIT;
+             END LOOP; END \$\$"
+  fi
+  local first_last=$(( rows - (per == 1 ? 1 : per) + 1 ))
+  txid=$(psrc -c "BEGIN" -c "INSERT INTO $table (id, k, v, payload) SELECT g, g % 1000, -1, $(payload) FROM generate_series($first_last, $rows) g" \
+              -c "SELECT txid_current()" -c "COMMIT")
+  end=$(now)
+  echo "$txid $(calc "$end - $start" 2)"
+}
+
+create_slot() { psrc -c "SELECT pg_create_logical_replication_slot('$1', 'pgoutput')" >/dev/null; }
+drop_slot() { psrc -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$1'" >/dev/null 2>&1; }
+
+create_subscription() { # NAME SLOT ENABLED
+  pdst native -c "CREATE SUBSCRIPTION $1 CONNECTION '$SRC_CONNINFO' PUBLICATION bench_pub
+                  WITH (create_slot = false, slot_name = '$2', enabled = $3, copy_data = false)"
+}
+drop_subscription() {
+  pdst native -c "ALTER SUBSCRIPTION $1 DISABLE" -c "ALTER SUBSCRIPTION $1 SET (slot_name = NONE)" -c "DROP SUBSCRIPTION $1" >/dev/null 2>&1
+}
+
+# measure_native SUB SLOT TABLE LAST_ID ROWS: enable the subscription, time the catch-up.
+# Sets T_CMD T_ACTIVE T_END.
+measure_native() {
+  local sub=$1 slot=$2 table=$3 last=$4
+  psrc -c "SELECT bench_wait_slot_active('$slot', 120)" >"$WORK/active" &
+  local wa=$!
+  pdst native -c "SELECT bench_wait_row('$table', $last, 3600)" >"$WORK/end" &
+  local we=$!
+  T_CMD=$(now)
+  pdst native -c "ALTER SUBSCRIPTION $sub ENABLE"
+  wait $wa; wait $we
+  T_ACTIVE=$(cat "$WORK/active"); T_END=$(cat "$WORK/end")
+}
+
+consumer_env() { # SLOT STREAM SUBJECT
+  echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$SRC_PORT" POSTGRES_INPUT_USER=postgres POSTGRES_INPUT_PASSWORD=bench \
+    POSTGRES_INPUT_DATABASE=bench POSTGRES_INPUT_SSLMODE=disable POSTGRES_INPUT_REPLICATION_SLOT="$1" \
+    POSTGRES_INPUT_PUBLICATION=bench_pub POSTGRES_INPUT_TABLES=public.w1,public.w2,public.w3,public.w4 \
+    NATS_URL="$NATS_URL" NATS_STREAM="$2" NATS_SUBJECT="$3" NATS_DLQ_SUBJECT=vrsky.dlq.bench-consumer \
+    HEALTH_PORT="$CONSUMER_HEALTH" ${BENCH_CONSUMER_ENV:-}
+}
+producer_env() { # DURABLE
+  echo POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$DST_PORT" POSTGRES_OUTPUT_USER=postgres POSTGRES_OUTPUT_PASSWORD=bench \
+    POSTGRES_OUTPUT_DATABASE=pipeline POSTGRES_OUTPUT_SSLMODE=disable \
+    POSTGRES_OUTPUT_TABLES=public.w1,public.w2,public.w3,public.w4 NATS_URL="$NATS_URL" NATS_STREAM="$STREAM" \
+    NATS_SUBJECT="$SUBJECT" NATS_DURABLE="$1" NATS_DLQ_SUBJECT=vrsky.dlq.bench-producer HEALTH_PORT="$PRODUCER_HEALTH" \
+    ${BENCH_PRODUCER_ENV:-}
+}
+start_consumer() { # SLOT STREAM SUBJECT LOGNAME
+  # shellcheck disable=SC2046
+  service_start consumer "$CONSUMER_JAR" "$WORK/$4.log" "$JAVA_OPTS" $(consumer_env "$1" "$2" "$3")
+}
+start_producer() { # DURABLE LOGNAME
+  # shellcheck disable=SC2046
+  service_start producer "$PRODUCER_JAR" "$WORK/$2.log" "$JAVA_OPTS" $(producer_env "$1")
+  wait_http "http://127.0.0.1:$PRODUCER_HEALTH/health/ready" 60 || { tail -20 "$WORK/$2.log" >&2; die "producer not ready"; }
+}
+hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# measure_pipeline SLOT TABLE LAST_ID NAME: producer first (ready, idle), then the consumer;
+# time from the slot becoming active to the last row in the sink. Sets T_CMD T_ACTIVE T_END
+# and HWM_CONSUMER HWM_PRODUCER (kB).
+measure_pipeline() {
+  local slot=$1 table=$2 last=$3 name=$4
+  nats_tool delete "$NATS_URL" "$STREAM" >/dev/null
+  start_producer "bench_$name" "producer-$name"
+  psrc -c "SELECT bench_wait_slot_active('$slot', 120)" >"$WORK/active" &
+  local wa=$!
+  pdst pipeline -c "SELECT bench_wait_row('$table', $last, 3600)" >"$WORK/end" &
+  local we=$!
+  T_CMD=$(now)
+  start_consumer "$slot" "$STREAM" "$SUBJECT" "consumer-$name"
+  wait $wa; wait $we
+  T_ACTIVE=$(cat "$WORK/active"); T_END=$(cat "$WORK/end")
+  HWM_CONSUMER=$(hwm_kb "$(service_pid consumer)"); HWM_PRODUCER=$(hwm_kb "$(service_pid producer)")
+  service_stop consumer; [ "$SERVICE_EXIT" = 0 ] || log "consumer exited with $SERVICE_EXIT"
+  service_stop producer; [ "$SERVICE_EXIT" = 0 ] || log "producer exited with $SERVICE_EXIT"
+}
+
+# record METRIC PIPELINE NATIVE UNIT NOTE [higher|lower]: a result line; ratio = pipeline / native
+record() {
+  local ratio="-"
+  if [[ "$2" =~ ^[0-9.]+$ ]] && [[ "$3" =~ ^[0-9.]+$ ]] && [ "$(calc "$3 > 0" 0)" = 1 ]; then ratio=$(calc "$2 / $3" 2); fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$ratio" "$4" "$5" >>"$TSV"
+  log "$1: pipeline $2, native $3 ($4), ratio $ratio"
+}
+
+check_rows() { # DB TABLE EXPECTED
+  local n; n=$(pdst "$1" -c "SELECT count(*) FROM $2")
+  [ "$n" = "$3" ] || log "WARNING: $1.$2 holds $n rows, expected $3"
+}
+
+# catch_up NAME TABLE ROWS ROWS_PER_TX [capture]
+catch_up() {
+  local name=$1 table=$2 rows=$3 per=$4 capture=${5:-}
+  local w=${name,,}
+  log "$name: $rows rows in transactions of $per (catch-up)"
+  create_slot "nat_$w"; create_slot "pipe_$w"
+  create_subscription "sub_$w" "nat_$w" false
+  if [ -n "$capture" ]; then create_slot "cap_$w"; create_slot "recv_$w"; fi
+  local out txid secs end_lsn
+  out=$(write_batches "$table" "$rows" "$per"); txid=${out% *}; secs=${out#* }
+  end_lsn=$(psrc -c "SELECT pg_current_wal_lsn()")
+  log "$name: source wrote $rows rows in ${secs}s ($(calc "$rows / $secs" 0) rows/s), last txid $txid, end LSN $end_lsn"
+
+  measure_native "sub_$w" "nat_$w" "$table" "$rows"
+  local n_total n_read
+  n_read=$(calc "$rows / ($T_END - $T_ACTIVE)" 0); n_total=$(calc "$rows / ($T_END - $T_CMD)" 0)
+  check_rows native "$table" "$rows"
+  drop_subscription "sub_$w"; drop_slot "nat_$w"
+  if [ "$NATIVE_ONLY" = 1 ]; then
+    record "$name rows/s (from start of reading)" "-" "$n_read" "rows/s" "$rows rows, tx of $per"
+    record "$name rows/s (incl. start-up)" "-" "$n_total" "rows/s" "native: ALTER SUBSCRIPTION ENABLE"
+    drop_slot "pipe_$w"
+    [ -n "$capture" ] && capture_only "$w" "$rows" "$txid" "$end_lsn"
+    return
+  fi
+
+  measure_pipeline "pipe_$w" "$table" "$rows" "$w"
+  local p_read p_total
+  p_read=$(calc "$rows / ($T_END - $T_ACTIVE)" 0); p_total=$(calc "$rows / ($T_END - $T_CMD)" 0)
+  check_rows pipeline "$table" "$rows"
+  drop_slot "pipe_$w"
+  record "$name rows/s (from start of reading)" "$p_read" "$n_read" "rows/s" "$rows rows, tx of $per"
+  record "$name rows/s (incl. start-up)" "$p_total" "$n_total" "rows/s" "pipeline: JVM start; native: ALTER SUBSCRIPTION ENABLE"
+  if [ "$name" = W4 ]; then
+    record "W4 consumer peak RSS" "$(( HWM_CONSUMER / 1024 ))" "-" "MiB" "VmHWM, $JAVA_OPTS"
+    record "W4 producer peak RSS" "$(( HWM_PRODUCER / 1024 ))" "-" "MiB" "VmHWM, $JAVA_OPTS"
+  fi
+
+  if [ -n "$capture" ]; then
+    capture_only "$w" "$rows" "$txid" "$end_lsn"
+  fi
+}
+
+# capture_only W ROWS TXID END_LSN: consumer -> JetStream with no producer, against pg_recvlogical.
+capture_only() {
+  local w=$1 rows=$2 txid=$3 end_lsn=$4
+  log "CAP: capture only of the $w backlog"
+  local start end
+  start=$(now)
+  pg_recvlogical -h 127.0.0.1 -p "$SRC_PORT" -U postgres -d bench --slot "recv_$w" --start --endpos "$end_lsn" \
+    -o proto_version=1 -o publication_names=bench_pub -f /dev/null --no-loop 2>"$WORK/recvlogical.log"
+  end=$(now)
+  local r_rate; r_rate=$(calc "$rows / ($end - $start)" 0)
+  drop_slot "recv_$w"
+  if [ "$NATIVE_ONLY" = 1 ]; then
+    drop_slot "cap_$w"
+    record "CAP rows/s (consumer to JetStream vs pg_recvlogical)" "-" "$r_rate" "rows/s" "$rows rows of $w; baseline = pg_recvlogical"
+    return
+  fi
+
+  nats_tool delete "$NATS_URL" BENCH_CAP >/dev/null
+  psrc -c "SELECT bench_wait_slot_active('cap_$w', 120)" >"$WORK/active" &
+  local wa=$!
+  start_consumer "cap_$w" BENCH_CAP bench.capture "consumer-capture-$w"
+  wait $wa
+  local active; active=$(cat "$WORK/active") last="" deadline=$((SECONDS + 3600))
+  # done when the last message in JetStream is the last chunk of the workload's last transaction
+  while (( SECONDS < deadline )); do
+    last=$(nats_tool lasttx "$NATS_URL" BENCH_CAP)
+    [ "$last" = "$txid true" ] && break
+    sleep 0.5
+  done
+  end=$(nats_tool lasttime "$NATS_URL" BENCH_CAP)
+  service_stop consumer
+  local c_rate; c_rate=$(calc "$rows / ($end - $active)" 0)
+  drop_slot "cap_$w"
+  record "CAP rows/s (consumer to JetStream vs pg_recvlogical)" "$c_rate" "$r_rate" "rows/s" "$rows rows of $w; baseline = pg_recvlogical"
+}
+
+# latency: a steady rate into w3, native first, then the pipeline; percentiles from the sink
+steady() {
+  local secs=$W3_SECONDS rate=$W3_RATE rows
+  rows=$(( secs * rate ))
+  log "W3: $rate rows/s for ${secs}s (live), native then pipeline"
+  cat >"$WORK/w3.sql" <<SQL
+\set id random(1, 2000000000)
+INSERT INTO w3 (id, k, v, payload) VALUES (nextval('w3_ids'), :id % 1000, 0, rpad(md5(:id::text), 170, 'x'));
+SQL
+  psrc -c "CREATE SEQUENCE IF NOT EXISTS w3_ids"
+  local run db p50 p99 count
+  local runs="native pipeline"
+  [ "$NATIVE_ONLY" = 1 ] && { runs=native; W3_pipeline_P50=-; W3_pipeline_P99=-; W3_pipeline_N=0; }
+  for run in $runs; do
+    psrc -c "TRUNCATE w3" -c "SELECT setval('w3_ids', 1, false)" >/dev/null
+    pdst "$run" -c "TRUNCATE w3"
+    if [ "$run" = native ]; then
+      create_slot nat_w3
+      create_subscription sub_w3 nat_w3 true
+      psrc -c "SELECT bench_wait_slot_active('nat_w3', 120)" >/dev/null
+    else
+      create_slot pipe_w3
+      nats_tool delete "$NATS_URL" "$STREAM" >/dev/null
+      start_producer bench_w3 producer-w3
+      start_consumer pipe_w3 "$STREAM" "$SUBJECT" consumer-w3
+      wait_http "http://127.0.0.1:$CONSUMER_HEALTH/health/ready" 60 || die "consumer not ready"
+    fi
+    # warm-up: 3 s at 200 rows/s through the whole path, not counted
+    pgbench -h 127.0.0.1 -p "$SRC_PORT" -U postgres -n -f "$WORK/w3.sql" -R 200 -T 3 -c 1 bench >/dev/null 2>&1
+    local warm; warm=$(psrc -c "SELECT last_value FROM w3_ids")
+    pdst "$run" -c "SELECT bench_wait_row('w3', $warm, 60)" >/dev/null
+    pgbench -h 127.0.0.1 -p "$SRC_PORT" -U postgres -n -f "$WORK/w3.sql" -R "$rate" -T "$secs" -c 2 -j 2 bench \
+      >"$WORK/pgbench-w3-$run.log" 2>&1 || { cat "$WORK/pgbench-w3-$run.log" >&2; die "pgbench failed"; }
+    local last; last=$(psrc -c "SELECT last_value FROM w3_ids")
+    pdst "$run" -c "SELECT bench_wait_row('w3', $last, 120)" >/dev/null
+    read -r p50 p99 count < <(pdst "$run" -F ' ' -c "SELECT round((1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - src_ts)))::numeric, 1),
+                                                    round((1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - src_ts)))::numeric, 1),
+                                                    count(*) FROM w3 WHERE id > $warm")
+    eval "W3_${run}_P50=$p50; W3_${run}_P99=$p99; W3_${run}_N=$count"
+    log "W3 $run: $count rows, p50 ${p50} ms, p99 ${p99} ms"
+    if [ "$run" = native ]; then
+      drop_subscription sub_w3; drop_slot nat_w3
+    else
+      service_stop consumer; service_stop producer; drop_slot pipe_w3
+    fi
+  done
+  record "W3 latency p50" "$W3_pipeline_P50" "$W3_native_P50" "ms" "$rate rows/s for ${secs}s, single-row tx (lower is better)"
+  record "W3 latency p99" "$W3_pipeline_P99" "$W3_native_P99" "ms" "rows measured: pipeline $W3_pipeline_N, native $W3_native_N"
+}
+
+# ------------------------------------------------------------------------------------------------
+wants W1 && { if wants CAP; then catch_up W1 w1 "$W1_ROWS" "$W1_TX" capture; else catch_up W1 w1 "$W1_ROWS" "$W1_TX"; fi; }
+wants W2 && catch_up W2 w2 "$W2_ROWS" 1
+wants W3 && steady
+wants W4 && catch_up W4 w4 "$W4_ROWS" "$W4_ROWS"
+
+# ------------------------------------------------------------------------------------------------
+# summary
+{
+  echo "# Benchmark run $STAMP$( [ "$QUICK" = 1 ] && echo ' (quick)')"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)."
+  echo "PostgreSQL $PG_VERSION (two local clusters, fsync=off), $NATS_VERSION, $JAVA_VERSION, services with $JAVA_OPTS."
+  [ -n "${BENCH_CONSUMER_ENV:-}${BENCH_PRODUCER_ENV:-}" ] && echo "Service settings: ${BENCH_CONSUMER_ENV:-} ${BENCH_PRODUCER_ENV:-}"
+  echo
+  echo "| metric | pipeline | native | pipeline/native | unit | note |"
+  echo "|---|---:|---:|---:|---|---|"
+  tail -n +2 "$TSV" | awk -F '\t' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }'
+} >"$RESULTS/summary.md"
+echo
+cat "$RESULTS/summary.md"
+echo
+log "results in $RESULTS"

@@ -1,0 +1,179 @@
+package io.vrsky.consumer;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vrsky.consumer.filter.OperationFilter;
+import io.vrsky.consumer.publish.JetStreamPublisher;
+import io.vrsky.consumer.replication.CatalogQueries;
+import io.vrsky.consumer.replication.ReplicationLoop;
+import io.vrsky.consumer.replication.SlotManager;
+import io.vrsky.core.health.HealthServer;
+import io.vrsky.core.health.ReadinessCheck;
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.retry.Backoff;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The whole consumer, startable in-process: a small HikariCP pool for catalog queries, the NATS
+ * publisher, the replication thread, and the health/metrics server. {@link #close()} drains
+ * (publishes and confirms what was read) and stops everything in a fixed order.
+ */
+public final class ConsumerService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumerService.class);
+    /** Reconnect backoff: 100 ms doubling to 30 s, 20 attempts (about 7 minutes) before giving up. */
+    static final Backoff RECONNECT = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(30), 2.0, 0.2, 20);
+    static final Duration STANDBY_RETRY = Duration.ofSeconds(1);
+    static final int MAX_IN_FLIGHT = 256;
+    static final long MAX_IN_FLIGHT_BYTES = 16L * 1024 * 1024;
+    static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ConsumerConfig config;
+    private final HikariDataSource pool;
+    private final PrometheusMeterRegistry registry;
+    private final ConsumerMetrics metrics;
+    private final JetStreamPublisher publisher;
+    private final ReplicationLoop loop;
+    private final Thread thread;
+    private final HealthServer health;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ConsumerService(ConsumerConfig config, HikariDataSource pool, PrometheusMeterRegistry registry, ConsumerMetrics metrics,
+                            JetStreamPublisher publisher, ReplicationLoop loop, HealthServer health) {
+        this.config = config;
+        this.pool = pool;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.publisher = publisher;
+        this.loop = loop;
+        this.health = health;
+        this.thread = new Thread(loop, "pg-replication-" + config.slot());
+    }
+
+    /**
+     * Starts the service; connecting happens on the replication thread, with retries.
+     *
+     * @throws IOException when the health port cannot be bound
+     */
+    public static ConsumerService start(ConsumerConfig config) throws IOException {
+        Clock clock = Clock.systemUTC();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ConsumerMetrics metrics = new ConsumerMetrics(registry);
+        HikariDataSource pool = pool(config);
+        JetStreamPublisher publisher = new JetStreamPublisher(config.nats(), config.slot(), config.source(), clock, metrics,
+                MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, ACK_TIMEOUT);
+        SlotManager slots = new SlotManager(pool, config.database(), config.slot(), config.publication(), config.tables(),
+                new OperationFilter(config.operations()));
+        ReplicationLoop loop = new ReplicationLoop(config, slots, new CatalogQueries(pool), publisher, metrics, clock, RECONNECT,
+                () -> ThreadLocalRandom.current().nextDouble(), STANDBY_RETRY);
+        HealthServer health;
+        try {
+            health = HealthServer.start(config.healthPort(), List.of(
+                    ReadinessCheck.of("postgres", loop::problem),
+                    ReadinessCheck.of("nats", publisher::problem)), registry);
+        } catch (IOException e) {
+            pool.close();
+            throw new IOException("HEALTH_PORT=" + config.healthPort() + " cannot be bound: " + e.getMessage(), e);
+        }
+        ConsumerService service = new ConsumerService(config, pool, registry, metrics, publisher, loop, health);
+        LOG.info("starting postgres-consumer: database {} slot {} publication {} tables {} operations {} subject {} stream {}",
+                config.database(), config.slot(), config.publication(), config.tables().isEmpty() ? "all" : config.tables(),
+                config.operations().isEmpty() ? "all" : config.operations(), config.nats().subject(), config.nats().stream());
+        service.thread.start();
+        return service;
+    }
+
+    private static HikariDataSource pool(ConsumerConfig config) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setServerNames(new String[] {config.host()});
+        ds.setPortNumbers(new int[] {config.port()});
+        ds.setDatabaseName(config.database());
+        ds.setUser(config.user());
+        ds.setPassword(config.password());
+        ds.setSslMode(config.sslMode().jdbcValue());
+        ds.setApplicationName("vrsky-postgres-consumer-catalog");
+        ds.setConnectTimeout(10);
+        HikariConfig hc = new HikariConfig();
+        hc.setDataSource(ds);
+        hc.setPoolName("consumer-catalog");
+        hc.setMaximumPoolSize(2);
+        hc.setMinimumIdle(0);
+        hc.setConnectionTimeout(10_000);
+        hc.setInitializationFailTimeout(-1);
+        return new HikariDataSource(hc);
+    }
+
+    public int healthPort() {
+        return health.port();
+    }
+
+    public ReplicationLoop.State state() {
+        return loop.state();
+    }
+
+    public Lsn confirmedLsn() {
+        return loop.confirmedLsn();
+    }
+
+    public ConsumerMetrics metrics() {
+        return metrics;
+    }
+
+    public ConsumerConfig config() {
+        return config;
+    }
+
+    /**
+     * Waits for the replication thread to end by itself (a fatal error) or after {@link #close()}.
+     *
+     * @return how it ended, or null when {@code timeout} passed first
+     */
+    public ReplicationLoop.Termination awaitTermination(Duration timeout) throws InterruptedException {
+        return loop.awaitDone(timeout) ? loop.termination() : null;
+    }
+
+    /**
+     * Stops reading, publishes and confirms what was read, then closes the replication stream,
+     * NATS, the pool and the HTTP server, in that order. Idempotent.
+     *
+     * @return how the replication thread ended
+     */
+    public ReplicationLoop.Termination stop() {
+        if (closed.compareAndSet(false, true)) {
+            loop.requestStop();
+            try {
+                if (!loop.awaitDone(Duration.ofSeconds(45))) {
+                    LOG.warn("replication thread did not stop in 45 s; interrupting it");
+                    thread.interrupt();
+                    loop.awaitDone(Duration.ofSeconds(5));
+                }
+            } catch (InterruptedException e) {
+                thread.interrupt();
+                Thread.currentThread().interrupt();
+            }
+            publisher.close();
+            pool.close();
+            health.close();
+            registry.close();
+            ReplicationLoop.Termination t = loop.termination();
+            LOG.info("stopped: {}", t == null ? "replication thread still running" : t.reason());
+        }
+        return loop.termination();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,371 @@
+package io.vrsky.consumer.publish;
+
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.ErrorListener;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.PublishAck;
+import io.nats.client.impl.Headers;
+import io.nats.client.impl.NatsMessage;
+import io.vrsky.consumer.ConsumerMetrics;
+import io.vrsky.consumer.replication.LsnTracker;
+import io.vrsky.consumer.tx.DeadLetterSink;
+import io.vrsky.consumer.tx.MessageSink;
+import io.vrsky.consumer.tx.OutgoingMessage;
+import io.vrsky.core.config.NatsSettings;
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.nats.CdcHeaders;
+import io.vrsky.core.nats.DeadLetterPublisher;
+import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
+import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.core.nats.JetStreamSetup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Publishes messages to JetStream asynchronously, keeping up to {@code maxInFlight} messages (and
+ * {@code maxInFlightBytes}) waiting for their acks, in commit order, and tells the
+ * {@link LsnTracker} about each ack.
+ *
+ * <p>Ordering under failure: the connection never reconnects by itself. A lost connection
+ * closes it, which drops whatever was still queued, so the stream only ever holds a prefix of
+ * what was sent; the replication loop then opens a new connection and re-reads from the last
+ * confirmed position, and JetStream's duplicate window drops re-sent messages. (A client that
+ * reconnected by itself would flush queued messages after the lost ones and leave a gap.)
+ *
+ * <p>{@link #publish} and {@link #deadLetter} are called by the replication thread only; acks
+ * complete on NATS threads.
+ */
+public final class JetStreamPublisher implements MessageSink, DeadLetterSink, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JetStreamPublisher.class);
+    /** Headers and envelope fields beyond the changes fit in this. */
+    private static final long ENVELOPE_ROOM = 8 * 1024;
+
+    /** Lets the blocked replication thread keep its stream alive (status updates). */
+    @FunctionalInterface
+    public interface Ticker {
+        void tick() throws Exception;
+    }
+
+    private final NatsSettings settings;
+    private final String slot;
+    private final EnvelopeWriter writer;
+    private final Clock clock;
+    private final ConsumerMetrics metrics;
+    private final int maxInFlight;
+    private final long maxInFlightBytes;
+    private final Duration ackTimeout;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private int inFlight;
+    private long inFlightBytes;
+    /** Bumped by every disconnect, so late acks of a closed connection are ignored. */
+    private long generation;
+
+    private volatile Connection connection;
+    private volatile JetStream jetStream;
+    private volatile DeadLetterPublisher deadLetters;
+    private volatile Throwable failure;
+    private PublishOptions.Builder publishOptions;
+    private LsnTracker tracker;
+    private Ticker ticker = () -> { };
+
+    public JetStreamPublisher(NatsSettings settings, String slot, String source, Clock clock, ConsumerMetrics metrics,
+                              int maxInFlight, long maxInFlightBytes, Duration ackTimeout) {
+        this.settings = settings;
+        this.slot = slot;
+        this.writer = new EnvelopeWriter(source);
+        this.clock = clock;
+        this.metrics = metrics;
+        this.maxInFlight = maxInFlight;
+        this.maxInFlightBytes = maxInFlightBytes;
+        this.ackTimeout = ackTimeout;
+    }
+
+    /** Connects (once; no automatic reconnect) and makes sure the CDC and DLQ streams exist. */
+    public void connect() throws IOException, InterruptedException, JetStreamApiException {
+        disconnect();
+        Connection c = Nats.connect(options());
+        try {
+            JetStreamSetup.provision(c, settings, settings.subject());
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+        JetStream js = c.jetStream();
+        this.publishOptions = PublishOptions.builder().expectedStream(settings.stream());
+        this.jetStream = js;
+        this.deadLetters = new DeadLetterPublisher(js, settings.dlqSubject());
+        this.failure = null;
+        this.connection = c;
+        LOG.info("connected to NATS {}, publishing to {} in stream {}", c.getConnectedUrl(), settings.subject(), settings.stream());
+    }
+
+    private Options options() throws IOException {
+        Options.Builder b = new Options.Builder()
+                .servers(settings.url().split(","))
+                .connectionName("postgres-consumer/" + slot)
+                .maxReconnects(0)
+                .connectionTimeout(Duration.ofSeconds(5))
+                .pingInterval(Duration.ofSeconds(5))
+                .connectionListener((conn, event) -> {
+                    if (event == ConnectionListener.Events.DISCONNECTED || event == ConnectionListener.Events.CLOSED) {
+                        LOG.debug("NATS connection event {}", event);
+                    }
+                })
+                .errorListener(new ErrorListener() {
+                    @Override
+                    public void errorOccurred(Connection conn, String error) {
+                        LOG.warn("NATS error: {}", error);
+                    }
+
+                    @Override
+                    public void exceptionOccurred(Connection conn, Exception exp) {
+                        LOG.debug("NATS exception: {}", exp.toString());
+                    }
+                });
+        if (settings.credsFile() != null) {
+            b.authHandler(Nats.credentials(settings.credsFile()));
+        } else if (settings.token() != null && !settings.token().isEmpty()) {
+            b.token(settings.token().toCharArray());
+        } else if (settings.user() != null) {
+            b.userInfo(settings.user(), settings.password());
+        }
+        if (settings.tls()) {
+            try {
+                b.secure();
+            } catch (NoSuchAlgorithmException e) {
+                throw new IOException("cannot set up NATS TLS: " + e.getMessage(), e);
+            }
+        }
+        return b.build();
+    }
+
+    /** Whether the connection is up and no publish has failed. */
+    public boolean healthy() {
+        Connection c = connection;
+        return c != null && c.getStatus() == Connection.Status.CONNECTED && failure == null;
+    }
+
+    public Optional<String> problem() {
+        Connection c = connection;
+        if (c == null) {
+            return Optional.of("not connected to NATS");
+        }
+        if (c.getStatus() != Connection.Status.CONNECTED) {
+            return Optional.of("NATS connection is " + c.getStatus());
+        }
+        Throwable f = failure;
+        return f == null ? Optional.empty() : Optional.of("publish failed: " + f);
+    }
+
+    /** The most change bytes one message may carry on this server. */
+    public long maxChangeBytes() {
+        long max = connection.getServerInfo().getMaxPayload();
+        return Math.max(64 * 1024, (max <= 0 ? 1024 * 1024 : max) - ENVELOPE_ROOM);
+    }
+
+    /** A new replication session: acks go to {@code tracker}; {@code ticker} runs while publish waits. */
+    public void startSession(LsnTracker tracker, Ticker ticker) {
+        this.tracker = tracker;
+        this.ticker = ticker;
+    }
+
+    /** @throws PublishFailedException when a publish failed or the connection is gone */
+    public void checkHealthy() {
+        Throwable f = failure;
+        if (f != null) {
+            throw new PublishFailedException("publishing to JetStream failed: " + f, f);
+        }
+        Connection c = connection;
+        if (c == null || c.getStatus() != Connection.Status.CONNECTED) {
+            throw new PublishFailedException("NATS connection is " + (c == null ? "not open" : c.getStatus()), null);
+        }
+    }
+
+    @Override
+    public void publish(OutgoingMessage m) throws InterruptedException {
+        String msgId = m.messageId(slot);
+        byte[] body = writer.write(m, UUID.nameUUIDFromBytes(msgId.getBytes(StandardCharsets.UTF_8)).toString(), clock.instant());
+        Headers headers = new Headers();
+        headers.put(CdcHeaders.COMMIT_LSN, m.lastTx().commitLsn().toString());
+        headers.put(CdcHeaders.TX_ID, Long.toString(m.lastTx().txId()));
+        headers.put(CdcHeaders.CHUNK, Integer.toString(m.chunk()));
+        headers.put(CdcHeaders.LAST_CHUNK, Boolean.toString(m.lastChunk()));
+        long gen = acquire(body.length);
+        LsnTracker sessionTracker = tracker;
+        long seq = sessionTracker.register(m.confirmLsn());
+        long start = System.nanoTime();
+        CompletableFuture<PublishAck> future;
+        try {
+            NatsMessage message = NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
+            future = jetStream.publishAsync(message, publishOptions.messageId(msgId).build());
+        } catch (RuntimeException e) {
+            release(body.length, e, gen);
+            throw new PublishFailedException("cannot publish " + msgId + ": " + e.getMessage(), e);
+        }
+        int size = body.length;
+        future.orTimeout(ackTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
+            if (error == null) {
+                metrics.acknowledged(m, System.nanoTime() - start, ack.isDuplicate());
+                sessionTracker.ack(seq);
+                release(size, null, gen);
+            } else {
+                release(size, error, gen);
+            }
+        });
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("published {} ({} change(s), {} transaction(s), {} bytes)", msgId, m.changes().size(), m.transactionCount(), size);
+        }
+    }
+
+    @Override
+    public void passThrough(Lsn endLsn) {
+        tracker.passThrough(endLsn);
+    }
+
+    /** Sends a dead letter and waits for its ack. */
+    @Override
+    public void deadLetter(byte[] body, String error) throws InterruptedException {
+        checkHealthy();
+        try {
+            deadLetters.publish(new DeadLetter(body, error, ErrorClass.DECODE, null, settings.subject(), null));
+            metrics.deadLettered();
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            failure = e;
+            throw new PublishFailedException("cannot publish a dead letter: " + e.getMessage(), e);
+        }
+    }
+
+    private long acquire(int size) throws InterruptedException {
+        lock.lock();
+        try {
+            while (inFlight >= maxInFlight || (inFlight > 0 && inFlightBytes + size > maxInFlightBytes)) {
+                checkHealthy();
+                if (!changed.await(200, TimeUnit.MILLISECONDS)) {
+                    tick();
+                }
+            }
+            checkHealthy();
+            inFlight++;
+            inFlightBytes += size;
+            return generation;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release(int size, Throwable error, long gen) {
+        lock.lock();
+        try {
+            if (gen != generation) {
+                return;
+            }
+            inFlight--;
+            inFlightBytes -= size;
+            if (error != null && failure == null) {
+                failure = error;
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void tick() {
+        try {
+            ticker.tick();
+        } catch (Exception e) {
+            throw new PublishFailedException("keeping the replication stream alive while waiting for acks failed", e);
+        }
+    }
+
+    /**
+     * Waits until every message in flight is acknowledged.
+     *
+     * @return false when {@code timeout} passed first
+     * @throws PublishFailedException when a publish failed
+     */
+    public boolean awaitAcks(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (inFlight > 0) {
+                checkHealthy();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (!changed.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS)) {
+                    tick();
+                }
+            }
+            checkHealthy();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int inFlight() {
+        lock.lock();
+        try {
+            return inFlight;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes the connection, dropping anything still queued; in-flight acks fail. */
+    public void disconnect() throws InterruptedException {
+        Connection c = connection;
+        connection = null;
+        if (c != null) {
+            c.close();
+        }
+        lock.lock();
+        try {
+            generation++;
+            inFlight = 0;
+            inFlightBytes = 0;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            disconnect();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.vrsky.consumer.tx;
+
+import io.vrsky.core.model.Lsn;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Packs transactions into messages (DESIGN.md, "Wire format on NATS").
+ *
+ * <ul>
+ *   <li>A transaction of at most {@code batchSize} changes (and {@code maxBytes} bytes) is kept
+ *       whole. Whole transactions are packed into one pending message while more keep arriving;
+ *       the pending message goes out when the next transaction would not fit, when it is full,
+ *       when {@link #flushIfDue()} finds it older than {@code batchTimeout}, or at once when
+ *       {@link #flush()} is called because nothing more is waiting to be read.</li>
+ *   <li>A larger transaction goes out as consecutive chunks, each emitted as soon as it is full,
+ *       so a transaction is never held whole. A chunk is the longest run of the transaction's
+ *       next changes that fits both limits; the boundaries depend only on the transaction, so a
+ *       restart re-sends identical chunks (same {@code Nats-Msg-Id}). The last chunk always
+ *       holds at least one change and carries the confirm position.</li>
+ * </ul>
+ *
+ * <p>Used by the replication thread only; not thread-safe.
+ */
+public final class MessageBatcher implements TransactionSink {
+
+    private final int batchSize;
+    private final long batchTimeoutMillis;
+    private final Clock clock;
+    private final MessageSink out;
+    private final DeadLetterSink deadLetters;
+    private long maxBytes;
+
+    // the transaction being read
+    private TxInfo tx;
+    private final List<byte[]> txChanges = new ArrayList<>();
+    private long txBytes;
+    private final Map<TableOp, Integer> txCounts = new HashMap<>();
+    private int chunk;
+
+    // whole transactions waiting to go out together
+    private final List<byte[]> pending = new ArrayList<>();
+    private long pendingBytes;
+    private final Map<TableOp, Integer> pendingCounts = new HashMap<>();
+    private int pendingTransactions;
+    private TxInfo pendingLastTx;
+    private Lsn pendingConfirm;
+    private long pendingSince;
+
+    /**
+     * @param maxBytes the most change bytes one message may carry (the server's max payload less
+     *                 room for headers and the envelope)
+     */
+    public MessageBatcher(int batchSize, java.time.Duration batchTimeout, long maxBytes, Clock clock, MessageSink out,
+                          DeadLetterSink deadLetters) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be >= 1");
+        }
+        this.batchSize = batchSize;
+        this.batchTimeoutMillis = batchTimeout.toMillis();
+        this.maxBytes = maxBytes;
+        this.clock = clock;
+        this.out = out;
+        this.deadLetters = deadLetters;
+    }
+
+    /** For a new session: the server may allow a different payload size. */
+    public void maxBytes(long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public void begin(TxInfo tx) {
+        this.tx = tx;
+        txChanges.clear();
+        txCounts.clear();
+        txBytes = 0;
+        chunk = 0;
+    }
+
+    @Override
+    public void change(EncodedChange change) throws InterruptedException {
+        if (change.size() > maxBytes) {
+            byte[] head = java.util.Arrays.copyOf(change.json(), (int) Math.min(change.size(), maxBytes));
+            deadLetters.deadLetter(head, change.op() + " on " + change.table() + " in transaction " + tx.txId() + " encodes to "
+                    + change.size() + " bytes, more than the " + maxBytes + " a NATS message can carry; the body is cut");
+            return;
+        }
+        if (!txChanges.isEmpty() && (txChanges.size() + 1 > batchSize || txBytes + change.size() > maxBytes)) {
+            if (chunk == 0) {
+                flush(); // whatever whole transactions wait go out first: commit order
+            }
+            out.publish(new OutgoingMessage(txChanges, txBytes, tx, chunk, false, 1, null, txCounts));
+            chunk++;
+            txChanges.clear();
+            txCounts.clear();
+            txBytes = 0;
+        }
+        txChanges.add(change.json());
+        txBytes += change.size();
+        txCounts.merge(new TableOp(change.table(), change.op()), 1, Integer::sum);
+    }
+
+    @Override
+    public void commit(TxInfo committed, Lsn endLsn) throws InterruptedException {
+        if (chunk > 0) {
+            out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts));
+        } else if (txChanges.isEmpty()) {
+            if (pending.isEmpty()) {
+                out.passThrough(endLsn);
+            } else {
+                pendingConfirm = endLsn;
+            }
+        } else {
+            if (!pending.isEmpty() && (pending.size() + txChanges.size() > batchSize || pendingBytes + txBytes > maxBytes)) {
+                flush();
+            }
+            if (pending.isEmpty()) {
+                pendingSince = clock.millis();
+            }
+            pending.addAll(txChanges);
+            pendingBytes += txBytes;
+            txCounts.forEach((k, v) -> pendingCounts.merge(k, v, Integer::sum));
+            pendingTransactions++;
+            pendingLastTx = committed;
+            pendingConfirm = endLsn;
+            if (pending.size() >= batchSize) {
+                flush();
+            }
+        }
+        tx = null;
+        txChanges.clear();
+        txCounts.clear();
+        txBytes = 0;
+        chunk = 0;
+    }
+
+    /** Sends the pending whole transactions now (nothing more is waiting, or we are stopping). */
+    public void flush() throws InterruptedException {
+        if (pending.isEmpty()) {
+            return;
+        }
+        OutgoingMessage message = new OutgoingMessage(pending, pendingBytes, pendingLastTx, 0, true, pendingTransactions,
+                pendingConfirm, pendingCounts);
+        pending.clear();
+        pendingCounts.clear();
+        pendingBytes = 0;
+        pendingTransactions = 0;
+        pendingLastTx = null;
+        pendingConfirm = null;
+        out.publish(message);
+    }
+
+    /** Sends the pending message if it has waited {@code batchTimeout}. */
+    public void flushIfDue() throws InterruptedException {
+        if (!pending.isEmpty() && clock.millis() - pendingSince >= batchTimeoutMillis) {
+            flush();
+        }
+    }
+
+    /** Whether nothing is held: no pending message and no transaction being read. */
+    public boolean isEmpty() {
+        return pending.isEmpty() && tx == null;
+    }
+
+    /** Drops a transaction being read (the session ended before its commit; the server sends it again). */
+    public void abortTransaction() {
+        tx = null;
+        txChanges.clear();
+        txCounts.clear();
+        txBytes = 0;
+        chunk = 0;
+    }
+
+    /** Drops everything held (a failed session: the server sends it all again). */
+    public void reset() {
+        abortTransaction();
+        pending.clear();
+        pendingCounts.clear();
+        pendingBytes = 0;
+        pendingTransactions = 0;
+        pendingLastTx = null;
+        pendingConfirm = null;
+    }
+}

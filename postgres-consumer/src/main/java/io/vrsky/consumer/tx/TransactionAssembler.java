@@ -1,0 +1,187 @@
+package io.vrsky.consumer.tx;
+
+import io.vrsky.consumer.filter.OperationFilter;
+import io.vrsky.consumer.filter.TableFilter;
+import io.vrsky.consumer.pgoutput.PgOutputDecoder;
+import io.vrsky.consumer.pgoutput.PgOutputException;
+import io.vrsky.consumer.pgoutput.PgOutputMessage;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Begin;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Commit;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Delete;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Insert;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.OldTupleKind;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Relation;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Truncate;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Type;
+import io.vrsky.consumer.pgoutput.PgOutputMessage.Update;
+import io.vrsky.consumer.pgoutput.RelationCache;
+import io.vrsky.consumer.pgoutput.RelationInfo;
+import io.vrsky.consumer.pgoutput.TupleData;
+import io.vrsky.consumer.tx.ChangeEncoder.Before;
+import io.vrsky.consumer.tx.ChangeEncoder.TxStrings;
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.model.Operation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Turns the pgoutput stream into transactions: decodes each message, keeps the relation cache
+ * current, filters by table and operation, encodes each change and hands begin / change / commit
+ * to the {@link TransactionSink}. A row message that cannot be decoded or converted, or names a
+ * relation never described, goes to the dead-letter sink with its raw bytes; the rest of the
+ * transaction goes on. Begin and Commit out of order are protocol errors.
+ *
+ * <p>Used by the replication thread only; not thread-safe.
+ */
+public final class TransactionAssembler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TransactionAssembler.class);
+
+    private final PgOutputDecoder decoder;
+    private final RelationCache relations;
+    private final TableFilter tables;
+    private final OperationFilter operations;
+    private final ChangeEncoder encoder;
+    private final TransactionSink sink;
+    private final DeadLetterSink deadLetters;
+
+    private TxInfo tx;
+    private TxStrings txStrings;
+    private long filtered;
+
+    public TransactionAssembler(PgOutputDecoder decoder, RelationCache relations, TableFilter tables, OperationFilter operations,
+                                ChangeEncoder encoder, TransactionSink sink, DeadLetterSink deadLetters) {
+        this.decoder = decoder;
+        this.relations = relations;
+        this.tables = tables;
+        this.operations = operations;
+        this.encoder = encoder;
+        this.sink = sink;
+        this.deadLetters = deadLetters;
+    }
+
+    /**
+     * Handles one pgoutput message.
+     *
+     * @param lsn the WAL position the server sent with it (the change's own LSN for row messages)
+     * @throws ProtocolException when the stream itself makes no sense
+     * @throws Exception         when the catalog cannot be read (retry the session)
+     */
+    public void accept(ByteBuffer buffer, Lsn lsn) throws Exception {
+        PgOutputMessage message;
+        try {
+            message = decoder.decode(buffer);
+        } catch (PgOutputException e) {
+            char tag = buffer.remaining() > 0 ? (char) buffer.get(buffer.position()) : '?';
+            if (tx != null && "IUDT".indexOf(tag) >= 0) {
+                deadLetter(buffer, "cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage());
+                return;
+            }
+            throw new ProtocolException("cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage(), e);
+        }
+        if (message instanceof Begin b) {
+            if (tx != null) {
+                throw new ProtocolException("Begin of transaction " + b.xid() + " at LSN " + lsn + " inside transaction " + tx.txId());
+            }
+            tx = new TxInfo(b.xid(), b.finalLsn(), b.commitTime());
+            txStrings = TxStrings.of(tx);
+            MDC.put("txId", Long.toString(b.xid()));
+            MDC.put("lsn", b.finalLsn().toString());
+            sink.begin(tx);
+        } else if (message instanceof Commit c) {
+            if (tx == null) {
+                throw new ProtocolException("Commit at LSN " + lsn + " outside a transaction");
+            }
+            if (!c.commitLsn().equals(tx.commitLsn())) {
+                throw new ProtocolException("Commit LSN " + c.commitLsn() + " does not match Begin's final LSN " + tx.commitLsn());
+            }
+            TxInfo done = tx;
+            tx = null;
+            txStrings = null;
+            sink.commit(done, c.endLsn());
+            MDC.remove("txId");
+            MDC.remove("lsn");
+        } else if (message instanceof Relation r) {
+            RelationInfo info = relations.put(r);
+            LOG.debug("relation {} is {} with {} column(s), replica identity '{}'", r.relationId(), info.table(),
+                    info.columns().size(), r.replicaIdentity());
+        } else if (message instanceof Type t) {
+            relations.invalidateType(t.typeOid());
+        } else if (message instanceof Insert i) {
+            row(buffer, lsn, Operation.INSERT, i.relationId(), Before.NONE, null, i.newTuple());
+        } else if (message instanceof Update u) {
+            if (u.oldKind() == OldTupleKind.NONE) {
+                row(buffer, lsn, Operation.UPDATE, u.relationId(), Before.KEY_COLUMNS, u.newTuple(), u.newTuple());
+            } else {
+                row(buffer, lsn, Operation.UPDATE, u.relationId(), before(u.oldKind()), u.oldTuple(), u.newTuple());
+            }
+        } else if (message instanceof Delete d) {
+            row(buffer, lsn, Operation.DELETE, d.relationId(), before(d.oldKind()), d.oldTuple(), null);
+        } else if (message instanceof Truncate t) {
+            for (int relationId : t.relationIds()) {
+                row(buffer, lsn, Operation.TRUNCATE, relationId, Before.NONE, null, null);
+            }
+        } else {
+            LOG.debug("ignoring {} at LSN {}", message, lsn);
+        }
+    }
+
+    private static Before before(OldTupleKind kind) {
+        return kind == OldTupleKind.OLD ? Before.ALL_COLUMNS : Before.KEY_COLUMNS;
+    }
+
+    private void row(ByteBuffer raw, Lsn lsn, Operation op, int relationId, Before before, TupleData beforeTuple,
+                     TupleData afterTuple) throws InterruptedException {
+        if (tx == null) {
+            throw new ProtocolException(op + " at LSN " + lsn + " outside a transaction");
+        }
+        RelationInfo rel = relations.get(relationId);
+        if (rel == null) {
+            deadLetter(raw, op + " at LSN " + lsn + " names relation id " + Integer.toUnsignedString(relationId)
+                    + ", which no Relation message described");
+            return;
+        }
+        if (!tables.accepts(rel.table()) || !operations.accepts(op)) {
+            filtered++;
+            return;
+        }
+        byte[] json;
+        try {
+            json = encoder.encode(op, rel, txStrings, lsn.toString(), before, beforeTuple, afterTuple);
+        } catch (PgOutputException e) {
+            deadLetter(raw, "cannot convert " + op + " on " + rel.table() + " at LSN " + lsn + " (txId " + tx.txId() + "): "
+                    + e.getMessage());
+            return;
+        }
+        sink.change(new EncodedChange(rel.table(), op, json));
+    }
+
+    private void deadLetter(ByteBuffer raw, String error) throws InterruptedException {
+        ByteBuffer copy = raw.duplicate();
+        byte[] bytes = new byte[copy.remaining()];
+        copy.get(bytes);
+        LOG.error("sending change to the dead-letter subject: {}", error);
+        deadLetters.deadLetter(bytes, error);
+    }
+
+    /** Whether a transaction has begun and not committed yet. */
+    public boolean inTransaction() {
+        return tx != null;
+    }
+
+    /** Changes skipped by the table or operation filter so far. */
+    public long filtered() {
+        return filtered;
+    }
+
+    /** Forgets a half-read transaction (the session ended; the server sends it again). */
+    public void reset() {
+        tx = null;
+        txStrings = null;
+        MDC.remove("txId");
+        MDC.remove("lsn");
+    }
+}

@@ -1,0 +1,94 @@
+package io.vrsky.consumer;
+
+import io.vrsky.core.config.ConfigException;
+import io.vrsky.core.config.SslMode;
+import io.vrsky.core.model.Operation;
+import io.vrsky.core.model.TableId;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConsumerConfigTest {
+
+    private static Map<String, String> minimal() {
+        Map<String, String> env = new HashMap<>();
+        env.put("POSTGRES_INPUT_HOST", "db.example");
+        env.put("POSTGRES_INPUT_USER", "cdc");
+        env.put("POSTGRES_INPUT_PASSWORD", "s3cret");
+        env.put("POSTGRES_INPUT_DATABASE", "Shop-DB");
+        return env;
+    }
+
+    @Test
+    void shouldApplyTheDefaultsOfTheDesign() {
+        ConsumerConfig c = ConsumerConfig.fromEnv(minimal());
+
+        assertThat(c.port()).isEqualTo(5432);
+        assertThat(c.slot()).isEqualTo("vrsky_shop_db");
+        assertThat(c.publication()).isEqualTo("vrsky_pub");
+        assertThat(c.tables()).isEmpty();
+        assertThat(c.operations()).isEmpty();
+        assertThat(c.batchSize()).isEqualTo(100);
+        assertThat(c.batchTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.sslMode()).isEqualTo(SslMode.PREFER);
+        assertThat(c.nats().subject()).isEqualTo("vrsky.cdc.Shop-DB");
+        assertThat(c.nats().stream()).isEqualTo("VRSKY_CDC");
+        assertThat(c.nats().dlqSubject()).isEqualTo("vrsky.dlq.postgres-consumer");
+        assertThat(c.healthPort()).isEqualTo(8080);
+        assertThat(c.source()).isEqualTo("postgres-consumer/Shop-DB/vrsky_shop_db");
+    }
+
+    @Test
+    void shouldReadTablesOperationsAndBatching() {
+        Map<String, String> env = minimal();
+        env.put("POSTGRES_INPUT_TABLES", "orders, sales.items ,orders");
+        env.put("POSTGRES_INPUT_OPERATIONS", "insert,DELETE");
+        env.put("POSTGRES_INPUT_BATCH_SIZE", "500");
+        env.put("POSTGRES_INPUT_BATCH_TIMEOUT", "250ms");
+
+        ConsumerConfig c = ConsumerConfig.fromEnv(env);
+
+        assertThat(c.tables()).containsExactly(new TableId("public", "orders"), new TableId("sales", "items"));
+        assertThat(c.operations()).containsExactlyInAnyOrder(Operation.INSERT, Operation.DELETE);
+        assertThat(c.batchSize()).isEqualTo(500);
+        assertThat(c.batchTimeout()).isEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
+    void shouldReportEveryProblemAtOnceNamingTheVariable() {
+        Map<String, String> env = new HashMap<>();
+        env.put("POSTGRES_INPUT_PORT", "70000");
+        env.put("POSTGRES_INPUT_REPLICATION_SLOT", "Bad-Slot");
+        env.put("POSTGRES_INPUT_TABLES", "ok,drop table;x");
+        env.put("POSTGRES_INPUT_OPERATIONS", "UPSERT");
+        env.put("POSTGRES_INPUT_BATCH_TIMEOUT", "soon");
+        env.put("POSTGRES_INPUT_SSLMODE", "maybe");
+
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOfSatisfying(ConfigException.class, e -> {
+            assertThat(e.problems()).anyMatch(p -> p.startsWith("POSTGRES_INPUT_HOST"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_USER"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_DATABASE"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_PORT=70000"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_REPLICATION_SLOT=Bad-Slot"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_TABLES") && p.contains("drop table;x"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_OPERATIONS") && p.contains("UPSERT"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_BATCH_TIMEOUT=soon"))
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_SSLMODE=maybe"));
+            assertThat(e.problems()).hasSize(9);
+        });
+    }
+
+    @Test
+    void shouldNeverShowThePassword() {
+        Map<String, String> env = minimal();
+        env.put("POSTGRES_INPUT_BATCH_SIZE", "0");
+
+        assertThat(ConsumerConfig.fromEnv(minimal()).toString()).doesNotContain("s3cret");
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).hasMessageNotContaining("s3cret");
+    }
+}

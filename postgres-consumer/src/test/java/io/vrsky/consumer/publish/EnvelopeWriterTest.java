@@ -1,0 +1,47 @@
+package io.vrsky.consumer.publish;
+
+import io.vrsky.consumer.tx.OutgoingMessage;
+import io.vrsky.consumer.tx.TxInfo;
+import io.vrsky.core.codec.EnvelopeCodec;
+import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.Lsn;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EnvelopeWriterTest {
+
+    private static byte[] change(String table, int id) {
+        return ("{\"op\":\"INSERT\",\"schema\":\"public\",\"table\":\"" + table + "\",\"txId\":7,\"commitLsn\":\"0/10\","
+                + "\"commitTime\":\"2026-02-17T10:00:00.120001Z\",\"lsn\":\"0/8\",\"columns\":[{\"name\":\"id\",\"type\":\"int4\",\"key\":true}],"
+                + "\"before\":null,\"after\":{\"id\":" + id + "},\"unchangedToast\":[]}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldWriteAnEnvelopeThatEnvelopeCoreReadsBack() {
+        TxInfo tx = new TxInfo(7412, Lsn.parse("0/16B3748"), Instant.parse("2026-02-17T10:00:00.120001Z"));
+        OutgoingMessage m = new OutgoingMessage(List.of(change("a", 1), change("b", 2)), 100, tx, 3, false, 1, null, Map.of());
+
+        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, "the-id", Instant.parse("2026-02-17T10:00:01Z"));
+        Envelope e = new EnvelopeCodec().decode(body);
+
+        assertThat(e.id()).isEqualTo("the-id");
+        assertThat(e.type()).isEqualTo("vrsky.cdc.transaction");
+        assertThat(e.source()).isEqualTo("postgres-consumer/shop/vrsky_shop");
+        assertThat(e.time()).isEqualTo(Instant.parse("2026-02-17T10:00:01Z"));
+        assertThat(e.metadata().txId()).isEqualTo(7412);
+        assertThat(e.metadata().commitLsn()).isEqualTo(Lsn.parse("0/16B3748"));
+        assertThat(e.metadata().commitTime()).isEqualTo(tx.commitTime());
+        assertThat(e.metadata().chunk()).isEqualTo(3);
+        assertThat(e.metadata().lastChunk()).isFalse();
+        assertThat(e.metadata().changeCount()).isEqualTo(2);
+        assertThat(e.metadata().transactionCount()).isEqualTo(1);
+        assertThat(e.changes()).extracting(c -> c.after().get("id").intValue()).containsExactly(1, 2);
+        assertThat(m.messageId("vrsky_shop")).isEqualTo("vrsky_shop:0/16B3748:3");
+    }
+}

@@ -1,0 +1,203 @@
+package io.vrsky.consumer.tx;
+
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.model.Operation;
+import io.vrsky.core.model.TableId;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MessageBatcherTest {
+
+    /** A clock the test moves by hand. */
+    private static final class ManualClock extends Clock {
+        private Instant now = Instant.parse("2026-02-17T10:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private final ManualClock clock = new ManualClock();
+    private final Recording.Messages out = new Recording.Messages();
+    private final Recording.DeadLetters dlq = new Recording.DeadLetters();
+    private final TableId table = new TableId("public", "t");
+
+    private MessageBatcher batcher(int batchSize, long maxBytes) {
+        return new MessageBatcher(batchSize, Duration.ofSeconds(5), maxBytes, clock, out, dlq);
+    }
+
+    private static TxInfo tx(int n) {
+        return new TxInfo(n, new Lsn(n * 100L), Instant.parse("2026-02-17T10:00:00Z"));
+    }
+
+    private static Lsn end(int n) {
+        return new Lsn(n * 100L + 50);
+    }
+
+    private EncodedChange change(int size) {
+        return new EncodedChange(table, Operation.INSERT, new byte[size]);
+    }
+
+    private void transaction(MessageBatcher b, int n, int changes, int size) throws InterruptedException {
+        b.begin(tx(n));
+        for (int i = 0; i < changes; i++) {
+            b.change(change(size));
+        }
+        b.commit(tx(n), end(n));
+    }
+
+    @Test
+    void shouldPackWholeTransactionsUntilTheNextOneWouldNotFit() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+
+        transaction(b, 1, 4, 10);
+        transaction(b, 2, 4, 10);
+        transaction(b, 3, 4, 10);
+        b.flush();
+
+        assertThat(out.messages).hasSize(2);
+        OutgoingMessage first = out.messages.get(0);
+        assertThat(first.changes()).hasSize(8);
+        assertThat(first.transactionCount()).isEqualTo(2);
+        assertThat(first.lastTx()).isEqualTo(tx(2));
+        assertThat(first.confirmLsn()).isEqualTo(end(2));
+        assertThat(first.chunk()).isZero();
+        assertThat(first.lastChunk()).isTrue();
+        assertThat(first.counts()).containsEntry(new TableOp(table, Operation.INSERT), 8);
+        assertThat(out.messages.get(1).lastTx()).isEqualTo(tx(3));
+    }
+
+    @Test
+    void shouldSendAFullMessageWithoutWaitingForMore() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+
+        transaction(b, 1, 10, 10);
+
+        assertThat(out.messages).singleElement().satisfies(m -> assertThat(m.changes()).hasSize(10));
+        assertThat(b.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldChunkALargeTransactionIntoBatchSizedChunksNumberedFromZero() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+
+        transaction(b, 7, 25, 10);
+
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(10, 10, 5);
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(0, 1, 2);
+        assertThat(out.messages).extracting(OutgoingMessage::lastChunk).containsExactly(false, false, true);
+        assertThat(out.messages).extracting(OutgoingMessage::confirmLsn).containsExactly(null, null, end(7));
+        assertThat(out.messages).extracting(m -> m.messageId("s")).containsExactly("s:0/2BC:0", "s:0/2BC:1", "s:0/2BC:2");
+    }
+
+    @Test
+    void shouldEmitChunksAsTheyFillSoATransactionIsNeverHeldWhole() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+        b.begin(tx(1));
+        for (int i = 0; i < 35; i++) {
+            b.change(change(10));
+        }
+
+        assertThat(out.messages).hasSize(3);
+        assertThat(out.messages).allMatch(m -> !m.lastChunk());
+    }
+
+    @Test
+    void shouldNeverSendAnEmptyLastChunk() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+
+        transaction(b, 1, 20, 10);
+
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(10, 10);
+        assertThat(out.messages.get(1).lastChunk()).isTrue();
+    }
+
+    @Test
+    void shouldSplitChunksByBytesToStayUnderTheMaximumPayload() throws Exception {
+        MessageBatcher b = batcher(100, 250);
+
+        transaction(b, 1, 10, 100);
+
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(2, 2, 2, 2, 2);
+        assertThat(out.messages).allMatch(m -> m.bytes() <= 250);
+    }
+
+    @Test
+    void shouldSendPendingTransactionsBeforeTheChunksOfALargeOne() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+
+        transaction(b, 1, 3, 10);
+        transaction(b, 2, 15, 10);
+
+        assertThat(out.messages).extracting(m -> m.lastTx().txId()).containsExactly(1L, 2L, 2L);
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(0, 0, 1);
+        assertThat(out.messages.get(0).confirmLsn()).isEqualTo(end(1));
+    }
+
+    @Test
+    void shouldFlushAPendingMessageOnceTheBatchTimeoutHasPassed() throws Exception {
+        MessageBatcher b = batcher(100, 1 << 20);
+        transaction(b, 1, 3, 10);
+
+        clock.advance(Duration.ofMillis(4999));
+        b.flushIfDue();
+        assertThat(out.messages).isEmpty();
+
+        clock.advance(Duration.ofMillis(1));
+        b.flushIfDue();
+        assertThat(out.messages).hasSize(1);
+    }
+
+    @Test
+    void shouldCarryTheEndOfAFilteredTransactionOnThePendingMessageOrPassItThrough() throws Exception {
+        MessageBatcher b = batcher(100, 1 << 20);
+
+        transaction(b, 1, 0, 0);
+        transaction(b, 2, 2, 10);
+        transaction(b, 3, 0, 0);
+        b.flush();
+
+        assertThat(out.passedThrough).containsExactly(end(1));
+        assertThat(out.messages).singleElement().satisfies(m -> {
+            assertThat(m.lastTx()).isEqualTo(tx(2));
+            assertThat(m.confirmLsn()).isEqualTo(end(3));
+        });
+    }
+
+    @Test
+    void shouldDeadLetterASingleChangeLargerThanAMessageCanCarry() throws Exception {
+        MessageBatcher b = batcher(100, 1000);
+
+        b.begin(tx(1));
+        b.change(change(10));
+        b.change(change(5000));
+        b.commit(tx(1), end(1));
+        b.flush();
+
+        assertThat(dlq.errors).singleElement().asString().contains("5000 bytes");
+        assertThat(dlq.bodies.get(0)).hasSize(1000);
+        assertThat(out.messages).singleElement().satisfies(m -> assertThat(m.changes()).hasSize(1));
+    }
+}

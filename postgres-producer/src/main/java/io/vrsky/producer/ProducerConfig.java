@@ -1,0 +1,122 @@
+package io.vrsky.producer;
+
+import io.vrsky.core.config.ConfigException;
+import io.vrsky.core.config.Env;
+import io.vrsky.core.config.NatsSettings;
+import io.vrsky.core.config.SslMode;
+import io.vrsky.core.model.TableId;
+import io.vrsky.producer.catalog.TableWhitelist;
+import io.vrsky.producer.write.AppliedPositions;
+import io.vrsky.producer.write.ConflictStrategy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The producer's configuration, from environment variables (DESIGN.md):
+ * {@code POSTGRES_OUTPUT_HOST}, {@code _PORT} (5432), {@code _USER}, {@code _PASSWORD},
+ * {@code _DATABASE}, {@code _BATCH_SIZE} (100, 1..1000 messages), {@code _FLUSH_INTERVAL} (5s),
+ * {@code _CONFLICT_STRATEGY} (UPSERT | INSERT | UPDATE), {@code _TABLES} (required whitelist),
+ * {@code _POOL_SIZE} (4), {@code _SSLMODE} (prefer); {@code NATS_*} (subject filter default
+ * {@code vrsky.cdc.>}), {@code NATS_DURABLE} (postgres-producer), {@code NATS_ACK_WAIT} (60s),
+ * {@code HEALTH_PORT} (8080), {@code LOG_FORMAT}, {@code LOG_LEVEL}. The password is left out of
+ * {@link #toString()}.
+ */
+public record ProducerConfig(
+        String host,
+        int port,
+        String user,
+        String password,
+        String database,
+        int batchSize,
+        Duration flushInterval,
+        ConflictStrategy conflictStrategy,
+        TableWhitelist tables,
+        int poolSize,
+        SslMode sslMode,
+        NatsSettings nats,
+        String durable,
+        Duration ackWait,
+        int healthPort) {
+
+    public static final String SERVICE = "postgres-producer";
+    public static final String DEFAULT_SUBJECT = "vrsky.cdc.>";
+    private static final Set<String> LOG_FORMATS = Set.of("text", "json");
+    private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+
+    public ProducerConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(tables, "tables");
+        Objects.requireNonNull(nats, "nats");
+        password = password == null ? "" : password;
+    }
+
+    /**
+     * @throws ConfigException listing every problem, one line each naming the variable
+     */
+    public static ProducerConfig fromEnv(Map<String, String> vars) {
+        Env env = new Env(vars);
+        String host = env.required("POSTGRES_OUTPUT_HOST", "the sink PostgreSQL host");
+        int port = env.intInRange("POSTGRES_OUTPUT_PORT", 5432, 1, 65535);
+        String user = env.required("POSTGRES_OUTPUT_USER", "the sink PostgreSQL user");
+        String password = env.secret("POSTGRES_OUTPUT_PASSWORD");
+        String database = env.required("POSTGRES_OUTPUT_DATABASE", "the sink database name");
+        int batchSize = env.intInRange("POSTGRES_OUTPUT_BATCH_SIZE", 100, 1, 1000);
+        Duration flushInterval = env.duration("POSTGRES_OUTPUT_FLUSH_INTERVAL", Duration.ofSeconds(5), Duration.ofMillis(1),
+                Duration.ofMinutes(10));
+        ConflictStrategy strategy = env.enumValue("POSTGRES_OUTPUT_CONFLICT_STRATEGY", ConflictStrategy.class,
+                ConflictStrategy.UPSERT);
+        TableWhitelist tables = tables(env);
+        int poolSize = env.intInRange("POSTGRES_OUTPUT_POOL_SIZE", 4, 2, 64);
+        SslMode sslMode = SslMode.read(env, "POSTGRES_OUTPUT_SSLMODE");
+        NatsSettings nats = NatsSettings.read(env, DEFAULT_SUBJECT, SERVICE);
+        String durable = env.checked("NATS_DURABLE", SERVICE,
+                v -> v.matches("[A-Za-z0-9_-]+") ? null : "is not a durable name: allowed letters, digits, _ and -");
+        Duration ackWait = env.duration("NATS_ACK_WAIT", Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1));
+        int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65535);
+        env.checked("LOG_FORMAT", "text", v -> LOG_FORMATS.contains(v.toLowerCase(Locale.ROOT)) ? null
+                : "is not allowed: allowed text | json");
+        env.checked("LOG_LEVEL", "INFO", v -> LOG_LEVELS.contains(v.toUpperCase(Locale.ROOT)) ? null
+                : "is not allowed: allowed TRACE | DEBUG | INFO | WARN | ERROR | OFF");
+        env.validate();
+        return new ProducerConfig(host, port, user, password, database, batchSize, flushInterval, strategy, tables, poolSize,
+                sslMode, nats, durable, ackWait, healthPort);
+    }
+
+    private static TableWhitelist tables(Env env) {
+        String name = "POSTGRES_OUTPUT_TABLES";
+        if (env.raw(name).isEmpty()) {
+            env.problem(name + " is required (comma list of schema.table or table: the tables the producer may write)");
+            return TableWhitelist.of();
+        }
+        List<String> problems = new ArrayList<>();
+        TableWhitelist tables = TableWhitelist.parse(env.list(name), problems);
+        problems.forEach(p -> env.problem(name + " " + p));
+        if (tables.allows(new TableId("public", AppliedPositions.TABLE))) {
+            env.problem(name + " contains " + AppliedPositions.TABLE + ": the producer's own position table cannot be a target");
+        }
+        if (problems.isEmpty() && tables.isEmpty()) {
+            env.problem(name + " is required (comma list of schema.table or table: the tables the producer may write)");
+        }
+        return tables;
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + database;
+    }
+
+    @Override
+    public String toString() {
+        return "ProducerConfig[host=" + host + ", port=" + port + ", user=" + user + ", database=" + database
+                + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval + ", conflictStrategy=" + conflictStrategy
+                + ", tables=" + tables + ", poolSize=" + poolSize + ", sslMode=" + sslMode + ", nats=" + nats
+                + ", durable=" + durable + ", ackWait=" + ackWait + ", healthPort=" + healthPort + "]";
+    }
+}

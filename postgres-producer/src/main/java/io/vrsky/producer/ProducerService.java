@@ -1,0 +1,378 @@
+package io.vrsky.producer;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.nats.client.Connection;
+import io.vrsky.core.codec.EnvelopeCodec;
+import io.vrsky.core.health.HealthServer;
+import io.vrsky.core.health.ReadinessCheck;
+import io.vrsky.core.nats.DeadLetterPublisher;
+import io.vrsky.core.nats.JetStreamSetup;
+import io.vrsky.core.nats.NatsConnector;
+import io.vrsky.core.retry.Backoff;
+import io.vrsky.core.retry.Retrier;
+import io.vrsky.core.retry.RetriesExhaustedException;
+import io.vrsky.core.retry.RetryClassifier;
+import io.vrsky.core.retry.Sleeper;
+import io.vrsky.producer.catalog.SchemaCatalog;
+import io.vrsky.producer.dlq.DeadLetterSink;
+import io.vrsky.producer.metrics.ProducerMetrics;
+import io.vrsky.producer.sql.SqlStatementBuilder;
+import io.vrsky.producer.subscribe.InFlight;
+import io.vrsky.producer.subscribe.JetStreamSource;
+import io.vrsky.producer.write.AppliedPositions;
+import io.vrsky.producer.write.BatchWriter;
+import io.vrsky.producer.write.ChunkedTransactionWriter;
+import io.vrsky.producer.write.SqlErrors;
+import io.vrsky.producer.write.WriterContext;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The producer, assembled: PostgreSQL pool, NATS connection and durable consumer, writers, the
+ * loop thread, in-progress heartbeats, readiness probes and the health/metrics endpoint. Usable
+ * in-process (integration tests build it from a map with {@code HEALTH_PORT=0}).
+ *
+ * <p>Lifecycle: {@link #start()}, then {@link #awaitExit()} returns the exit code when the loop
+ * ends by itself (a failure it cannot get past); {@link #close()} drains (writes, commits and
+ * acknowledges what is held), then closes everything in a fixed order. {@code close()} is
+ * idempotent and thread-safe.
+ */
+public final class ProducerService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProducerService.class);
+    /** How long close() waits for the loop to write what it holds before interrupting it. */
+    static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ProducerConfig config;
+    private final Clock clock;
+    private final PrometheusMeterRegistry registry;
+    private final ProducerMetrics metrics;
+    private final DoubleSupplier random;
+    private final Sleeper sleeper;
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final AtomicReference<String> postgresProblem = new AtomicReference<>("not connected yet");
+    private final Object lifecycle = new Object();
+    private HikariDataSource dataSource;
+    private Connection nats;
+    private JetStreamSource source;
+    private HealthServer health;
+    private ScheduledExecutorService scheduler;
+    private ProducerLoop loop;
+    private Thread loopThread;
+    private volatile boolean closed;
+    private Integer closeResult;
+
+    public ProducerService(ProducerConfig config, Clock clock, PrometheusMeterRegistry registry) {
+        this(config, clock, registry, () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), Sleeper.SYSTEM);
+    }
+
+    ProducerService(ProducerConfig config, Clock clock, PrometheusMeterRegistry registry, DoubleSupplier random, Sleeper sleeper) {
+        this.config = config;
+        this.clock = clock;
+        this.registry = registry;
+        this.metrics = new ProducerMetrics(registry);
+        this.random = random;
+        this.sleeper = sleeper;
+    }
+
+    /**
+     * Connects to PostgreSQL and NATS (retrying while they are not up yet), provisions the
+     * streams, the durable consumer and the position table, and starts consuming.
+     *
+     * @throws ProducerFailure with the exit code when a dependency stays down or refuses us
+     */
+    public void start() throws ProducerFailure, InterruptedException {
+        LOG.info("starting {}: {}", ProducerConfig.SERVICE, config);
+        try {
+            health = HealthServer.start(config.healthPort(), List.of(
+                    ReadinessCheck.of("postgres", () -> Optional.ofNullable(postgresProblem.get())),
+                    ReadinessCheck.of("nats", this::natsProblem),
+                    ReadinessCheck.of("consumer", this::consumerProblem)), registry);
+        } catch (IOException e) {
+            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "cannot listen on HEALTH_PORT=" + config.healthPort() + ": "
+                    + e.getMessage(), e);
+        }
+        dataSource = pool();
+        Retrier startup = retrier(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(5), 2.0, 0.2, 40), SqlErrors::isRetryable);
+        try {
+            startup.call("connect to PostgreSQL", () -> {
+                try (java.sql.Connection c = dataSource.getConnection()) {
+                    AppliedPositions.createTable(c);
+                    c.commit();
+                }
+                return null;
+            });
+            postgresProblem.set(null);
+            LOG.info("connected to PostgreSQL {} as {}", config.jdbcUrl(), config.user());
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "PostgreSQL at " + config.jdbcUrl() + " is not usable: "
+                    + e.getMessage(), e);
+        }
+        try {
+            nats = new NatsConnector(config.nats(), ProducerConfig.SERVICE).connect();
+            startup.call("provision JetStream", () -> {
+                JetStreamSetup.provision(nats, config.nats(), config.nats().subject());
+                return null;
+            });
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "NATS at " + config.nats().url() + " is not usable: "
+                    + e.getMessage(), e);
+        }
+        EnvelopeCodec codec = new EnvelopeCodec();
+        source = new JetStreamSource(nats, codec, config.nats().stream(), config.nats().subject(), config.durable(),
+                config.ackWait());
+        try {
+            source.open();
+        } catch (Exception e) {
+            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "cannot set up the durable consumer " + config.durable()
+                    + " on stream " + config.nats().stream() + ": " + e.getMessage(), e);
+        }
+        InFlight inFlight = new InFlight(nats);
+        Retrier sqlRetrier = retrier(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10), 2.0, 0.2, 60),
+                failure -> !(failure instanceof RetriesExhaustedException) && SqlErrors.isRetryable(failure));
+        Retrier natsRetrier = retrier(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10), 2.0, 0.2, 40),
+                failure -> failure instanceof IOException || failure instanceof TimeoutException);
+        DeadLetterSink deadLetters;
+        try {
+            deadLetters = new DeadLetterSink(new DeadLetterPublisher(nats.jetStream(), config.nats().dlqSubject()), natsRetrier,
+                    metrics);
+        } catch (IOException e) {
+            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "JetStream is not available: " + e.getMessage(), e);
+        }
+        WriterContext context = new WriterContext(dataSource, new SchemaCatalog(clock, Duration.ofMinutes(1)), config.tables(),
+                config.conflictStrategy(), new SqlStatementBuilder(1024), new AppliedPositions(), sqlRetrier, deadLetters, metrics);
+        BatchWriter writer = new BatchWriter(context);
+        ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, source::load, inFlight, clock);
+        loop = new ProducerLoop(config, source, inFlight, writer, chunks, metrics, clock, sleeper);
+
+        AtomicInteger threads = new AtomicInteger();
+        scheduler = new ScheduledThreadPoolExecutor(2, r -> {
+            Thread t = new Thread(r, "producer-keepalive-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        long beat = Math.max(200, config.ackWait().toMillis() / 3);
+        scheduler.scheduleWithFixedDelay(() -> guarded("heartbeat", inFlight::heartbeat), beat, beat, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("postgres probe", this::probePostgres), 2, 2, TimeUnit.SECONDS);
+
+        loopThread = new Thread(this::runLoop, "producer-loop");
+        loopThread.start();
+        LOG.info("consuming {} on stream {} as durable {} (batch {} messages, flush interval {}, strategy {})",
+                config.nats().subject(), config.nats().stream(), config.durable(), config.batchSize(), config.flushInterval(),
+                config.conflictStrategy());
+    }
+
+    private Retrier retrier(Backoff backoff, RetryClassifier classifier) {
+        return new Retrier(backoff, classifier, sleeper, random, (operation, attempt, failure, delay) -> {
+            metrics.retry(operation);
+            if (SqlErrors.isRetryable(failure) && (operation.contains("batch") || operation.contains("chunk")
+                    || operation.contains("PostgreSQL") || operation.contains("position"))) {
+                postgresProblem.set(operation + " failing: " + failure.getMessage());
+            }
+        });
+    }
+
+    private HikariDataSource pool() {
+        PGSimpleDataSource pg = new PGSimpleDataSource();
+        pg.setServerNames(new String[] {config.host()});
+        pg.setPortNumbers(new int[] {config.port()});
+        pg.setDatabaseName(config.database());
+        pg.setUser(config.user());
+        pg.setPassword(config.password());
+        pg.setSslMode(config.sslMode().jdbcValue());
+        pg.setApplicationName(ProducerConfig.SERVICE);
+        pg.setTcpKeepAlive(true);
+        pg.setConnectTimeout(5);
+        pg.setSocketTimeout(300);
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName(ProducerConfig.SERVICE);
+        hikari.setDataSource(pg);
+        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setMinimumIdle(1);
+        hikari.setAutoCommit(false);
+        hikari.setConnectionTimeout(5_000);
+        hikari.setValidationTimeout(2_000);
+        hikari.setInitializationFailTimeout(-1);
+        hikari.setKeepaliveTime(60_000);
+        return new HikariDataSource(hikari);
+    }
+
+    private void runLoop() {
+        int code = ExitCodes.CLEAN;
+        try {
+            loop.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("consuming interrupted before the drain finished");
+            code = ExitCodes.UNEXPECTED;
+        } catch (Exception | Error e) {
+            code = ExitCodes.of(e);
+            if (code == ExitCodes.UNEXPECTED) {
+                LOG.error("stopping on an unexpected failure", e);
+            } else {
+                LOG.error("stopping (exit {}): {}", code, e.getMessage());
+            }
+        }
+        exit.complete(code);
+    }
+
+    private void probePostgres() {
+        try (java.sql.Connection c = dataSource.getConnection()) {
+            if (c.isValid(2)) {
+                postgresProblem.set(null);
+            } else {
+                postgresProblem.set("connection not valid");
+            }
+        } catch (SQLException e) {
+            postgresProblem.set(e.getMessage());
+        }
+    }
+
+    private Optional<String> natsProblem() {
+        Connection c = nats;
+        if (c == null) {
+            return Optional.of("not connected yet");
+        }
+        return c.getStatus() == Connection.Status.CONNECTED ? Optional.empty() : Optional.of("connection is " + c.getStatus());
+    }
+
+    private Optional<String> consumerProblem() {
+        if (loopThread == null) {
+            return Optional.of("not consuming yet");
+        }
+        return exit.isDone() ? Optional.of("stopped") : Optional.empty();
+    }
+
+    private static void guarded(String what, Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.warn("{} failed: {}", what, e.toString());
+        }
+    }
+
+    /** The bound health/metrics port (useful with {@code HEALTH_PORT=0}). */
+    public int healthPort() {
+        return health.port();
+    }
+
+    public ProducerMetrics metrics() {
+        return metrics;
+    }
+
+    /** Waits until the loop ends by itself (or after {@link #close()}) and returns the exit code. */
+    public int awaitExit() throws InterruptedException {
+        try {
+            return exit.get();
+        } catch (ExecutionException e) {
+            return ExitCodes.UNEXPECTED;
+        }
+    }
+
+    /**
+     * Stops consuming, writes and acknowledges what is held (an open chunked transaction is rolled
+     * back and its messages redelivered), then closes the NATS connection, the pool and the health
+     * endpoint.
+     *
+     * @return the exit code: 0 after a clean drain
+     */
+    public int shutdown() {
+        synchronized (lifecycle) {
+            if (closeResult != null) {
+                return closeResult;
+            }
+            closed = true;
+            int code = ExitCodes.CLEAN;
+            if (loop != null) {
+                loop.stop();
+                try {
+                    code = exit.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    LOG.warn("the loop did not drain in {}; interrupting it", DRAIN_TIMEOUT);
+                    loopThread.interrupt();
+                    try {
+                        code = exit.get(5, TimeUnit.SECONDS);
+                    } catch (Exception again) {
+                        code = ExitCodes.UNEXPECTED;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    code = ExitCodes.UNEXPECTED;
+                } catch (ExecutionException e) {
+                    code = ExitCodes.UNEXPECTED;
+                }
+            }
+            if (scheduler != null) {
+                scheduler.shutdown();
+                try {
+                    if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+                        LOG.warn("keepalive threads did not stop in 5 s");
+                        scheduler.shutdownNow();
+                    }
+                } catch (InterruptedException e) {
+                    scheduler.shutdownNow();
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (source != null) {
+                source.close();
+            }
+            if (nats != null) {
+                try {
+                    nats.flush(Duration.ofSeconds(5));
+                } catch (TimeoutException | InterruptedException | RuntimeException e) {
+                    LOG.warn("could not flush acknowledgements to NATS: {}", e.toString());
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                try {
+                    nats.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (dataSource != null) {
+                dataSource.close();
+            }
+            if (health != null) {
+                health.close();
+            }
+            LOG.info("stopped (exit {})", code);
+            closeResult = code;
+            return code;
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+}

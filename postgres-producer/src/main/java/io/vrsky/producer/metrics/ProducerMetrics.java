@@ -1,0 +1,107 @@
+package io.vrsky.producer.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The producer's meters. Prometheus names (after Micrometer's conversion):
+ * <ul>
+ *   <li>{@code vrsky_producer_rows_written_total{table,op}}: rows applied and committed</li>
+ *   <li>{@code vrsky_producer_batch_messages} / {@code vrsky_producer_batch_rows}: histograms of
+ *       messages and rows per sink transaction</li>
+ *   <li>{@code vrsky_producer_flush_seconds}: histogram of the time from first message to commit</li>
+ *   <li>{@code vrsky_producer_retries_total{operation}}: retried failures</li>
+ *   <li>{@code vrsky_producer_dead_letters_total{class}}: messages sent to the DLQ</li>
+ *   <li>{@code vrsky_producer_consumer_pending_messages}: messages waiting in the durable consumer</li>
+ *   <li>{@code vrsky_producer_skipped_changes_total}: changes skipped as already applied</li>
+ *   <li>{@code vrsky_producer_missing_rows_total{table,op}}: updates whose row was missing and was left alone</li>
+ *   <li>{@code vrsky_producer_messages_acked_total}</li>
+ * </ul>
+ */
+public final class ProducerMetrics {
+
+    private final MeterRegistry registry;
+    private final DistributionSummary batchMessages;
+    private final DistributionSummary batchRows;
+    private final Timer flush;
+    private final Counter skipped;
+    private final Counter acked;
+    private final AtomicLong pending = new AtomicLong();
+
+    public ProducerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.batchMessages = DistributionSummary.builder("vrsky.producer.batch.messages")
+                .description("Messages per sink transaction").serviceLevelObjectives(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
+                .register(registry);
+        this.batchRows = DistributionSummary.builder("vrsky.producer.batch.rows")
+                .description("Rows per sink transaction").serviceLevelObjectives(1, 10, 100, 1000, 5000, 10000, 50000, 100000)
+                .register(registry);
+        this.flush = Timer.builder("vrsky.producer.flush").description("Time to apply and commit one sink transaction")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(1))
+                .register(registry);
+        this.skipped = Counter.builder("vrsky.producer.skipped.changes").description("Changes skipped as already applied")
+                .register(registry);
+        this.acked = Counter.builder("vrsky.producer.messages.acked").description("Messages acknowledged to JetStream")
+                .register(registry);
+        Gauge.builder("vrsky.producer.consumer.pending.messages", pending, AtomicLong::get)
+                .description("Messages waiting in the durable consumer (consumer lag)").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void rowsWritten(String table, String op, long rows) {
+        if (rows > 0) {
+            Counter.builder("vrsky.producer.rows.written").description("Rows applied and committed")
+                    .tag("table", table).tag("op", op).register(registry).increment(rows);
+        }
+    }
+
+    public void missingRows(String table, String op, long rows) {
+        if (rows > 0) {
+            Counter.builder("vrsky.producer.missing.rows").description("Rows not found by an update, left alone")
+                    .tag("table", table).tag("op", op).register(registry).increment(rows);
+        }
+    }
+
+    public void batch(int messages, long rows, Duration elapsed) {
+        batchMessages.record(messages);
+        batchRows.record(rows);
+        flush.record(elapsed);
+    }
+
+    public void retry(String operation) {
+        Counter.builder("vrsky.producer.retries").description("Retried failures").tag("operation", operation)
+                .register(registry).increment();
+    }
+
+    public void deadLetter(String errorClass) {
+        Counter.builder("vrsky.producer.dead.letters").description("Messages sent to the dead-letter stream")
+                .tag("class", errorClass).register(registry).increment();
+    }
+
+    public void skipped(long changes) {
+        if (changes > 0) {
+            skipped.increment(changes);
+        }
+    }
+
+    public void acked(long messages) {
+        acked.increment(messages);
+    }
+
+    public void pending(long messages) {
+        pending.set(messages);
+    }
+
+    public long pending() {
+        return pending.get();
+    }
+}

@@ -1,0 +1,187 @@
+package io.vrsky.producer.subscribe;
+
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.MessageInfo;
+import io.nats.client.api.ReplayPolicy;
+import io.vrsky.core.codec.EnvelopeCodec;
+import io.vrsky.core.codec.EnvelopeFormatException;
+import io.vrsky.core.model.Envelope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The durable JetStream pull consumer the producer reads: explicit acks, an ack wait long enough
+ * for a batch and kept alive by in-progress acks, and a max-ack-pending high enough for a
+ * transaction of many chunks.
+ *
+ * <p>Order matters to exactly-once (the applied position only moves forward), so on start, when
+ * the durable still has unacknowledged deliveries (a previous instance died holding them), it is
+ * recreated from its ack floor: JetStream would otherwise deliver newer messages at once and the
+ * old ones only after their ack wait, out of order. One producer instance per durable.
+ *
+ * <p>Used by the loop thread only, except {@link #load(long)} which is thread-safe.
+ */
+public final class JetStreamSource {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JetStreamSource.class);
+    private static final int CONSUMER_NOT_FOUND = 10014;
+    /** Max deliveries pending an ack: the chunks of one transaction stay unacked until its last chunk. */
+    static final long MAX_ACK_PENDING = 1_000_000;
+
+    private final Connection connection;
+    private final EnvelopeCodec codec;
+    private final String stream;
+    private final String filterSubject;
+    private final String durable;
+    private final Duration ackWait;
+    private JetStreamSubscription subscription;
+
+    public JetStreamSource(Connection connection, EnvelopeCodec codec, String stream, String filterSubject, String durable,
+                           Duration ackWait) {
+        this.connection = connection;
+        this.codec = codec;
+        this.stream = stream;
+        this.filterSubject = filterSubject;
+        this.durable = durable;
+        this.ackWait = ackWait;
+    }
+
+    /**
+     * At start: creates, updates or (after an unclean stop) recreates the durable consumer, and
+     * binds a pull subscription to it.
+     */
+    public void open() throws IOException, JetStreamApiException {
+        ensureConsumer(true);
+        bind();
+    }
+
+    /** After pull failures: binds again, creating the consumer if it vanished, never resetting it. */
+    public void rebind() throws IOException, JetStreamApiException {
+        ensureConsumer(false);
+        bind();
+    }
+
+    private void bind() throws IOException, JetStreamApiException {
+        close();
+        JetStream js = connection.jetStream();
+        subscription = js.subscribe(null, PullSubscribeOptions.builder().stream(stream).durable(durable).bind(true).build());
+    }
+
+    private void ensureConsumer(boolean starting) throws IOException, JetStreamApiException {
+        JetStreamManagement jsm = connection.jetStreamManagement();
+        ConsumerInfo existing = null;
+        try {
+            existing = jsm.getConsumerInfo(stream, durable);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != CONSUMER_NOT_FOUND) {
+                throw e;
+            }
+        }
+        if (existing == null) {
+            jsm.addOrUpdateConsumer(stream, config(DeliverPolicy.All, 0).build());
+            LOG.info("created durable consumer {} on stream {} (filter {}, ack wait {})", durable, stream, filterSubject, ackWait);
+        } else if (starting && existing.getNumAckPending() > 0) {
+            long start = existing.getAckFloor().getStreamSequence() + 1;
+            LOG.warn("durable consumer {} has {} unacknowledged deliveries from a previous run; recreating it from stream sequence {}"
+                    + " so they are redelivered now and in order", durable, existing.getNumAckPending(), start);
+            jsm.deleteConsumer(stream, durable);
+            jsm.addOrUpdateConsumer(stream, config(DeliverPolicy.ByStartSequence, start).build());
+        } else {
+            ConsumerConfiguration current = existing.getConsumerConfiguration();
+            boolean same = ackWait.equals(current.getAckWait()) && current.getMaxAckPending() == MAX_ACK_PENDING
+                    && filterSubject.equals(current.getFilterSubject());
+            if (!same) {
+                jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder(current).ackWait(ackWait)
+                        .maxAckPending(MAX_ACK_PENDING).filterSubject(filterSubject).build());
+                LOG.info("updated durable consumer {} (filter {}, ack wait {})", durable, filterSubject, ackWait);
+            } else {
+                LOG.info("resuming durable consumer {} on stream {}: {} messages pending", durable, stream, existing.getNumPending());
+            }
+        }
+    }
+
+    private ConsumerConfiguration.Builder config(DeliverPolicy policy, long startSeq) {
+        ConsumerConfiguration.Builder b = ConsumerConfiguration.builder()
+                .durable(durable)
+                .filterSubject(filterSubject)
+                .ackPolicy(AckPolicy.Explicit)
+                .ackWait(ackWait)
+                .maxAckPending(MAX_ACK_PENDING)
+                .maxDeliver(-1)
+                .replayPolicy(ReplayPolicy.Instant)
+                .deliverPolicy(policy);
+        if (policy == DeliverPolicy.ByStartSequence) {
+            b.startSequence(startSeq);
+        }
+        return b;
+    }
+
+    /**
+     * Pulls up to {@code max} messages, returning as soon as {@code max} arrived or
+     * {@code maxWait} passed. Status messages are left to jnats.
+     */
+    public List<InboundMessage> fetch(int max, Duration maxWait) {
+        List<Message> messages = subscription.fetch(max, maxWait);
+        List<InboundMessage> result = new ArrayList<>(messages.size());
+        for (Message m : messages) {
+            if (!m.isJetStream()) {
+                continue;
+            }
+            result.add(decode(m.metaData().streamSequence(), m.getSubject(), m.getReplyTo(), m.getData(),
+                    m.metaData().pendingCount()));
+        }
+        return result;
+    }
+
+    /** Re-reads a message from the stream by sequence (for replaying or dead-lettering earlier chunks). */
+    public InboundMessage load(long streamSeq) throws IOException, JetStreamApiException {
+        MessageInfo info = connection.jetStreamManagement().getMessage(stream, streamSeq);
+        return decode(streamSeq, info.getSubject(), null, info.getData() == null ? new byte[0] : info.getData(), 0);
+    }
+
+    private InboundMessage decode(long seq, String subject, String replyTo, byte[] data, long pending) {
+        byte[] bytes = data == null ? new byte[0] : data;
+        try {
+            Envelope envelope = codec.decode(bytes);
+            return new InboundMessage(seq, subject, replyTo, bytes, envelope, null, pending);
+        } catch (EnvelopeFormatException e) {
+            return new InboundMessage(seq, subject, replyTo, bytes, null, e.getMessage(), pending);
+        } catch (RuntimeException e) {
+            return new InboundMessage(seq, subject, replyTo, bytes, null, "cannot decode envelope: " + e, pending);
+        }
+    }
+
+    public ConsumerInfo consumerInfo() throws IOException, JetStreamApiException {
+        return connection.jetStreamManagement().getConsumerInfo(stream, durable);
+    }
+
+    public String stream() {
+        return stream;
+    }
+
+    public void close() {
+        if (subscription != null) {
+            try {
+                subscription.unsubscribe();
+            } catch (IllegalStateException e) {
+                LOG.debug("subscription already closed: {}", e.getMessage());
+            }
+            subscription = null;
+        }
+    }
+}

@@ -1,0 +1,253 @@
+package io.vrsky.producer.write;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vrsky.core.model.Change;
+import io.vrsky.core.model.ColumnInfo;
+import io.vrsky.core.model.TableId;
+import io.vrsky.producer.catalog.ColumnMeta;
+import io.vrsky.producer.catalog.SchemaCatalog;
+import io.vrsky.producer.catalog.TableMeta;
+import io.vrsky.producer.catalog.TableWhitelist;
+import io.vrsky.producer.sql.SqlValues;
+import io.vrsky.producer.sql.StatementShape;
+import io.vrsky.producer.sql.StatementShape.Kind;
+import io.vrsky.producer.sql.ValueConversionException;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Checks a change against the whitelist and the live catalog and turns it into a
+ * {@link RowChange}: the table must be whitelisted and exist, every column it names must exist,
+ * every value must convert to its column's type. Names from the envelope never reach SQL: only
+ * the catalog's own column metadata does. A table or column the cache does not know is looked up
+ * again once per batch before the change is rejected, so columns added to the sink are picked up.
+ */
+final class ChangeValidator {
+
+    private final SchemaCatalog catalog;
+    private final TableWhitelist whitelist;
+    private final ConflictStrategy strategy;
+
+    ChangeValidator(SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy) {
+        this.catalog = catalog;
+        this.whitelist = whitelist;
+        this.strategy = strategy;
+    }
+
+    ConflictStrategy strategy() {
+        return strategy;
+    }
+
+    /**
+     * @param refreshed tables already reloaded from the catalog in this batch (updated here)
+     */
+    RowChange prepare(Connection connection, Change change, Set<TableId> refreshed) throws SQLException, ValidationException {
+        TableId id = change.tableId();
+        if (!whitelist.allows(id)) {
+            throw new ValidationException("table " + id + " is not in POSTGRES_OUTPUT_TABLES");
+        }
+        TableMeta table = table(connection, id, refreshed, change);
+        return switch (change.op()) {
+            case TRUNCATE -> new RowChange(change.op(), table, new StatementShape(Kind.TRUNCATE, id, List.of(), List.of()),
+                    MissingRowPolicy.IGNORE, List.of(), List.of(), List.of(), false);
+            case INSERT -> insert(change, table);
+            case UPDATE -> update(change, table);
+            case DELETE -> delete(change, table);
+        };
+    }
+
+    private TableMeta table(Connection connection, TableId id, Set<TableId> refreshed, Change change)
+            throws SQLException, ValidationException {
+        Optional<TableMeta> table = catalog.table(connection, id);
+        String unknown = table.map(t -> unknownColumn(t, change)).orElse(null);
+        if ((table.isEmpty() || unknown != null) && refreshed.add(id)) {
+            table = catalog.reload(connection, id);
+            unknown = table.map(t -> unknownColumn(t, change)).orElse(null);
+        }
+        if (table.isEmpty()) {
+            throw new ValidationException("table " + id + " does not exist in the sink database");
+        }
+        if (unknown != null) {
+            throw new ValidationException("column \"" + unknown + "\" does not exist in table " + id);
+        }
+        return table.get();
+    }
+
+    private static String unknownColumn(TableMeta table, Change change) {
+        Set<String> names = new LinkedHashSet<>();
+        if (change.after() != null) {
+            names.addAll(change.after().keySet());
+        }
+        if (change.before() != null) {
+            names.addAll(change.before().keySet());
+        }
+        names.addAll(change.unchangedToast());
+        for (ColumnInfo c : change.columns()) {
+            names.add(c.name());
+        }
+        for (String name : names) {
+            if (table.column(name) == null) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    private RowChange insert(Change change, TableMeta table) throws ValidationException {
+        Map<String, JsonNode> after = require(change.after(), "after", change, table);
+        Set<String> toast = new HashSet<>(change.unchangedToast());
+        List<ColumnMeta> columns = written(table, after, toast);
+        if (columns.isEmpty()) {
+            throw new ValidationException("INSERT into " + table.id() + " has no column values in 'after'");
+        }
+        List<String> values = values(columns, after);
+        List<ColumnMeta> pk = table.primaryKeyColumns();
+        List<String> afterKey = table.hasPrimaryKey() ? keyFrom(pk, table, after, null, false) : null;
+        boolean whole = toast.isEmpty() && (!table.hasPrimaryKey() || afterKey != null);
+        MissingRowPolicy onMissing = strategy.missingRowPolicy();
+        if (afterKey == null) {
+            return new RowChange(change.op(), table, new StatementShape(Kind.INSERT, table.id(), columns, List.of()), onMissing,
+                    values, List.of(), List.of(), whole);
+        }
+        return switch (strategy) {
+            case UPSERT -> new RowChange(change.op(), table, new StatementShape(Kind.UPSERT, table.id(), columns, pk), onMissing,
+                    values, afterKey, List.of(afterKey), whole);
+            case INSERT -> new RowChange(change.op(), table, new StatementShape(Kind.INSERT, table.id(), columns, List.of()),
+                    onMissing, values, List.of(), List.of(afterKey), whole);
+            case UPDATE -> new RowChange(change.op(), table, new StatementShape(Kind.UPDATE_BY_KEY, table.id(), columns, pk),
+                    onMissing, values, afterKey, List.of(afterKey), whole);
+        };
+    }
+
+    private RowChange update(Change change, TableMeta table) throws ValidationException {
+        Map<String, JsonNode> after = require(change.after(), "after", change, table);
+        Set<String> toast = new HashSet<>(change.unchangedToast());
+        List<ColumnMeta> columns = written(table, after, toast);
+        List<String> values = values(columns, after);
+        MissingRowPolicy onMissing = strategy.missingRowPolicy();
+        if (table.hasPrimaryKey()) {
+            List<ColumnMeta> pk = table.primaryKeyColumns();
+            List<String> beforeKey = keyFrom(pk, table, change.before(), after, true);
+            List<String> afterKey = keyFrom(pk, table, after, change.before(), true);
+            boolean whole = toast.isEmpty() && keyFrom(pk, table, after, null, false) != null;
+            List<List<String>> touched = beforeKey.equals(afterKey) ? List.of(beforeKey) : List.of(beforeKey, afterKey);
+            return new RowChange(change.op(), table, new StatementShape(Kind.UPDATE_BY_KEY, table.id(), columns, pk), onMissing,
+                    values, beforeKey, touched, whole);
+        }
+        List<ColumnMeta> identity = identity(change, table, toast);
+        return new RowChange(change.op(), table, new StatementShape(Kind.UPDATE_BY_IDENTITY, table.id(), columns, identity),
+                onMissing, values, values(identity, change.before()), List.of(), toast.isEmpty());
+    }
+
+    private RowChange delete(Change change, TableMeta table) throws ValidationException {
+        Map<String, JsonNode> before = require(change.before(), "before (or key)", change, table);
+        if (table.hasPrimaryKey()) {
+            List<ColumnMeta> pk = table.primaryKeyColumns();
+            List<String> key = keyFrom(pk, table, before, null, true);
+            return new RowChange(change.op(), table, new StatementShape(Kind.DELETE_BY_KEY, table.id(), List.of(), pk),
+                    MissingRowPolicy.IGNORE, List.of(), key, List.of(key), false);
+        }
+        List<ColumnMeta> identity = identity(change, table, new HashSet<>(change.unchangedToast()));
+        return new RowChange(change.op(), table, new StatementShape(Kind.DELETE_BY_IDENTITY, table.id(), List.of(), identity),
+                MissingRowPolicy.IGNORE, List.of(), values(identity, before), List.of(), false);
+    }
+
+    private static Map<String, JsonNode> require(Map<String, JsonNode> image, String field, Change change, TableMeta table)
+            throws ValidationException {
+        if (image == null) {
+            throw new ValidationException(change.op() + " on " + table.id() + " has no '" + field + "'");
+        }
+        return image;
+    }
+
+    /** The before-image columns that find a row of a table without a primary key. */
+    private static List<ColumnMeta> identity(Change change, TableMeta table, Set<String> toast) throws ValidationException {
+        if (change.before() == null || change.before().isEmpty()) {
+            throw new ValidationException(change.op() + " on " + table.id()
+                    + " needs the before-image: the table has no primary key (use REPLICA IDENTITY FULL at the source)");
+        }
+        List<ColumnMeta> identity = new ArrayList<>();
+        for (String name : change.before().keySet()) {
+            ColumnMeta column = table.column(name);
+            if (!toast.contains(name) && !column.generated()) {
+                identity.add(column);
+            }
+        }
+        identity.sort(Comparator.comparingInt(ColumnMeta::position));
+        if (identity.isEmpty()) {
+            throw new ValidationException(change.op() + " on " + table.id() + " has no usable before-image column");
+        }
+        return identity;
+    }
+
+    /** The columns an after-image writes, in catalog order: unchanged-TOAST and generated columns left out. */
+    private static List<ColumnMeta> written(TableMeta table, Map<String, JsonNode> after, Set<String> toast) {
+        List<ColumnMeta> columns = new ArrayList<>();
+        for (String name : after.keySet()) {
+            ColumnMeta column = table.column(name);
+            if (!toast.contains(name) && !column.generated()) {
+                columns.add(column);
+            }
+        }
+        columns.sort(Comparator.comparingInt(ColumnMeta::position));
+        return columns;
+    }
+
+    private static List<String> values(List<ColumnMeta> columns, Map<String, JsonNode> image) throws ValidationException {
+        List<String> values = new ArrayList<>(columns.size());
+        for (ColumnMeta column : columns) {
+            values.add(convert(image.get(column.name()), column));
+        }
+        return values;
+    }
+
+    /**
+     * The primary-key values, each from the first image that has the column.
+     *
+     * @return null when a key column is in neither image and {@code required} is false
+     */
+    private static List<String> keyFrom(List<ColumnMeta> pk, TableMeta table, Map<String, JsonNode> first,
+                                        Map<String, JsonNode> second, boolean required) throws ValidationException {
+        List<String> key = new ArrayList<>(pk.size());
+        for (ColumnMeta column : pk) {
+            JsonNode value = null;
+            boolean found = false;
+            if (first != null && first.containsKey(column.name())) {
+                value = first.get(column.name());
+                found = true;
+            } else if (second != null && second.containsKey(column.name())) {
+                value = second.get(column.name());
+                found = true;
+            }
+            if (!found) {
+                if (!required) {
+                    return null;
+                }
+                throw new ValidationException("primary key column \"" + column.name() + "\" of " + table.id() + " is missing");
+            }
+            String text = convert(value, column);
+            if (text == null) {
+                throw new ValidationException("primary key column \"" + column.name() + "\" of " + table.id() + " is null");
+            }
+            key.add(text);
+        }
+        return key;
+    }
+
+    private static String convert(JsonNode value, ColumnMeta column) throws ValidationException {
+        try {
+            return SqlValues.toText(value, column);
+        } catch (ValueConversionException e) {
+            throw new ValidationException(e.getMessage());
+        }
+    }
+}

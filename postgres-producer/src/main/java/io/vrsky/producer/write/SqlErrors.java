@@ -1,0 +1,89 @@
+package io.vrsky.producer.write;
+
+import java.io.IOException;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.util.Set;
+
+/**
+ * Sorts PostgreSQL failures: retry the transaction (connection lost, deadlock, serialization,
+ * server shutting down or starting), blame one message (data, constraint, syntax of a value),
+ * refresh the catalog (the table changed under us), or stop (permissions, authentication,
+ * resources).
+ */
+public final class SqlErrors {
+
+    /** What to do about a failure. */
+    public enum Kind {
+        RETRYABLE, POISON, STALE_CATALOG, FATAL
+    }
+
+    private static final Set<String> RETRYABLE_STATES = Set.of("40001", "40P01", "57P01", "57P02", "57P03", "53300", "55P03", "57014");
+    private static final Set<String> STALE_STATES = Set.of("42703", "42P01", "42804");
+    private static final Set<String> POISON_CLASSES = Set.of("22", "23", "21", "2F", "44", "P0", "02", "0A", "54", "42", "39", "38");
+
+    private SqlErrors() {
+    }
+
+    public static Kind classify(Throwable failure) {
+        SQLException sql = findSql(failure);
+        if (sql == null) {
+            return isConnectionProblem(failure) ? Kind.RETRYABLE : Kind.FATAL;
+        }
+        String state = sqlState(sql);
+        if (state == null) {
+            return isConnectionProblem(sql) ? Kind.RETRYABLE : Kind.FATAL;
+        }
+        if (state.startsWith("08") || RETRYABLE_STATES.contains(state)) {
+            return Kind.RETRYABLE;
+        }
+        if (STALE_STATES.contains(state)) {
+            return Kind.STALE_CATALOG;
+        }
+        if ("42501".equals(state)) {
+            return Kind.FATAL;
+        }
+        if (state.length() >= 2 && POISON_CLASSES.contains(state.substring(0, 2))) {
+            return Kind.POISON;
+        }
+        return Kind.FATAL;
+    }
+
+    public static boolean isRetryable(Throwable failure) {
+        return classify(failure) == Kind.RETRYABLE;
+    }
+
+    /** The SQLSTATE of the first SQLException in the cause chain (or of a chained next exception). */
+    public static String sqlState(Throwable failure) {
+        SQLException sql = findSql(failure);
+        if (sql == null) {
+            return null;
+        }
+        for (SQLException e = sql; e != null; e = e.getNextException()) {
+            if (e.getSQLState() != null) {
+                return e.getSQLState();
+            }
+        }
+        Throwable cause = sql.getCause();
+        return cause == null || cause == sql ? null : sqlState(cause);
+    }
+
+    private static SQLException findSql(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException s) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isConnectionProblem(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLTransientException || t instanceof SQLRecoverableException || t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,121 @@
+package io.vrsky.producer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.vrsky.core.model.Change;
+import io.vrsky.core.model.ColumnInfo;
+import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.EnvelopeMetadata;
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.model.Operation;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Builds envelopes for tests, in the wire shape of DESIGN.md. */
+public final class Envelopes {
+
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private Envelopes() {
+    }
+
+    /** A row from name/value pairs; values may be Integer, Long, String, Boolean, BigDecimal, Double, JsonNode or null. */
+    public static Map<String, JsonNode> row(Object... namesAndValues) {
+        Map<String, JsonNode> row = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            row.put((String) namesAndValues[i], json(namesAndValues[i + 1]));
+        }
+        return row;
+    }
+
+    public static JsonNode json(Object value) {
+        if (value == null) {
+            return F.nullNode();
+        }
+        if (value instanceof JsonNode n) {
+            return n;
+        }
+        if (value instanceof Integer i) {
+            return F.numberNode(i);
+        }
+        if (value instanceof Long l) {
+            return F.numberNode(l);
+        }
+        if (value instanceof Double d) {
+            return F.numberNode(d);
+        }
+        if (value instanceof BigDecimal b) {
+            return F.numberNode(b);
+        }
+        if (value instanceof Boolean b) {
+            return F.booleanNode(b);
+        }
+        return F.textNode(value.toString());
+    }
+
+    public static Lsn lsn(long value) {
+        return new Lsn(value);
+    }
+
+    public static Change insert(String table, Lsn commitLsn, Map<String, JsonNode> after) {
+        return change(Operation.INSERT, table, commitLsn, null, after, List.of());
+    }
+
+    public static Change update(String table, Lsn commitLsn, Map<String, JsonNode> before, Map<String, JsonNode> after,
+                                String... unchangedToast) {
+        return change(Operation.UPDATE, table, commitLsn, before, after, Arrays.asList(unchangedToast));
+    }
+
+    public static Change delete(String table, Lsn commitLsn, Map<String, JsonNode> before) {
+        return change(Operation.DELETE, table, commitLsn, before, null, List.of());
+    }
+
+    public static Change truncate(String table, Lsn commitLsn) {
+        return change(Operation.TRUNCATE, table, commitLsn, null, null, List.of());
+    }
+
+    public static Change change(Operation op, String table, Lsn commitLsn, Map<String, JsonNode> before,
+                                Map<String, JsonNode> after, List<String> toast) {
+        String schema = null;
+        String name = table;
+        int dot = table.indexOf('.');
+        if (dot > 0) {
+            schema = table.substring(0, dot);
+            name = table.substring(dot + 1);
+        }
+        Long txId = commitLsn == null ? null : commitLsn.value();
+        return new Change(op, schema, name, txId, commitLsn, commitLsn == null ? null : Instant.parse("2026-02-17T10:00:00Z"),
+                commitLsn, List.<ColumnInfo>of(), before, after, toast);
+    }
+
+    /** A whole message (one or more whole transactions) from {@code source}; metadata describes the last change's transaction. */
+    public static Envelope message(String source, Change... changes) {
+        Lsn last = null;
+        for (Change c : changes) {
+            if (c.commitLsn() != null) {
+                last = c.commitLsn();
+            }
+        }
+        EnvelopeMetadata metadata = new EnvelopeMetadata(last == null ? null : last.value(), last, null, 0, true, changes.length, 1);
+        return new Envelope(UUID.randomUUID().toString(), Envelope.CDC_TRANSACTION_TYPE, source, Instant.now(), metadata,
+                List.of(changes));
+    }
+
+    /** A message from another component: no source, no positions. */
+    public static Envelope plain(Change... changes) {
+        return new Envelope(UUID.randomUUID().toString(), "vrsky.change", null, Instant.now(), null, List.of(changes));
+    }
+
+    /** One chunk of a transaction split over several messages. */
+    public static Envelope chunk(String source, Lsn commitLsn, int chunk, boolean lastChunk, Change... changes) {
+        EnvelopeMetadata metadata = new EnvelopeMetadata(commitLsn.value(), commitLsn, null, chunk, lastChunk, changes.length, 1);
+        return new Envelope(UUID.randomUUID().toString(), Envelope.CDC_TRANSACTION_TYPE, source, Instant.now(), metadata,
+                List.of(changes));
+    }
+}

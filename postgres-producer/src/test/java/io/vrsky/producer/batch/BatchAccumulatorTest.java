@@ -1,0 +1,105 @@
+package io.vrsky.producer.batch;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BatchAccumulatorTest {
+
+    /** A clock the test moves by hand. */
+    static final class ManualClock extends Clock {
+        private Instant now = Instant.parse("2026-02-17T10:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private final ManualClock clock = new ManualClock();
+    private final BatchAccumulator<String> batch = new BatchAccumulator<>(3, 1000, Duration.ofSeconds(5), clock);
+
+    @Test
+    void shouldNotFlushAnEmptyBatch() {
+        assertThat(batch.due(false)).isEqualTo(FlushReason.NONE);
+        assertThat(batch.untilDeadline()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(batch.room()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldFlushAtOnceWhenNothingMoreIsWaiting() {
+        batch.add("a", 1);
+
+        assertThat(batch.due(true)).isEqualTo(FlushReason.NONE);
+        assertThat(batch.due(false)).isEqualTo(FlushReason.IDLE);
+    }
+
+    @Test
+    void shouldFlushWhenFull() {
+        batch.add("a", 1);
+        batch.add("b", 1);
+        assertThat(batch.due(true)).isEqualTo(FlushReason.NONE);
+        batch.add("c", 1);
+
+        assertThat(batch.isFull()).isTrue();
+        assertThat(batch.room()).isZero();
+        assertThat(batch.due(true)).isEqualTo(FlushReason.FULL);
+    }
+
+    @Test
+    void shouldFlushWhenTheRowLimitIsReachedBeforeTheMessageLimit() {
+        BatchAccumulator<String> rows = new BatchAccumulator<>(100, 500, Duration.ofSeconds(5), clock);
+        rows.add("big", 300);
+        assertThat(rows.due(true)).isEqualTo(FlushReason.NONE);
+        rows.add("bigger", 300);
+
+        assertThat(rows.due(true)).isEqualTo(FlushReason.FULL);
+    }
+
+    @Test
+    void shouldFlushWhenTheIntervalPassedSinceTheFirstMessage() {
+        batch.add("a", 1);
+        clock.advance(Duration.ofSeconds(3));
+        batch.add("b", 1);
+        assertThat(batch.untilDeadline()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(batch.due(true)).isEqualTo(FlushReason.NONE);
+
+        clock.advance(Duration.ofSeconds(2));
+
+        assertThat(batch.untilDeadline()).isEqualTo(Duration.ZERO);
+        assertThat(batch.due(true)).isEqualTo(FlushReason.INTERVAL);
+    }
+
+    @Test
+    void shouldStartAFreshIntervalAfterADrain() {
+        batch.add("a", 1);
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(batch.drain()).containsExactly("a");
+
+        assertThat(batch.isEmpty()).isTrue();
+        assertThat(batch.rows()).isZero();
+        batch.add("b", 1);
+        assertThat(batch.due(true)).isEqualTo(FlushReason.NONE);
+        assertThat(batch.untilDeadline()).isEqualTo(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,98 @@
+package io.vrsky.producer.write;
+
+import io.vrsky.core.model.Change;
+import io.vrsky.producer.sql.StatementShape.Kind;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+
+import static io.vrsky.producer.Envelopes.delete;
+import static io.vrsky.producer.Envelopes.insert;
+import static io.vrsky.producer.Envelopes.lsn;
+import static io.vrsky.producer.Envelopes.row;
+import static io.vrsky.producer.Envelopes.update;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ChangeValidatorTest {
+
+    private final ChangeValidator upsert = Tables.validator(ConflictStrategy.UPSERT);
+
+    private RowChange prepare(ChangeValidator validator, Change change) throws Exception {
+        return validator.prepare(null, change, new HashSet<>());
+    }
+
+    @Test
+    void shouldRejectTablesOutsideTheWhitelistWhateverTheirName() {
+        assertThatThrownBy(() -> prepare(upsert, insert("secrets", lsn(1), row("id", 1))))
+                .isInstanceOf(ValidationException.class).hasMessageContaining("not in POSTGRES_OUTPUT_TABLES");
+        assertThatThrownBy(() -> prepare(upsert, insert("orders; DROP TABLE orders", lsn(1), row("id", 1))))
+                .isInstanceOf(ValidationException.class).hasMessageContaining("not in POSTGRES_OUTPUT_TABLES");
+    }
+
+    @Test
+    void shouldRejectColumnsTheCatalogDoesNotKnow() {
+        assertThatThrownBy(() -> prepare(upsert, insert("orders", lsn(1), row("id", 1, "note\" = 'x'; --", "v"))))
+                .isInstanceOf(ValidationException.class).hasMessageContaining("does not exist in table public.orders");
+        assertThatThrownBy(() -> prepare(upsert, delete("orders", lsn(1), row("id", 1, "ghost", 2))))
+                .isInstanceOf(ValidationException.class).hasMessageContaining("\"ghost\"");
+    }
+
+    @Test
+    void shouldRejectValuesThatDoNotFit() {
+        assertThatThrownBy(() -> prepare(upsert, insert("orders", lsn(1), row("id", 1, "note",
+                io.vrsky.producer.Envelopes.json(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode())))))
+                .isInstanceOf(ValidationException.class);
+        assertThatThrownBy(() -> prepare(upsert, delete("orders", lsn(1), row("note", "no key"))))
+                .isInstanceOf(ValidationException.class).hasMessageContaining("primary key column \"id\"");
+    }
+
+    @Test
+    void shouldLeaveUnchangedToastColumnsOutOfTheUpdate() throws Exception {
+        RowChange change = prepare(upsert, update("orders", lsn(1), row("id", 1), row("id", 1, "qty", 3), "note"));
+
+        assertThat(change.shape().kind()).isEqualTo(Kind.UPDATE_BY_KEY);
+        assertThat(change.shape().columns()).extracting(c -> c.name()).containsExactly("id", "qty");
+        assertThat(change.values()).containsExactly("1", "3");
+        assertThat(change.whole()).isFalse();
+    }
+
+    @Test
+    void shouldFindTheRowByTheOldKeyWhenTheKeyChanges() throws Exception {
+        RowChange change = prepare(upsert, update("orders", lsn(1), row("id", 1), row("id", 2, "note", "n", "qty", 1)));
+
+        assertThat(change.keyValues()).containsExactly("1");
+        assertThat(change.touchedKeys()).containsExactly(List.of("1"), List.of("2"));
+        assertThat(change.whole()).isTrue();
+    }
+
+    @Test
+    void shouldTakeTheKeyFromTheAfterImageWhenThereIsNoBeforeImage() throws Exception {
+        RowChange change = prepare(upsert, update("orders", lsn(1), null, row("id", 7, "note", "n")));
+
+        assertThat(change.keyValues()).containsExactly("7");
+    }
+
+    @Test
+    void shouldMapInsertsByConflictStrategy() throws Exception {
+        Change insert = insert("orders", lsn(1), row("id", 1, "note", "n"));
+
+        assertThat(prepare(upsert, insert).shape().kind()).isEqualTo(Kind.UPSERT);
+        assertThat(prepare(Tables.validator(ConflictStrategy.INSERT), insert).shape().kind()).isEqualTo(Kind.INSERT);
+        RowChange asUpdate = prepare(Tables.validator(ConflictStrategy.UPDATE), insert);
+        assertThat(asUpdate.shape().kind()).isEqualTo(Kind.UPDATE_BY_KEY);
+        assertThat(asUpdate.onMissing()).isEqualTo(MissingRowPolicy.FAIL);
+    }
+
+    @Test
+    void shouldMatchTheWholeBeforeImageForTablesWithoutPrimaryKey() throws Exception {
+        RowChange del = prepare(upsert, delete("log", lsn(1), row("b", "x", "a", 1)));
+
+        assertThat(del.shape().kind()).isEqualTo(Kind.DELETE_BY_IDENTITY);
+        assertThat(del.shape().key()).extracting(c -> c.name()).containsExactly("a", "b");
+        assertThat(del.keyValues()).containsExactly("1", "x");
+        assertThatThrownBy(() -> prepare(upsert, update("log", lsn(1), null, row("a", 2))))
+                .isInstanceOf(ValidationException.class).hasMessageContaining("REPLICA IDENTITY FULL");
+    }
+}

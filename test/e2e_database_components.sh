@@ -1,0 +1,345 @@
+#!/usr/bin/env bash
+# End-to-end scenarios of the VRSky database connectors, run the way a user runs them:
+#   source PostgreSQL -> postgres-consumer.jar -> NATS JetStream -> postgres-producer.jar -> sink PostgreSQL
+#
+# usage: test/e2e_database_components.sh --local | --docker [--keep]
+#   --local   a private PostgreSQL cluster (initdb, free port) and nats-server -js (free port) in a
+#             temp dir, the jars run with java (built first when missing). No Docker needed.
+#   --docker  docker compose (docker-compose.yml), images built from the Dockerfiles.
+#   --keep    leave the temp dir (data, logs) behind for inspection.
+#
+# Prints PASS/FAIL per scenario and "N passed, N failed"; exits non-zero on any failure. Everything
+# it started is stopped on exit and on Ctrl-C. Service logs are copied to target/e2e-logs/.
+set -uo pipefail
+
+VRSKY_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+MODE=""
+KEEP=0
+for arg in "$@"; do
+  case "$arg" in
+    --local) MODE=local ;;
+    --docker) MODE=docker ;;
+    --keep) KEEP=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg (use --local or --docker)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$MODE" ] || { echo "usage: $0 --local | --docker [--keep]" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/vrsky-e2e.XXXXXX)
+# shellcheck source=../scripts/lib/common.sh
+. "$VRSKY_ROOT/scripts/lib/common.sh"
+
+SLOT=vrsky_e2e_slot
+PUBLICATION=vrsky_e2e_pub
+STREAM=VRSKY_CDC
+SUBJECT=vrsky.cdc.source
+DURABLE=vrsky-e2e-producer
+CONSUMER_DLQ=vrsky.dlq.postgres-consumer
+PRODUCER_DLQ=vrsky.dlq.postgres-producer
+TABLES="public.customers,public.orders,public.order_lines"
+LOG_DIR="$VRSKY_ROOT/target/e2e-logs"
+COMPOSE=(docker compose -p vrsky-e2e -f "$VRSKY_ROOT/docker-compose.yml")
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+# ------------------------------------------------------------------------------------------------
+# cleanup: on every exit, including Ctrl-C
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  mkdir -p "$LOG_DIR"
+  if [ "$MODE" = local ]; then
+    stop_recorded_processes
+    pg_stop pg immediate
+    cp "$WORK"/*.log "$WORK"/pg/server.log "$WORK"/nats/nats.log "$LOG_DIR"/ 2>/dev/null
+  elif [ "$MODE" = docker ] && [ -n "${COMPOSE_STARTED:-}" ]; then
+    "${COMPOSE[@]}" logs --no-color >"$LOG_DIR/compose.log" 2>&1
+    "${COMPOSE[@]}" down -v --remove-orphans >/dev/null 2>&1
+    stop_recorded_processes
+  fi
+  if [ "$KEEP" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ------------------------------------------------------------------------------------------------
+# backend: the same operations over local processes or docker compose
+
+if [ "$MODE" = local ]; then
+  PG_PORT=$(free_port); NATS_PORT=$(free_port); NATS_MON=$(free_port)
+  CONSUMER_HEALTH=$(free_port); PRODUCER_HEALTH=$(free_port)
+  NATS_URL_HOST="nats://127.0.0.1:$NATS_PORT"
+
+  psql_db() { local db=$1; shift; psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$db" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+
+  consumer_env() {
+    echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$PG_PORT" POSTGRES_INPUT_USER=postgres \
+      POSTGRES_INPUT_PASSWORD=e2e-secret-not-logged POSTGRES_INPUT_DATABASE=source POSTGRES_INPUT_SSLMODE=disable \
+      POSTGRES_INPUT_REPLICATION_SLOT=$SLOT POSTGRES_INPUT_PUBLICATION=$PUBLICATION POSTGRES_INPUT_TABLES=$TABLES \
+      POSTGRES_INPUT_BATCH_TIMEOUT=200ms NATS_URL="$NATS_URL_HOST" NATS_STREAM=$STREAM NATS_SUBJECT=$SUBJECT \
+      NATS_DLQ_SUBJECT=$CONSUMER_DLQ HEALTH_PORT="$CONSUMER_HEALTH"
+  }
+  producer_env() {
+    echo POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$PG_PORT" POSTGRES_OUTPUT_USER=postgres \
+      POSTGRES_OUTPUT_PASSWORD=e2e-secret-not-logged POSTGRES_OUTPUT_DATABASE=sink POSTGRES_OUTPUT_SSLMODE=disable \
+      POSTGRES_OUTPUT_TABLES=$TABLES POSTGRES_OUTPUT_FLUSH_INTERVAL=200ms NATS_URL="$NATS_URL_HOST" NATS_STREAM=$STREAM \
+      NATS_SUBJECT=$SUBJECT NATS_DURABLE=$DURABLE NATS_DLQ_SUBJECT=$PRODUCER_DLQ HEALTH_PORT="$PRODUCER_HEALTH"
+  }
+
+  backend_up() {
+    log "local mode: PostgreSQL :$PG_PORT, nats-server :$NATS_PORT (monitor :$NATS_MON), work dir $WORK"
+    ensure_jars
+    pg_init pg "$PG_PORT"
+    pg_start pg
+    psql_db postgres -c "CREATE DATABASE source" -c "CREATE DATABASE sink" >/dev/null
+    psql_db source -f "$VRSKY_ROOT/docker/postgres/demo-schema.psql" >/dev/null
+    psql_db sink -f "$VRSKY_ROOT/docker/postgres/demo-schema.psql" >/dev/null
+    nats_start nats "$NATS_PORT" "$NATS_MON"
+    svc_start consumer && svc_start producer
+  }
+
+  # svc_start consumer|producer: start and wait for /health/ready
+  svc_start() {
+    local name=$1 jar env
+    if [ "$name" = consumer ]; then jar=$CONSUMER_JAR; env=$(consumer_env); else jar=$PRODUCER_JAR; env=$(producer_env); fi
+    # shellcheck disable=SC2086 # env is a list of KEY=VALUE words without spaces
+    service_start "$name" "$jar" "$WORK/$name.log" "-Xmx256m" $env
+    svc_wait_ready "$name"
+  }
+  svc_kill9() { service_stop "$1" KILL; }
+  svc_term() { service_stop "$1" TERM; }
+  health_url() { if [ "$1" = consumer ]; then echo "http://127.0.0.1:$CONSUMER_HEALTH"; else echo "http://127.0.0.1:$PRODUCER_HEALTH"; fi; }
+  svc_log() { cat "$WORK/$1.log" 2>/dev/null; }
+else
+  command -v docker >/dev/null 2>&1 || die "docker is not installed"
+  docker compose version >/dev/null 2>&1 || die "the docker compose plugin is missing"
+  docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info failed); use --local"
+  export POSTGRES_HOST_PORT NATS_HOST_PORT NATS_MONITOR_HOST_PORT CONSUMER_HEALTH_HOST_PORT PRODUCER_HEALTH_HOST_PORT
+  POSTGRES_HOST_PORT=$(free_port); NATS_HOST_PORT=$(free_port); NATS_MONITOR_HOST_PORT=$(free_port)
+  CONSUMER_HEALTH_HOST_PORT=$(free_port); PRODUCER_HEALTH_HOST_PORT=$(free_port)
+  export POSTGRES_INPUT_REPLICATION_SLOT=$SLOT POSTGRES_INPUT_PUBLICATION=$PUBLICATION POSTGRES_INPUT_TABLES=$TABLES \
+    POSTGRES_OUTPUT_TABLES=$TABLES POSTGRES_INPUT_BATCH_TIMEOUT=200ms POSTGRES_OUTPUT_FLUSH_INTERVAL=200ms \
+    NATS_STREAM=$STREAM NATS_SUBJECT=$SUBJECT NATS_DURABLE=$DURABLE CONSUMER_NATS_DLQ_SUBJECT=$CONSUMER_DLQ \
+    PRODUCER_NATS_DLQ_SUBJECT=$PRODUCER_DLQ
+  NATS_URL_HOST="nats://127.0.0.1:$NATS_HOST_PORT"
+  PG_USER=${POSTGRES_USER:-vrsky}
+
+  psql_db() { local db=$1; shift; "${COMPOSE[@]}" exec -T postgres psql -U "$PG_USER" -d "$db" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+
+  backend_up() {
+    log "docker mode: compose project vrsky-e2e, PostgreSQL :$POSTGRES_HOST_PORT, NATS :$NATS_HOST_PORT"
+    ensure_jars # NatsTool runs on a jar's classpath
+    COMPOSE_STARTED=1
+    "${COMPOSE[@]}" build postgres-consumer postgres-producer || die "docker compose build failed"
+    "${COMPOSE[@]}" up -d --wait postgres nats || die "postgres/nats did not become healthy"
+    "${COMPOSE[@]}" up -d --wait postgres-consumer postgres-producer || die "the services did not become healthy"
+  }
+  svc_service() { if [ "$1" = consumer ]; then echo postgres-consumer; else echo postgres-producer; fi; }
+  svc_start() { "${COMPOSE[@]}" start "$(svc_service "$1")" >/dev/null 2>&1; svc_wait_ready "$1"; }
+  svc_kill9() { "${COMPOSE[@]}" kill -s SIGKILL "$(svc_service "$1")" >/dev/null 2>&1; SERVICE_EXIT=137; }
+  svc_term() {
+    local c; c=$("${COMPOSE[@]}" ps -q "$(svc_service "$1")")
+    "${COMPOSE[@]}" stop -t 60 "$(svc_service "$1")" >/dev/null 2>&1
+    SERVICE_EXIT=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+  }
+  health_url() { if [ "$1" = consumer ]; then echo "http://127.0.0.1:$CONSUMER_HEALTH_HOST_PORT"; else echo "http://127.0.0.1:$PRODUCER_HEALTH_HOST_PORT"; fi; }
+  svc_log() { "${COMPOSE[@]}" logs --no-color "$(svc_service "$1")" 2>&1; }
+fi
+
+src() { psql_db source -c "$1"; }
+sink() { psql_db sink -c "$1"; }
+svc_wait_ready() { wait_http "$(health_url "$1")/health/ready" 90 || { log "$1 not ready:"; svc_log "$1" | tail -30 >&2; return 1; }; }
+
+# ------------------------------------------------------------------------------------------------
+# comparing source and sink
+
+key_of() { case "$1" in order_lines) echo "order_id, line_no" ;; *) echo id ;; esac; }
+fingerprint() { # DB TABLE -> "count:md5" of every row's text form, ordered by key
+  psql_db "$1" -c "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY $(key_of "$2")), '')) FROM $2 t"
+}
+in_sync() {
+  local t
+  for t in customers orders order_lines; do
+    [ "$(fingerprint source "$t")" = "$(fingerprint sink "$t")" ] || return 1
+  done
+}
+# wait_sync [SECONDS]: until every table in the sink equals the source
+wait_sync() {
+  local secs=${1:-60} start=$SECONDS
+  while (( SECONDS - start < secs )); do
+    in_sync 2>/dev/null && return 0
+    sleep 0.25
+  done
+  local t
+  for t in customers orders order_lines; do
+    echo "  $t: source $(fingerprint source "$t"), sink $(fingerprint sink "$t")" >&2
+  done
+  return 1
+}
+expect() { # expect DESCRIPTION ACTUAL EXPECTED
+  [ "$2" = "$3" ] && return 0
+  echo "  $1: expected '$3', got '$2'" >&2
+  return 1
+}
+
+# ------------------------------------------------------------------------------------------------
+# scenarios: each returns 0 (PASS) or non-zero (FAIL) and explains failures on stderr
+
+scenario_insert() {
+  src "INSERT INTO customers (id, name, email) VALUES (1, 'Ada', 'ada@example.com'), (2, 'Bob', NULL), (3, 'Cé ''quoted''', 'c@example.com')"
+  src "INSERT INTO orders (id, customer_id, amount, items) VALUES (1, 1, 10.50, '{\"sku\": [1, 2]}')"
+  src "INSERT INTO orders (id, customer_id, amount) VALUES (2, 2, 99999.99)"
+  wait_sync 60 && expect "sink customers" "$(sink "SELECT count(*) FROM customers")" 3 \
+    && expect "sink order 1" "$(sink "SELECT amount || ' ' || (items->'sku'->>1) FROM orders WHERE id = 1")" "10.50 2"
+}
+
+scenario_update() {
+  src "UPDATE orders SET status = 'paid', updated_at = now() WHERE id = 1"
+  src "UPDATE customers SET tier = 'gold', email = NULL WHERE id IN (1, 3)"
+  wait_sync 60 && expect "sink order 1 status" "$(sink "SELECT status FROM orders WHERE id = 1")" paid \
+    && expect "gold customers" "$(sink "SELECT count(*) FROM customers WHERE tier = 'gold' AND email IS NULL")" 2
+}
+
+scenario_delete() {
+  src "DELETE FROM orders WHERE id = 2"
+  src "DELETE FROM customers WHERE id = 2"
+  wait_sync 60 && expect "deleted rows left in sink" "$(sink "SELECT count(*) FROM orders WHERE id = 2")" 0
+}
+
+scenario_multi_row_transaction() {
+  psql_db source <<'SQL'
+BEGIN;
+INSERT INTO customers (id, name) SELECT g, 'tx customer ' || g FROM generate_series(100, 149) g;
+INSERT INTO orders (id, customer_id, amount) SELECT g, g, g * 1.25 FROM generate_series(100, 149) g;
+INSERT INTO order_lines SELECT o, l, 'SKU-' || l, l, 2.50 FROM generate_series(100, 149) o, generate_series(1, 2) l;
+UPDATE orders SET status = 'shipped' WHERE id BETWEEN 100 AND 109;
+DELETE FROM order_lines WHERE order_id = 149;
+DELETE FROM orders WHERE id = 149;
+COMMIT;
+SQL
+  wait_sync 60 && expect "sink order lines of the transaction" "$(sink "SELECT count(*) FROM order_lines WHERE order_id BETWEEN 100 AND 149")" 98 \
+    && expect "shipped" "$(sink "SELECT count(*) FROM orders WHERE status = 'shipped'")" 10
+}
+
+scenario_large_batch() {
+  src "INSERT INTO orders (id, customer_id, amount, status, items) SELECT g, g % 50, (g % 1000) + 0.99, 'bulk', jsonb_build_object('n', g) FROM generate_series(10000, 14999) g"
+  src "INSERT INTO order_lines SELECT o, l, 'BULK-' || o, 1, 0.10 FROM generate_series(10000, 14999) o, generate_series(1, 2) l"
+  wait_sync 120 && expect "bulk orders in sink" "$(sink "SELECT count(*) FROM orders WHERE status = 'bulk'")" 5000 \
+    && expect "bulk lines in sink" "$(sink "SELECT count(*) FROM order_lines WHERE order_id >= 10000")" 10000
+}
+
+scenario_error_recovery() {
+  local before after header
+  before=$(nats_tool count "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ") || return 1
+  nats_tool publish "$NATS_URL_HOST" "$SUBJECT" '{"this is": "not an envelope"' "e2e-bad-$$" >/dev/null || return 1
+  nats_tool publish "$NATS_URL_HOST" "$SUBJECT" \
+    '{"payload":{"changes":[{"op":"INSERT","table":"no_such_table","after":{"id":1}}]}}' "e2e-bad2-$$" >/dev/null || return 1
+  local start=$SECONDS
+  while (( SECONDS - start < 30 )); do
+    after=$(nats_tool count "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ")
+    (( after >= before + 2 )) && break
+    sleep 0.5
+  done
+  expect "dead letters on $PRODUCER_DLQ" "$(( after - before ))" 2 || return 1
+  header=$(nats_tool last "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ" | grep -i '^Vrsky-Error-Class:' | tr -d '\r')
+  [ -n "$header" ] || { echo "  the dead letter has no Vrsky-Error-Class header" >&2; return 1; }
+  # the line keeps moving
+  src "INSERT INTO customers (id, name) VALUES (500, 'after the bad messages')"
+  wait_sync 60 && expect "row after the dead letters" "$(sink "SELECT name FROM customers WHERE id = 500")" "after the bad messages"
+}
+
+scenario_consumer_kill9() {
+  svc_kill9 consumer
+  local i
+  for i in $(seq 1 20); do
+    src "INSERT INTO orders (id, customer_id, amount) SELECT g, $i, g FROM generate_series(20000 + $i * 10, 20009 + $i * 10) g; UPDATE orders SET amount = amount + 1 WHERE id = 1" >/dev/null
+  done
+  svc_start consumer || return 1
+  wait_sync 90 && expect "orders written while the consumer was dead" "$(sink "SELECT count(*) FROM orders WHERE id >= 20010 AND id < 30000")" 200
+}
+
+scenario_producer_kill9() {
+  # a writer keeps committing while the producer dies and comes back
+  ( for i in $(seq 1 60); do
+      src "INSERT INTO order_lines VALUES (1, $i, 'LIVE', $i, 1.00); UPDATE customers SET email = 'live$i@example.com' WHERE id = 1" >/dev/null || exit 1
+      sleep 0.05
+    done ) &
+  local writer=$!
+  sleep 0.5
+  svc_kill9 producer
+  sleep 1
+  svc_start producer || { wait "$writer"; return 1; }
+  wait "$writer" || { echo "  the writer failed" >&2; return 1; }
+  wait_sync 90 && expect "live order lines in sink" "$(sink "SELECT count(*) FROM order_lines WHERE sku = 'LIVE'")" 60
+}
+
+scenario_graceful_restart() {
+  svc_term producer
+  expect "producer exit code after SIGTERM" "$SERVICE_EXIT" 0 || return 1
+  svc_term consumer
+  expect "consumer exit code after SIGTERM" "$SERVICE_EXIT" 0 || return 1
+  src "INSERT INTO customers (id, name) SELECT g, 'while stopped ' || g FROM generate_series(600, 699) g" >/dev/null
+  svc_start consumer && svc_start producer && wait_sync 60
+}
+
+scenario_health_and_metrics() {
+  local s
+  for s in consumer producer; do
+    expect "$s /health/live" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/live")" 200 || return 1
+    expect "$s /health/ready" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/ready")" 200 || return 1
+    curl -fsS "$(health_url $s)/metrics" | grep -q '^[a-z_]\+' || { echo "  $s /metrics is empty" >&2; return 1; }
+  done
+  if [ "$MODE" = local ]; then
+    ! grep -q e2e-secret-not-logged "$WORK/consumer.log" "$WORK/producer.log" || { echo "  a password appears in a log" >&2; return 1; }
+  fi
+}
+
+scenario_data_integrity() {
+  wait_sync 60 || return 1
+  local t
+  for t in customers orders order_lines; do
+    echo "  $t: source $(fingerprint source "$t") = sink $(fingerprint sink "$t")" >&2
+  done
+  [ "$(psql_db source -c "SELECT count(*) FROM orders")" -gt 5000 ] || { echo "  too few rows to mean anything" >&2; return 1; }
+}
+
+run() {
+  local name=$1 fn=$2 start=$SECONDS out rc
+  # in this shell, not a subshell: services restarted by a scenario stay children of the script
+  "$fn" >"$WORK/scenario.out" 2>&1; rc=$?
+  out=$(cat "$WORK/scenario.out")
+  if [ $rc -eq 0 ]; then
+    PASSED=$((PASSED + 1)); printf 'PASS  %-32s (%ss)\n' "$name" $((SECONDS - start))
+  else
+    FAILED=$((FAILED + 1)); FAILED_NAMES+=("$name"); printf 'FAIL  %-32s (%ss)\n' "$name" $((SECONDS - start))
+  fi
+  [ -n "$out" ] && { [ $rc -ne 0 ] || [ "${VERBOSE:-0}" = 1 ]; } && printf '%s\n' "$out" | sed 's/^/      /'
+  if [ $rc -ne 0 ]; then
+    echo "      --- consumer log (tail)"; svc_log consumer | tail -15 | sed 's/^/      /'
+    echo "      --- producer log (tail)"; svc_log producer | tail -15 | sed 's/^/      /'
+  fi
+  return 0
+}
+
+# ------------------------------------------------------------------------------------------------
+backend_up || die "could not start the pipeline"
+log "pipeline up; running scenarios"
+
+run "insert" scenario_insert
+run "update" scenario_update
+run "delete" scenario_delete
+run "multi-row transaction" scenario_multi_row_transaction
+run "1000+ row batch (15,000 rows)" scenario_large_batch
+run "error recovery (DLQ)" scenario_error_recovery
+run "consumer kill -9 and restart" scenario_consumer_kill9
+run "producer kill -9 and restart" scenario_producer_kill9
+run "graceful stop and resume" scenario_graceful_restart
+run "health and metrics" scenario_health_and_metrics
+run "data integrity (md5)" scenario_data_integrity
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ] || { echo "failed: ${FAILED_NAMES[*]}"; echo "logs: $LOG_DIR"; exit 1; }
+exit 0
