@@ -6,8 +6,8 @@
 # Every process started here is recorded in "$WORK/pids" so that cleanup stops exactly those.
 
 VRSKY_ROOT="${VRSKY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-CONSUMER_JAR="$VRSKY_ROOT/postgres-consumer/target/postgres-consumer.jar"
-PRODUCER_JAR="$VRSKY_ROOT/postgres-producer/target/postgres-producer.jar"
+CONSUMER_JAR="${VRSKY_CONSUMER_JAR:-$VRSKY_ROOT/postgres-consumer/target/postgres-consumer.jar}"
+PRODUCER_JAR="${VRSKY_PRODUCER_JAR:-$VRSKY_ROOT/postgres-producer/target/postgres-producer.jar}"
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -128,12 +128,13 @@ ensure_jars() {
 }
 
 # service_start NAME JAR LOG "JAVA OPTIONS" [KEY=VALUE...]: runs the jar in the background with
-# the given environment added; pid in $WORK/NAME.pid. Call it directly (not in a subshell or
+# the given environment added; pid in $WORK/NAME.pid. VRSKY_JAVA picks the java binary (e.g. a
+# jlinked runtime's bin/java; default: java on PATH). Call it directly (not in a subshell or
 # $(...)), so that the process stays a child of the script and its exit code can be collected.
 service_start() {
   local name=$1 jar=$2 logfile=$3 opts=$4; shift 4
   # shellcheck disable=SC2086 # JVM options are words
-  env "$@" java $opts -jar "$jar" >>"$logfile" 2>&1 &
+  env "$@" "${VRSKY_JAVA:-java}" $opts -jar "$jar" >>"$logfile" 2>&1 &
   echo $! >"$WORK/$name.pid"
   echo $! >>"$WORK/pids"
 }

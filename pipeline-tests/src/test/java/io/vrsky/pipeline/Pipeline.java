@@ -50,6 +50,7 @@ final class Pipeline implements AutoCloseable {
     private final Map<String, String> consumerExtra = new HashMap<>();
     private final Map<String, String> producerExtra = new HashMap<>();
     private final Map<String, String> keys = new LinkedHashMap<>();
+    private final Map<String, String> projections = new LinkedHashMap<>();
     private ServiceProcess consumer;
     private ServiceProcess producer;
     private java.sql.Connection source;
@@ -82,12 +83,17 @@ final class Pipeline implements AutoCloseable {
              ResultSet rs = s.executeQuery("SELECT c.relname, (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY k.n)"
                      + " FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
                      + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-                     + " WHERE i.indrelid = c.oid AND i.indisprimary)"
+                     + " WHERE i.indrelid = c.oid AND i.indisprimary),"
+                     // json is carried as JSON (DESIGN.md), so its insignificant whitespace is not
+                     // kept: compare json columns as jsonb, every other column as itself
+                     + " (SELECT string_agg(quote_ident(a.attname) || CASE WHEN a.atttypid = 'json'::regtype THEN '::jsonb' ELSE '' END,"
+                     + " ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)"
                      + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                      + " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname")) {
             while (rs.next()) {
                 tables.add(rs.getString(1));
-                keys.put(rs.getString(1), rs.getString(2) == null ? "t::text" : rs.getString(2));
+                keys.put(rs.getString(1), rs.getString(2) == null ? "row_text" : rs.getString(2));
+                projections.put(rs.getString(1), "ROW(" + rs.getString(3) + ")::text");
             }
         }
     }
@@ -230,15 +236,16 @@ final class Pipeline implements AutoCloseable {
 
     /** {@code count:md5} of every row's text form, ordered by the primary key. */
     String fingerprint(java.sql.Connection c, String table) throws SQLException {
-        return scalar(c, "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY " + keys.get(table)
-                + "), '')) FROM " + table + " t");
+        return scalar(c, "SELECT count(*) || ':' || md5(coalesce(string_agg(row_text, E'\\n' ORDER BY " + keys.get(table)
+                + "), '')) FROM (SELECT *, " + projections.get(table) + " AS row_text FROM " + table + ") t");
     }
 
     /** Each row of {@code table} as text, ordered by the primary key. */
     List<String> rows(java.sql.Connection c, String table) throws SQLException {
         List<String> rows = new ArrayList<>();
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT t::text FROM " + table + " t ORDER BY " + keys.get(table))) {
+             ResultSet rs = s.executeQuery("SELECT row_text FROM (SELECT *, " + projections.get(table) + " AS row_text FROM "
+                     + table + ") t ORDER BY " + keys.get(table))) {
             while (rs.next()) {
                 rows.add(rs.getString(1));
             }

@@ -102,6 +102,9 @@ public record ConsumerConfig(
         Duration batchTimeout = env.duration("POSTGRES_INPUT_BATCH_TIMEOUT", Duration.ofSeconds(5), Duration.ZERO, Duration.ofMinutes(10));
         SslMode sslMode = SslMode.read(env, "POSTGRES_INPUT_SSLMODE");
         NatsSettings nats = NatsSettings.read(env, "vrsky.cdc." + db, SERVICE);
+        if (nats.subject().contains("*") || nats.subject().contains(">")) {
+            env.problem("NATS_SUBJECT=" + nats.subject() + " is not allowed: the consumer publishes to it, so it may not hold wildcards");
+        }
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65_535);
         env.checked("LOG_FORMAT", "text", v -> v.equals("text") || v.equals("json") ? null : "is not allowed: allowed text | json");
         env.checked("LOG_LEVEL", "INFO", v -> Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(v.toUpperCase(Locale.ROOT))

@@ -62,8 +62,7 @@ public final class ConsumerMain {
             mainExiting.set(true);
             service.stop();
             if (t.exitCode() != 0) {
-                log.error("stopping: {}", t.reason());
-                System.err.println(t.reason());
+                System.err.println(t.reason()); // also logged by stop(); this line is for whoever reads stderr
             }
             System.exit(t.exitCode());
         } catch (InterruptedException e) {

@@ -37,7 +37,8 @@ public final class ConsumerService implements AutoCloseable {
     static final Duration STANDBY_RETRY = Duration.ofSeconds(1);
     static final int MAX_IN_FLIGHT = 256;
     static final long MAX_IN_FLIGHT_BYTES = 16L * 1024 * 1024;
-    static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
+    /** How long an ack may take before the publish counts as failed (the session restarts). */
+    static final Duration ACK_TIMEOUT = Duration.ofSeconds(10);
 
     private final ConsumerConfig config;
     private final HikariDataSource pool;
@@ -67,6 +68,11 @@ public final class ConsumerService implements AutoCloseable {
      * @throws IOException when the health port cannot be bound
      */
     public static ConsumerService start(ConsumerConfig config) throws IOException {
+        return start(config, RECONNECT);
+    }
+
+    /** With another reconnect policy (tests use a short one to see the service give up). */
+    static ConsumerService start(ConsumerConfig config, Backoff reconnect) throws IOException {
         Clock clock = Clock.systemUTC();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ConsumerMetrics metrics = new ConsumerMetrics(registry);
@@ -75,7 +81,7 @@ public final class ConsumerService implements AutoCloseable {
                 MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, ACK_TIMEOUT);
         SlotManager slots = new SlotManager(pool, config.database(), config.slot(), config.publication(), config.tables(),
                 new OperationFilter(config.operations()));
-        ReplicationLoop loop = new ReplicationLoop(config, slots, new CatalogQueries(pool), publisher, metrics, clock, RECONNECT,
+        ReplicationLoop loop = new ReplicationLoop(config, slots, new CatalogQueries(pool), publisher, metrics, clock, reconnect,
                 () -> ThreadLocalRandom.current().nextDouble(), STANDBY_RETRY);
         HealthServer health;
         try {
@@ -167,7 +173,13 @@ public final class ConsumerService implements AutoCloseable {
             health.close();
             registry.close();
             ReplicationLoop.Termination t = loop.termination();
-            LOG.info("stopped: {}", t == null ? "replication thread still running" : t.reason());
+            if (t == null) {
+                LOG.error("stopped, but the replication thread is still running");
+            } else if (t.exitCode() != 0) {
+                LOG.error("stopped (exit code {}): {}", t.exitCode(), t.reason());
+            } else {
+                LOG.info("stopped: {}", t.reason());
+            }
         }
         return loop.termination();
     }

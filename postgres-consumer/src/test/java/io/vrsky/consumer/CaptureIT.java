@@ -26,6 +26,7 @@ import static org.awaitility.Awaitility.await;
 
 /** What the consumer publishes for each kind of change, against a real PostgreSQL and NATS. */
 @ExtendWith(RealServices.class)
+@SuppressWarnings("try") // the service runs while the block runs, though the block never names it
 class CaptureIT {
 
     private static final Duration WAIT = Duration.ofSeconds(30);

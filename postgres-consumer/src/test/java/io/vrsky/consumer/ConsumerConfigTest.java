@@ -68,6 +68,7 @@ class ConsumerConfigTest {
         env.put("POSTGRES_INPUT_OPERATIONS", "UPSERT");
         env.put("POSTGRES_INPUT_BATCH_TIMEOUT", "soon");
         env.put("POSTGRES_INPUT_SSLMODE", "maybe");
+        env.put("NATS_SUBJECT", "vrsky.cdc.>");
 
         assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOfSatisfying(ConfigException.class, e -> {
             assertThat(e.problems()).anyMatch(p -> p.startsWith("POSTGRES_INPUT_HOST"))
@@ -78,8 +79,9 @@ class ConsumerConfigTest {
                     .anyMatch(p -> p.startsWith("POSTGRES_INPUT_TABLES") && p.contains("drop table;x"))
                     .anyMatch(p -> p.startsWith("POSTGRES_INPUT_OPERATIONS") && p.contains("UPSERT"))
                     .anyMatch(p -> p.startsWith("POSTGRES_INPUT_BATCH_TIMEOUT=soon"))
-                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_SSLMODE=maybe"));
-            assertThat(e.problems()).hasSize(9);
+                    .anyMatch(p -> p.startsWith("POSTGRES_INPUT_SSLMODE=maybe"))
+                    .anyMatch(p -> p.startsWith("NATS_SUBJECT=vrsky.cdc.>"));
+            assertThat(e.problems()).hasSize(10);
         });
     }
 

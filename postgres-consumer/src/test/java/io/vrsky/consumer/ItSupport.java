@@ -130,8 +130,12 @@ public final class ItSupport {
         }
 
         @Override
-        public void close() throws InterruptedException {
-            nc.close();
+        public void close() {
+            try {
+                nc.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -20,6 +20,7 @@ import static org.awaitility.Awaitility.await;
 
 /** Restarts, idle slots and lost dependencies, with the consumer in-process. */
 @ExtendWith(RealServices.class)
+@SuppressWarnings("try") // the service runs while the block runs, though the block never names it
 class RestartIT {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -52,6 +53,25 @@ class RestartIT {
                 await().atMost(WAIT).until(() -> reader.changes().size() >= 700);
                 assertThat(ItSupport.insertedIds(reader.changes())).containsExactlyElementsOf(range(1, 700));
             }
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldConfirmWhatJetStreamAcknowledgedWhileStreaming(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("confirm");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
+        try (ConsumerService svc = startStreaming(env); StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"))) {
+            ItSupport.insertOnePerTransaction(pg, db, "t", 1, 50);
+            Lsn afterInserts = Lsn.parse(ItSupport.queryString(pg, db, "SELECT pg_current_wal_lsn()::text"));
+            await().atMost(WAIT).until(() -> reader.changes().size() >= 50);
+            await("confirmed while still streaming").atMost(WAIT)
+                    .until(() -> ItSupport.confirmedFlush(pg, db, slot).compareTo(afterInserts) >= 0);
+            assertThat(svc.confirmedLsn().compareTo(afterInserts)).isGreaterThanOrEqualTo(0);
+            assertThat(ItSupport.http(svc.healthPort(), "/metrics").body()).contains("vrsky_consumer_confirmed_lsn " + (double) svc.confirmedLsn().value());
         }
     }
 

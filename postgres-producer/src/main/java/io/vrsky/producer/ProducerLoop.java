@@ -8,6 +8,7 @@ import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.InboundMessage;
 import io.vrsky.producer.subscribe.JetStreamSource;
+import io.vrsky.producer.subscribe.RawMessage;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import org.slf4j.MDC;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -38,7 +40,9 @@ final class ProducerLoop {
     static final Duration IDLE_POLL = Duration.ofMillis(500);
     static final Duration MIN_WAIT = Duration.ofMillis(10);
     /** Rows per sink transaction at most, whatever the message count (bounds the heap). */
-    static final long MAX_BATCH_ROWS = 50_000;
+    static final long MAX_BATCH_ROWS = 20_000;
+    /** Bytes per pull at most (estimated from the sizes seen so far), so large chunk messages do not pile up. */
+    static final long MAX_FETCH_BYTES = 8L * 1024 * 1024;
 
     private final JetStreamSource source;
     private final InFlight inFlight;
@@ -52,6 +56,7 @@ final class ProducerLoop {
     private volatile boolean stopping;
     private long pending;
     private int fetchFailures;
+    private double averageBytes = 1024;
 
     ProducerLoop(ProducerConfig config, JetStreamSource source, InFlight inFlight, BatchWriter writer,
                  ChunkedTransactionWriter chunks, ProducerMetrics metrics, Clock clock, Sleeper sleeper) {
@@ -106,9 +111,12 @@ final class ProducerLoop {
             want = (int) Math.min(batch.room(), pending);
             wait = clamp(batch.untilDeadline(), MIN_WAIT, IDLE_POLL);
         }
-        List<InboundMessage> fetched;
+        want = (int) Math.max(1, Math.min(want, MAX_FETCH_BYTES / Math.max(1, (long) averageBytes)));
+        List<RawMessage> fetched;
+        long f0 = System.nanoTime();
         try {
-            fetched = source.fetch(want, wait);
+            fetched = new ArrayList<>(source.fetch(want, wait));
+            System.out.printf("PHASE fetch %d of %d in %d ms%n", fetched.size(), want, (System.nanoTime() - f0) / 1_000_000);
             fetchFailures = 0;
         } catch (RuntimeException e) {
             fetchFailed(e);
@@ -116,12 +124,16 @@ final class ProducerLoop {
         }
         pending = fetched.size() < want ? 0 : fetched.get(fetched.size() - 1).pendingAfter();
         metrics.pending(pending);
-        for (InboundMessage message : fetched) {
-            inFlight.hold(message);
+        for (RawMessage raw : fetched) {
+            inFlight.hold(raw);
+            averageBytes = averageBytes * 0.8 + raw.data().length * 0.2;
         }
-        for (InboundMessage message : fetched) {
-            handle(message);
+        long d0 = System.nanoTime();
+        for (int i = 0; i < fetched.size(); i++) {
+            RawMessage raw = fetched.set(i, null);
+            handle(source.decode(raw));
         }
+        System.out.printf("PHASE decode+handle %d ms%n", (System.nanoTime() - d0) / 1_000_000);
         FlushReason reason = batch.due(pending > 0);
         if (reason != FlushReason.NONE) {
             flush(reason);
@@ -151,7 +163,9 @@ final class ProducerLoop {
         MDC.put("seq", messages.get(0).streamSeq() + "-" + messages.get(messages.size() - 1).streamSeq());
         try {
             BatchWriter.Result result = writer.write(messages);
+            long a0 = System.nanoTime();
             inFlight.ackAll(messages.stream().map(InboundMessage::streamSeq).toList());
+            System.out.printf("PHASE write %d ms ack %d ms%n", Duration.between(start, clock.instant()).toMillis(), (System.nanoTime() - a0) / 1_000_000);
             metrics.acked(messages.size());
             Duration elapsed = Duration.between(start, clock.instant());
             metrics.batch(messages.size(), result.rows(), elapsed);

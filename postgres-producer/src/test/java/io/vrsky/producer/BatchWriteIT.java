@@ -27,6 +27,20 @@ class BatchWriteIT {
     private static final String SOURCE = "postgres-consumer/src/slot";
 
     @Test
+    void shouldApplyATruncateInOrderWithTheChangesAroundIt(PostgresServer pg, NatsServer nats) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "truncate")) {
+            h.sql("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 10)");
+            h.env("POSTGRES_OUTPUT_TABLES", "t");
+            h.publish(message(SOURCE, insert("t", lsn(1), row("id", 11)), Envelopes.truncate("t", lsn(2)),
+                    insert("t", lsn(3), row("id", 12))));
+            h.start();
+
+            await().atMost(Duration.ofSeconds(20)).until(h::allAcked);
+            assertThat(h.rows("SELECT id FROM t")).containsExactly(List.of("12"));
+        }
+    }
+
+    @Test
     void shouldApplyBatchedInsertsUpdatesAndDeletesInOrder(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "batchwrite")) {
             h.sql("CREATE TABLE orders (id bigint PRIMARY KEY, note text, qty int)");

@@ -126,6 +126,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
                 .maxReconnects(0)
                 .connectionTimeout(Duration.ofSeconds(5))
                 .pingInterval(Duration.ofSeconds(5))
+                .requestCleanupInterval(ackTimeout)
                 .connectionListener((conn, event) -> {
                     if (event == ConnectionListener.Events.DISCONNECTED || event == ConnectionListener.Events.CLOSED) {
                         LOG.debug("NATS connection event {}", event);
@@ -179,8 +180,9 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
 
     /** The most change bytes one message may carry on this server. */
     public long maxChangeBytes() {
-        long max = connection.getServerInfo().getMaxPayload();
-        return Math.max(64 * 1024, (max <= 0 ? 1024 * 1024 : max) - ENVELOPE_ROOM);
+        long reported = connection.getServerInfo().getMaxPayload();
+        long max = reported <= 0 ? 1024 * 1024 : reported;
+        return max - Math.min(ENVELOPE_ROOM, max / 4);
     }
 
     /** A new replication session: acks go to {@code tracker}; {@code ticker} runs while publish waits. */

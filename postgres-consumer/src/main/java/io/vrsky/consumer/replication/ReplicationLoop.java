@@ -163,6 +163,9 @@ public final class ReplicationLoop implements Runnable {
                     waitForStop(standbyRetry);
                     continue;
                 }
+                if (stopping) {
+                    return new Termination(1, "stopped without a clean drain: " + e.getMessage());
+                }
                 Termination permanent = permanent(e);
                 if (permanent != null) {
                     return permanent;
@@ -180,7 +183,6 @@ public final class ReplicationLoop implements Runnable {
                 return new Termination(1, "interrupted before a clean drain");
             } catch (Exception e) {
                 if (stopping) {
-                    LOG.error("drain failed: {}", e.toString());
                     return new Termination(1, "stopped without a clean drain: " + e.getMessage());
                 }
                 boolean nats = natsStep || e instanceof PublishFailedException || isNats(e);
@@ -207,7 +209,6 @@ public final class ReplicationLoop implements Runnable {
             publisher.disconnect();
         }
         if (!backoff.attemptsLeft(count)) {
-            LOG.error("{} unavailable after {} attempt(s): {}", nats ? "NATS" : "PostgreSQL", count, e.toString());
             return -1;
         }
         LOG.warn("{} failed: {}; reconnecting (attempt {})", nats ? "NATS" : "PostgreSQL", e.toString(), count);

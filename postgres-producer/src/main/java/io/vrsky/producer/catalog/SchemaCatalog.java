@@ -25,13 +25,14 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SchemaCatalog {
 
     static final String COLUMNS_SQL = """
-            SELECT a.attname, a.attnum, pg_catalog.format_type(a.atttypid, NULL) AS cast_type,
+            SELECT a.attname, a.attnum, pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(t.typname) AS cast_type,
                    bt.typname AS base_type, bt.typcategory AS base_category,
                    et.typname AS element_type, a.attgenerated <> '' AS generated
             FROM pg_catalog.pg_attribute a
             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+            JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
             JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
             LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
             WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped

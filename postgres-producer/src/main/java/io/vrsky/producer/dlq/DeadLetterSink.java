@@ -39,17 +39,18 @@ public final class DeadLetterSink {
         });
         metrics.deadLetter(errorClass.header());
         LOG.warn("dead-lettered message seq {} from {} ({}{}): {}", message.streamSeq(), message.subject(), errorClass.header(),
-                sqlState == null ? "" : ", SQLSTATE " + sqlState, DeadLetterPublisherText.oneLine(error));
+                sqlState == null ? "" : ", SQLSTATE " + sqlState, LogText.oneLine(error));
     }
 
     /** Keeps log lines on one line. */
-    static final class DeadLetterPublisherText {
-        private DeadLetterPublisherText() {
+    static final class LogText {
+        private LogText() {
         }
 
+        /** The first line only: PostgreSQL's "Detail:" line may quote row values, which stay out of logs. */
         static String oneLine(String text) {
-            String flat = text == null ? "" : text.replaceAll("[\\r\\n]+", " ");
-            return flat.length() > 500 ? flat.substring(0, 500) + "..." : flat;
+            String first = text == null ? "" : text.lines().findFirst().orElse("");
+            return first.length() > 500 ? first.substring(0, 500) + "..." : first;
         }
     }
 }

@@ -31,7 +31,7 @@ public final class InFlight {
     }
 
     /** Records a delivered message until it is acked. */
-    public void hold(InboundMessage message) {
+    public void hold(RawMessage message) {
         if (message.replyTo() != null) {
             held.put(message.streamSeq(), message.replyTo());
         }

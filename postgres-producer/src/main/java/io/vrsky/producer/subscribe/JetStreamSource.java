@@ -135,15 +135,15 @@ public final class JetStreamSource {
      * Pulls up to {@code max} messages, returning as soon as {@code max} arrived or
      * {@code maxWait} passed. Status messages are left to jnats.
      */
-    public List<InboundMessage> fetch(int max, Duration maxWait) {
+    public List<RawMessage> fetch(int max, Duration maxWait) {
         List<Message> messages = subscription.fetch(max, maxWait);
-        List<InboundMessage> result = new ArrayList<>(messages.size());
+        List<RawMessage> result = new ArrayList<>(messages.size());
         for (Message m : messages) {
             if (!m.isJetStream()) {
                 continue;
             }
-            result.add(decode(m.metaData().streamSequence(), m.getSubject(), m.getReplyTo(), m.getData(),
-                    m.metaData().pendingCount()));
+            result.add(new RawMessage(m.metaData().streamSequence(), m.getSubject(), m.getReplyTo(),
+                    m.getData() == null ? new byte[0] : m.getData(), m.metaData().pendingCount()));
         }
         return result;
     }
@@ -151,18 +151,20 @@ public final class JetStreamSource {
     /** Re-reads a message from the stream by sequence (for replaying or dead-lettering earlier chunks). */
     public InboundMessage load(long streamSeq) throws IOException, JetStreamApiException {
         MessageInfo info = connection.jetStreamManagement().getMessage(stream, streamSeq);
-        return decode(streamSeq, info.getSubject(), null, info.getData() == null ? new byte[0] : info.getData(), 0);
+        return decode(new RawMessage(streamSeq, info.getSubject(), null, info.getData() == null ? new byte[0] : info.getData(), 0));
     }
 
-    private InboundMessage decode(long seq, String subject, String replyTo, byte[] data, long pending) {
-        byte[] bytes = data == null ? new byte[0] : data;
+    /** Decodes the envelope, or records why it cannot be decoded. */
+    public InboundMessage decode(RawMessage raw) {
         try {
-            Envelope envelope = codec.decode(bytes);
-            return new InboundMessage(seq, subject, replyTo, bytes, envelope, null, pending);
+            Envelope envelope = codec.decode(raw.data());
+            return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), envelope, null, raw.pendingAfter());
         } catch (EnvelopeFormatException e) {
-            return new InboundMessage(seq, subject, replyTo, bytes, null, e.getMessage(), pending);
+            return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), null, e.getMessage(),
+                    raw.pendingAfter());
         } catch (RuntimeException e) {
-            return new InboundMessage(seq, subject, replyTo, bytes, null, "cannot decode envelope: " + e, pending);
+            return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), null,
+                    "cannot decode envelope: " + e, raw.pendingAfter());
         }
     }
 

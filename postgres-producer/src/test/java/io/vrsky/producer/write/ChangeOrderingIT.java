@@ -49,7 +49,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(180)
 class ChangeOrderingIT {
 
-    private static final int SAMPLES = 300;
+    private static final int SAMPLES = 600;
 
     @Test
     void setBasedStatementsEqualOneByOneApplicationOnPostgres(PostgresServer pg) throws Exception {
@@ -135,6 +135,8 @@ class ChangeOrderingIT {
             return new Outcome(false, read(c, table));
         } catch (SQLException e) {
             return Outcome.failure();
+        } catch (ValidationException e) {
+            throw new IllegalStateException("a generated change did not validate: " + e.getMessage(), e);
         } finally {
             c.rollback();
         }
