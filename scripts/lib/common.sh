@@ -160,14 +160,14 @@ nats_tool() {
   java -cp "$PRODUCER_JAR" "$VRSKY_ROOT/scripts/lib/NatsTool.java" "$@"
 }
 
-# Stops every process this script started (by pid, children first) and the listed clusters.
+# Stops every process this script started, newest first, one at a time (SIGTERM, then SIGKILL
+# after 10 s), so that the services drain while NATS and PostgreSQL are still up.
 stop_recorded_processes() {
   local pid
   [ -f "$WORK/pids" ] || return 0
   for pid in $(tac "$WORK/pids"); do
+    kill -0 "$pid" 2>/dev/null || continue
     kill "$pid" 2>/dev/null || true
-  done
-  for pid in $(tac "$WORK/pids"); do
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done

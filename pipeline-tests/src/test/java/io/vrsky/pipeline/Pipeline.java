@@ -281,6 +281,22 @@ final class Pipeline implements AutoCloseable {
         awaitInSync(Duration.ofSeconds(60));
     }
 
+    /**
+     * Waits until every table holds as many rows in the sink as in the source: after inserts only,
+     * everything has arrived, and the caller can compare values and see the differences at once.
+     */
+    void awaitSameCounts() {
+        await("sink row counts equal to source (" + id + ")").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions().until(() -> {
+                    for (String table : tables) {
+                        if (count(source(), table) != count(sink(), table)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+    }
+
     /** A short description of how the tables differ, for failure messages. */
     String differences() {
         StringBuilder out = new StringBuilder();

@@ -66,7 +66,7 @@ final class Workload {
             case 0 -> r < 40
                     ? "INSERT INTO items VALUES (" + k + ", " + random.nextInt(1000) + ", " + text + ", " + random.nextInt(100_000) / 100.0
                         + ", clock_timestamp()) ON CONFLICT (id) DO UPDATE SET qty = items.qty + 1, note = EXCLUDED.note"
-                    : r < 70 ? "UPDATE items SET qty = qty * 2 + 1, seen = clock_timestamp() WHERE id BETWEEN " + k + " AND " + (k + 3)
+                    : r < 70 ? "UPDATE items SET qty = (qty * 2 + 1) % 1000003, seen = clock_timestamp() WHERE id BETWEEN " + k + " AND " + (k + 3)
                     : r < 80 ? "UPDATE items SET id = " + (KEYS + k2) + " WHERE id = " + k + " AND NOT EXISTS (SELECT 1 FROM items WHERE id = "
                         + (KEYS + k2) + ")"
                     : r < 85 ? "UPDATE items SET id = id - " + KEYS + " WHERE id >= " + KEYS + " AND id - " + KEYS + " NOT IN (SELECT id FROM items)"
@@ -79,7 +79,7 @@ final class Workload {
             default -> r < 45
                     ? "INSERT INTO wide VALUES (" + k + ", repeat(" + text + ", " + (1 + random.nextInt(20)) + "), ARRAY[" + text + ", 'b'],"
                         + " jsonb_build_object('k', " + k + ", 'r', " + random.nextInt(9) + ")) ON CONFLICT (id) DO NOTHING"
-                    : r < 75 ? "UPDATE wide SET doc = doc || jsonb_build_object('u', " + random.nextInt(99) + "), tags = tags || " + text
+                    : r < 75 ? "UPDATE wide SET doc = doc || jsonb_build_object('u', " + random.nextInt(99) + "), tags = array_append(tags, " + text + ")"
                         + " WHERE id % 7 = " + (k % 7)
                     : "DELETE FROM wide WHERE id = " + k;
         };

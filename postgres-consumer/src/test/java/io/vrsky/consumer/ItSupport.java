@@ -183,12 +183,22 @@ public final class ItSupport {
 
     /** Starts the shaded jar as a child process with {@code env}; output goes to {@code log}. */
     public static Process startJar(Map<String, String> env, String maxHeap, Path log) throws IOException {
-        Path jar = Path.of("target", "postgres-consumer.jar").toAbsolutePath();
+        return startJar(Path.of("target", "postgres-consumer.jar"), env, List.of("-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError"), log);
+    }
+
+    /** Starts a consumer jar as a child process with {@code env} and JVM options {@code jvmArgs}; output goes to {@code log}. */
+    public static Process startJar(Path jarPath, Map<String, String> env, List<String> jvmArgs, Path log) throws IOException {
+        Path jar = jarPath.toAbsolutePath();
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: run the package phase first (mvn verify does)");
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-jar", jar.toString());
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(jvmArgs);
+        command.add("-jar");
+        command.add(jar.toString());
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         return pb.start();

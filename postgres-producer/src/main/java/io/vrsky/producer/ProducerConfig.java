@@ -2,6 +2,7 @@ package io.vrsky.producer;
 
 import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.Env;
+import io.vrsky.core.config.LogSettings;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
 import io.vrsky.core.model.TableId;
@@ -12,10 +13,8 @@ import io.vrsky.producer.write.ConflictStrategy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * The producer's configuration, from environment variables (DESIGN.md):
@@ -46,8 +45,6 @@ public record ProducerConfig(
 
     public static final String SERVICE = "postgres-producer";
     public static final String DEFAULT_SUBJECT = "vrsky.cdc.>";
-    private static final Set<String> LOG_FORMATS = Set.of("text", "json");
-    private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
     public ProducerConfig {
         Objects.requireNonNull(host, "host");
@@ -81,10 +78,7 @@ public record ProducerConfig(
                 v -> v.matches("[A-Za-z0-9_-]+") ? null : "is not a durable name: allowed letters, digits, _ and -");
         Duration ackWait = env.duration("NATS_ACK_WAIT", Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1));
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65535);
-        env.checked("LOG_FORMAT", "text", v -> LOG_FORMATS.contains(v.toLowerCase(Locale.ROOT)) ? null
-                : "is not allowed: allowed text | json");
-        env.checked("LOG_LEVEL", "INFO", v -> LOG_LEVELS.contains(v.toUpperCase(Locale.ROOT)) ? null
-                : "is not allowed: allowed TRACE | DEBUG | INFO | WARN | ERROR | OFF");
+        LogSettings.check(env);
         env.validate();
         return new ProducerConfig(host, port, user, password, database, batchSize, flushInterval, strategy, tables, poolSize,
                 sslMode, nats, durable, ackWait, healthPort);

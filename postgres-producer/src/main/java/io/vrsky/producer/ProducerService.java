@@ -21,6 +21,7 @@ import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.JetStreamSource;
+import io.vrsky.producer.subscribe.Prefetcher;
 import io.vrsky.producer.write.AppliedPositions;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;
@@ -61,6 +62,8 @@ public final class ProducerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerService.class);
     /** How long close() waits for the loop to write what it holds before interrupting it. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    /** Raw bytes pulled and decoded ahead of the writer at most. */
+    static final long MAX_PREFETCH_BYTES = 2L * 1024 * 1024;
 
     private final ProducerConfig config;
     private final Clock clock;
@@ -166,7 +169,8 @@ public final class ProducerService implements AutoCloseable {
                 config.conflictStrategy(), new SqlStatementBuilder(1024), new AppliedPositions(), sqlRetrier, deadLetters, metrics);
         BatchWriter writer = new BatchWriter(context);
         ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, source::load, inFlight, clock);
-        loop = new ProducerLoop(config, source, inFlight, writer, chunks, metrics, clock, sleeper);
+        Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, sleeper);
+        loop = new ProducerLoop(config, prefetcher, inFlight, writer, chunks, metrics, clock);
 
         AtomicInteger threads = new AtomicInteger();
         scheduler = new ScheduledThreadPoolExecutor(2, r -> {
@@ -188,8 +192,7 @@ public final class ProducerService implements AutoCloseable {
     private Retrier retrier(Backoff backoff, RetryClassifier classifier) {
         return new Retrier(backoff, classifier, sleeper, random, (operation, attempt, failure, delay) -> {
             metrics.retry(operation);
-            if (SqlErrors.isRetryable(failure) && (operation.contains("batch") || operation.contains("chunk")
-                    || operation.contains("PostgreSQL") || operation.contains("position"))) {
+            if (SqlErrors.isPostgresFailure(failure)) {
                 postgresProblem.set(operation + " failing: " + failure.getMessage());
             }
         });
@@ -226,8 +229,8 @@ public final class ProducerService implements AutoCloseable {
             loop.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            LOG.warn("consuming interrupted before the drain finished");
-            code = ExitCodes.UNEXPECTED;
+            LOG.warn("stopped before the drain finished: a dependency is still down");
+            code = ExitCodes.DEPENDENCY_DOWN;
         } catch (Exception | Error e) {
             code = ExitCodes.of(e);
             if (code == ExitCodes.UNEXPECTED) {

@@ -73,30 +73,37 @@ class SinkThroughputBenchmark {
 
     @Test
     void producerEndToEnd(PostgresServer pg, NatsServer nats) throws Exception {
+        endToEnd(pg, nats, 100, 100, 20_000, false);
         for (int[] shape : new int[][] {{100, 100}, {1000, 100}, {100, 1000}, {1000, 1}}) {
-            int batch = shape[0];
-            int perMessage = shape[1];
-            int messages = Math.max(1, ROWS / 2 / perMessage);
-            try (ProducerHarness h = new ProducerHarness(pg, nats, "e2e")) {
-                h.sql("CREATE TABLE bench (id bigint PRIMARY KEY, a text, b int, c timestamptz, d numeric)");
-                h.env("POSTGRES_OUTPUT_TABLES", "bench").env("POSTGRES_OUTPUT_BATCH_SIZE", Integer.toString(batch));
-                int id = 0;
-                for (int m = 0; m < messages; m++) {
-                    Change[] changes = new Change[perMessage];
-                    for (int i = 0; i < perMessage; i++) {
-                        changes[i] = insert("bench", lsn(1 + m), row("id", id, "a", text(id), "b", id, "c", TS, "d", "1234.5678"));
-                        id++;
-                    }
-                    h.publish(message("src", changes));
-                }
-                Instant start = Instant.now();
-                h.start();
-                await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(20)).until(h::allAcked);
-                Duration took = Duration.between(start, Instant.now());
-                System.out.printf("RESULT producer end-to-end, batch %d messages x %d rows: %d rows in %d ms = %.0f rows/s (%.1f sink tx)%n",
-                        batch, perMessage, id, took.toMillis(), id * 1000.0 / took.toMillis(),
-                        h.metric("vrsky_producer_batch_messages_count"));
+            double best = 0;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                best = Math.max(best, endToEnd(pg, nats, shape[0], shape[1], shape[1] == 1 ? 50_000 : ROWS, false));
             }
+            System.out.printf("RESULT producer end-to-end, batch %4d messages x %4d rows: best of 3 %.0f rows/s%n", shape[0],
+                    shape[1], best);
+        }
+    }
+
+    private double endToEnd(PostgresServer pg, NatsServer nats, int batch, int perMessage, int rows, boolean print)
+            throws Exception {
+        int messages = Math.max(1, rows / perMessage);
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "e2e")) {
+            h.sql("CREATE TABLE bench (id bigint PRIMARY KEY, a text, b int, c timestamptz, d numeric)");
+            h.env("POSTGRES_OUTPUT_TABLES", "bench").env("POSTGRES_OUTPUT_BATCH_SIZE", Integer.toString(batch));
+            int id = 0;
+            for (int m = 0; m < messages; m++) {
+                Change[] changes = new Change[perMessage];
+                for (int i = 0; i < perMessage; i++) {
+                    changes[i] = insert("bench", lsn(1 + m), row("id", id, "a", text(id), "b", id, "c", TS, "d", "1234.5678"));
+                    id++;
+                }
+                h.publish(message("src", changes));
+            }
+            Instant start = Instant.now();
+            h.start();
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(10)).until(h::allAcked);
+            Duration took = Duration.between(start, Instant.now());
+            return id * 1000.0 / took.toMillis();
         }
     }
 

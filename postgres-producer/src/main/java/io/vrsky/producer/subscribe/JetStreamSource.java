@@ -80,6 +80,14 @@ public final class JetStreamSource {
         close();
         JetStream js = connection.jetStream();
         subscription = js.subscribe(null, PullSubscribeOptions.builder().stream(stream).durable(durable).bind(true).build());
+        try {
+            // the server has the subscription before the first pull request
+            connection.flush(Duration.ofSeconds(5));
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.debug("flush after binding timed out: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void ensureConsumer(boolean starting) throws IOException, JetStreamApiException {

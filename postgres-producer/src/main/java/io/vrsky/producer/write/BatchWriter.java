@@ -108,13 +108,10 @@ public final class BatchWriter {
                 }
                 Set<TableId> refreshed = new HashSet<>();
                 WriteStats stats = new WriteStats();
-                long t0 = System.nanoTime();
                 List<Item> items = prepare(c, batch, refreshed, stats);
-                long t1 = System.nanoTime();
                 WriteStats applied;
                 try {
                     applied = applyAll(c, items);
-                    System.out.printf("PHASE prepare %d ms apply %d ms%n", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
                 } catch (StaleCatalog stale) {
                     // the sink's tables changed under the cached catalog: look again, once
                     c.rollback();

@@ -50,6 +50,11 @@ public final class SqlErrors {
         return Kind.FATAL;
     }
 
+    /** Whether the failure came from PostgreSQL or its pool (an SQLException in the cause chain). */
+    public static boolean isPostgresFailure(Throwable failure) {
+        return findSql(failure) != null;
+    }
+
     public static boolean isRetryable(Throwable failure) {
         return classify(failure) == Kind.RETRYABLE;
     }
