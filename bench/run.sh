@@ -90,7 +90,7 @@ SUBJECT=bench.cdc.source
 psrc() { psql -h 127.0.0.1 -p "$SRC_PORT" -U postgres -d bench -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 pdst() { local db=$1; shift; psql -h 127.0.0.1 -p "$DST_PORT" -U postgres -d "$db" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", ($1) }"; }
 
 # ------------------------------------------------------------------------------------------------
 # setup
@@ -101,7 +101,9 @@ command -v pg_recvlogical >/dev/null || die "pg_recvlogical is missing (postgres
 log "source cluster :$SRC_PORT, sink cluster :$DST_PORT, nats-server :$NATS_PORT, results $RESULTS"
 pg_init src "$SRC_PORT" "max_wal_senders = 20" "logical_decoding_work_mem = 64MB"
 pg_init dst "$DST_PORT" "max_logical_replication_workers = 8" "max_worker_processes = 16" \
-  "wal_retrieve_retry_interval = 100ms" # the launcher may start the next apply worker at once
+  "wal_retrieve_retry_interval = 100ms" "track_commit_timestamp = on"
+# wal_retrieve_retry_interval: the launcher may start the next apply worker at once;
+# track_commit_timestamp: the sink's own commit times, to cross-check the polled end times
 pg_start src
 pg_start dst
 nats_start nats "$NATS_PORT" "$NATS_MON"
@@ -141,6 +143,7 @@ for db in native pipeline; do
 done
 SRC_CONNINFO="host=127.0.0.1 port=$SRC_PORT user=postgres dbname=bench"
 PG_VERSION=$(psrc -c "SHOW server_version")
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 NATS_VERSION=$("$(nats_bin)" --version 2>&1 | head -1)
 JAVA_VERSION=$(java -version 2>&1 | head -1)
 
@@ -253,6 +256,12 @@ record() {
 check_rows() { # DB TABLE EXPECTED
   local n; n=$(pdst "$1" -c "SELECT count(*) FROM $2")
   [ "$n" = "$3" ] || log "WARNING: $1.$2 holds $n rows, expected $3"
+  # cross-check with the sink's commit timestamps: first and last sink commit after reading began
+  local span
+  span=$(pdst "$1" -c "SELECT round((extract(epoch FROM min(pg_xact_commit_timestamp(xmin))) - $T_ACTIVE)::numeric, 3) || ' s .. '
+                              || round((extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) - $T_ACTIVE)::numeric, 3) || ' s'
+                       FROM $2")
+  log "$1.$2: $n rows; sink commits from +$span after the slot became active; polled end +$(calc "$T_END - $T_ACTIVE" 3) s"
 }
 
 # catch_up NAME TABLE ROWS ROWS_PER_TX [capture]
@@ -398,6 +407,7 @@ wants W4 && catch_up W4 w4 "$W4_ROWS" "$W4_ROWS"
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)."
   echo "PostgreSQL $PG_VERSION (two local clusters, fsync=off), $NATS_VERSION, $JAVA_VERSION, services with $JAVA_OPTS."
   [ -n "${BENCH_CONSUMER_ENV:-}${BENCH_PRODUCER_ENV:-}" ] && echo "Service settings: ${BENCH_CONSUMER_ENV:-} ${BENCH_PRODUCER_ENV:-}"
+  echo "Load average (1/5/15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the machine shows here)."
   echo
   echo "| metric | pipeline | native | pipeline/native | unit | note |"
   echo "|---|---:|---:|---:|---|---|"

@@ -117,6 +117,72 @@ class ResilienceIT {
         }
     }
 
+    @Test
+    @Timeout(240)
+    void shouldApplyALargeTransactionOnceWhenTheConsumerIsKilledBetweenItsChunks(PostgresServer pg, NatsServer nats, TestInfo info)
+            throws Exception {
+        int rows = 30_000;
+        try (Pipeline p = Pipeline.create(pg, nats, info, LEDGER).start()) {
+            io.nats.client.JetStreamManagement jsm = p.natsConnection().jetStreamManagement();
+            p.execSource("INSERT INTO ledger SELECT g, g % 7, repeat('x', 100) FROM generate_series(1, " + rows + ") g");
+            // kill it once part of the transaction's chunks are in JetStream, before the last one
+            await("first chunks published").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> jsm.getStreamInfo(p.stream).getStreamState().getMsgCount() >= 3);
+            p.consumer().kill();
+            long published = jsm.getStreamInfo(p.stream).getStreamState().getMsgCount();
+            p.consumer().startAndAwaitReady();
+            p.execSource("INSERT INTO ledger VALUES (" + (rows + 1) + ", 0, 'after')");
+            p.awaitInSync(RECOVERY);
+            assertThat(Pipeline.count(p.sink(), "ledger")).isEqualTo(rows + 1);
+            System.out.println("consumer killed after " + published + " messages of the " + rows + "-row transaction");
+        }
+    }
+
+    @Test
+    @Timeout(240)
+    void shouldApplyALargeTransactionOnceWhenTheProducerIsKilledBetweenItsChunks(PostgresServer pg, NatsServer nats, TestInfo info)
+            throws Exception {
+        int rows = 30_000;
+        try (Pipeline p = Pipeline.create(pg, nats, info, LEDGER).start()) {
+            p.producer().stop();
+            p.execSource("INSERT INTO ledger SELECT g, g % 7, repeat('x', 100) FROM generate_series(1, " + rows + ") g");
+            io.nats.client.JetStreamManagement jsm = p.natsConnection().jetStreamManagement();
+            await("the whole transaction in JetStream").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> "true".equals(jsm.getLastMessage(p.stream, p.subject).getHeaders().getFirst("Vrsky-Last-Chunk")));
+            java.util.Set<Long> seen = new java.util.concurrent.ConcurrentSkipListSet<>();
+            java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread sampler = new Thread(() -> {
+                try (java.sql.Connection c = p.pg.connect(p.sinkDb)) {
+                    while (watching.get()) {
+                        seen.add(Pipeline.count(c, "ledger"));
+                    }
+                } catch (java.sql.SQLException e) {
+                    seen.add(-1L);
+                }
+            }, "sink-sampler");
+            sampler.start();
+            try {
+                // kill it while it works through the chunks (it has been handed some of them), twice
+                long chunks = jsm.getStreamInfo(p.stream).getStreamState().getMsgCount();
+                for (long deliveredAtLeast : new long[] {chunks / 4, chunks / 2}) {
+                    p.producer().start();
+                    await("producer handed " + deliveredAtLeast + " of " + chunks + " chunks").atMost(Duration.ofSeconds(60))
+                            .pollInterval(Duration.ofMillis(5)).ignoreExceptions()
+                            .until(() -> jsm.getConsumerInfo(p.stream, p.durable).getDelivered().getStreamSequence() >= deliveredAtLeast);
+                    p.producer().kill();
+                }
+                p.producer().startAndAwaitReady();
+                p.awaitInSync(RECOVERY);
+            } finally {
+                watching.set(false);
+                sampler.join();
+            }
+            assertThat(seen).as("row counts the sink showed (never part of the transaction)").allMatch(n -> n == 0 || n == rows);
+        }
+    }
+
+    private static final String LEDGER = "CREATE TABLE ledger (id bigint PRIMARY KEY, account int NOT NULL, note text)";
+
     private static void assertAlive(Pipeline p) {
         assertThat(p.consumer().isAlive()).as("consumer still running after the outage").isTrue();
         assertThat(p.producer().isAlive()).as("producer still running after the outage").isTrue();

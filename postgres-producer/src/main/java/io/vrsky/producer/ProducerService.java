@@ -116,11 +116,13 @@ public final class ProducerService implements AutoCloseable {
         }
         dataSource = pool();
         Retrier startup = retrier(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(5), 2.0, 0.2, 40), SqlErrors::isRetryable);
+        AppliedPositions positions = new AppliedPositions();
         try {
             startup.call("connect to PostgreSQL", () -> {
                 try (java.sql.Connection c = dataSource.getConnection()) {
                     AppliedPositions.createTable(c);
                     c.commit();
+                    positions.load(c);
                 }
                 return null;
             });
@@ -166,7 +168,7 @@ public final class ProducerService implements AutoCloseable {
             throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "JetStream is not available: " + e.getMessage(), e);
         }
         WriterContext context = new WriterContext(dataSource, new SchemaCatalog(clock, Duration.ofMinutes(1)), config.tables(),
-                config.conflictStrategy(), new SqlStatementBuilder(1024), new AppliedPositions(), sqlRetrier, deadLetters, metrics);
+                config.conflictStrategy(), new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics);
         BatchWriter writer = new BatchWriter(context);
         ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, source::load, inFlight, clock);
         Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, sleeper);

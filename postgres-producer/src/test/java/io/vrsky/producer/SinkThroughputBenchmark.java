@@ -72,6 +72,19 @@ class SinkThroughputBenchmark {
     }
 
     @Test
+    void unnestStatementSize(PostgresServer pg) throws Exception {
+        String db = pg.createDatabase("benchsize");
+        try (Connection c = connect(pg, db, false)) {
+            for (int round = 0; round < 2; round++) {
+                for (int batch : new int[] {250, 500, 1_000, 2_000, 5_000, 10_000}) {
+                    reset(c);
+                    report("unnest INSERT ON CONFLICT (round " + round + ")", batch, run(c, batch, this::unnest));
+                }
+            }
+        }
+    }
+
+    @Test
     void producerEndToEnd(PostgresServer pg, NatsServer nats) throws Exception {
         endToEnd(pg, nats, 100, 100, 20_000, false);
         for (int[] shape : new int[][] {{100, 100}, {1000, 100}, {100, 1000}, {1000, 1}}) {

@@ -63,7 +63,89 @@ public final class PgOutputDecoder {
         }
     }
 
-    private static String printable(char tag) {
+    /** Whether {@code tag} is a row message that {@link #readRow} reads. */
+    public static boolean isRow(byte tag) {
+        return tag == 'I' || tag == 'U' || tag == 'D';
+    }
+
+    /**
+     * Reads an Insert, Update or Delete in place into {@code row} (no copy of the values), from the
+     * buffer's position to its limit; the buffer is left untouched. Checks the same as
+     * {@link #decode}.
+     *
+     * @throws PgOutputException when the message is malformed or not a row message
+     */
+    public void readRow(ByteBuffer buffer, RowView row) {
+        byte[] data;
+        int pos;
+        int limit;
+        if (buffer.hasArray()) {
+            data = buffer.array();
+            pos = buffer.arrayOffset() + buffer.position();
+            limit = buffer.arrayOffset() + buffer.limit();
+        } else {
+            data = new byte[buffer.remaining()];
+            buffer.duplicate().get(data);
+            pos = 0;
+            limit = data.length;
+        }
+        if (pos >= limit) {
+            throw new PgOutputException("empty pgoutput message");
+        }
+        char tag = (char) data[pos++];
+        if (pos + 5 > limit) {
+            throw new PgOutputException("pgoutput message '" + printable(tag) + "' is truncated");
+        }
+        row.tag = tag;
+        row.relationId = int32(data, pos);
+        pos += 4;
+        char marker = (char) data[pos++];
+        switch (tag) {
+            case 'I' -> {
+                if (marker != 'N') {
+                    throw new PgOutputException("insert: expected 'N', found '" + printable(marker) + "'");
+                }
+                row.oldKind = OldTupleKind.NONE;
+                pos = row.newTuple.read(data, pos, limit, tag);
+            }
+            case 'U' -> {
+                row.oldKind = OldTupleKind.NONE;
+                if (marker == 'K' || marker == 'O') {
+                    row.oldKind = marker == 'K' ? OldTupleKind.KEY : OldTupleKind.OLD;
+                    pos = row.oldTuple.read(data, pos, limit, tag);
+                    if (pos >= limit) {
+                        throw truncated(tag);
+                    }
+                    marker = (char) data[pos++];
+                }
+                if (marker != 'N') {
+                    throw new PgOutputException("update: expected 'N' before the new tuple, found '" + printable(marker) + "'");
+                }
+                pos = row.newTuple.read(data, pos, limit, tag);
+            }
+            case 'D' -> {
+                if (marker != 'K' && marker != 'O') {
+                    throw new PgOutputException("delete: expected 'K' or 'O', found '" + printable(marker) + "'");
+                }
+                row.oldKind = marker == 'K' ? OldTupleKind.KEY : OldTupleKind.OLD;
+                pos = row.oldTuple.read(data, pos, limit, tag);
+            }
+            default -> throw new PgOutputException("pgoutput message '" + printable(tag) + "' is not a row message");
+        }
+        if (pos != limit) {
+            throw new PgOutputException("pgoutput message '" + tag + "' has " + (limit - pos) + " trailing byte(s)");
+        }
+    }
+
+    static PgOutputException truncated(char tag) {
+        return new PgOutputException("pgoutput message '" + printable(tag) + "' is truncated");
+    }
+
+    static int int32(byte[] b, int pos) {
+        return (b[pos] & 0xFF) << 24 | (b[pos + 1] & 0xFF) << 16 | (b[pos + 2] & 0xFF) << 8 | (b[pos + 3] & 0xFF);
+    }
+
+    static String printable(char tag) {
         return tag >= 0x20 && tag < 0x7f ? String.valueOf(tag) : String.format("0x%02x", (int) tag);
     }
 

@@ -1,14 +1,9 @@
 package io.vrsky.consumer.pgoutput;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Relation;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.RelationColumn;
 import io.vrsky.core.model.TableId;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,7 +30,6 @@ public final class RelationCache {
 
     private final TypeRegistry types;
     private final PrimaryKeyLookup primaryKeys;
-    private final JsonFactory json = new JsonFactory();
     private final Map<Integer, RelationInfo> relations = new HashMap<>();
 
     public RelationCache(TypeRegistry types, PrimaryKeyLookup primaryKeys) {
@@ -56,7 +50,7 @@ public final class RelationCache {
             columns.add(new RelationInfo.Column(c.name(), types.resolve(c.typeOid()), key));
         }
         RelationInfo info = new RelationInfo(relation.relationId(), new TableId(relation.schema(), relation.name()),
-                relation.replicaIdentity(), columns, columnsJson(columns));
+                relation.replicaIdentity(), columns);
         relations.put(relation.relationId(), info);
         return info;
     }
@@ -68,23 +62,5 @@ public final class RelationCache {
 
     public void invalidateType(int oid) {
         types.invalidate(oid);
-    }
-
-    private byte[] columnsJson(List<RelationInfo.Column> columns) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(32 * columns.size() + 2);
-        try (JsonGenerator g = json.createGenerator(out)) {
-            g.writeStartArray();
-            for (RelationInfo.Column c : columns) {
-                g.writeStartObject();
-                g.writeStringField("name", c.name());
-                g.writeStringField("type", c.type().name());
-                g.writeBooleanField("key", c.key());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
     }
 }

@@ -1,19 +1,23 @@
 package io.vrsky.consumer.pgoutput;
 
-import com.fasterxml.jackson.core.JsonGenerator;
+import io.vrsky.consumer.json.Dates;
+import io.vrsky.consumer.json.JsonBuffer;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoField;
+import java.util.Base64;
 
 /**
- * Writes a value pgoutput sent in text form as the JSON kind DESIGN.md fixes for its type.
- * Stateless and thread-safe.
+ * Writes a value pgoutput sent in text form as the JSON kind DESIGN.md fixes for its type,
+ * straight from the message's UTF-8 bytes: integers, floats and JSON documents are checked and
+ * copied, strings escaped while copied, timestamps converted digit by digit; only the rare shapes
+ * (arrays, bytea escape form, unusual timestamps) go through a String. Stateless and thread-safe.
  *
  * <p>Text forms are those of a walsender session opened by PgJDBC: DateStyle ISO,
  * {@code bytea_output} hex (the escape form is read too), IntervalStyle postgres.
@@ -28,53 +32,90 @@ public final class ValueDecoder {
             .toFormatter();
     private static final DateTimeFormatter ISO_UTC_MICROS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
 
+    private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
+    private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
+
     /**
-     * Writes {@code text} (never null: SQL NULL is written by the caller) as a JSON value.
+     * Writes the value in {@code d[off, off+len)} (UTF-8 text; never SQL NULL, which the caller
+     * writes) as a JSON value. On an exception the caller drops what was written.
      *
      * @throws PgOutputException when the text is not a valid value of the type
      */
-    public void write(JsonGenerator g, PgType type, String text) throws IOException {
+    public void write(JsonBuffer out, PgType type, byte[] d, int off, int len) {
         switch (type.kind()) {
             case INTEGER -> {
-                if (!isInteger(text)) {
+                if (!isInteger(d, off, len)) {
                     throw new PgOutputException("not an integer of type " + type.name());
                 }
-                g.writeNumber(text);
+                out.raw(d, off, len);
             }
             case FLOAT -> {
-                if (isJsonNumber(text)) {
-                    g.writeNumber(text);
-                } else if (text.equals("NaN") || text.equals("Infinity") || text.equals("-Infinity")) {
-                    g.writeString(text);
+                if (isJsonNumber(d, off, len)) {
+                    out.raw(d, off, len);
+                } else if (is(d, off, len, "NaN") || is(d, off, len, "Infinity") || is(d, off, len, "-Infinity")) {
+                    out.string(d, off, len);
                 } else {
                     throw new PgOutputException("not a floating point value of type " + type.name());
                 }
             }
             case BOOLEAN -> {
-                if (text.equals("t")) {
-                    g.writeBoolean(true);
-                } else if (text.equals("f")) {
-                    g.writeBoolean(false);
+                if (len == 1 && d[off] == 't') {
+                    out.raw(TRUE);
+                } else if (len == 1 && d[off] == 'f') {
+                    out.raw(FALSE);
                 } else {
                     throw new PgOutputException("not a boolean of type " + type.name());
                 }
             }
-            case JSON -> g.writeRawValue(text);
-            case BYTEA -> g.writeBinary(bytea(text));
-            case TIMESTAMP -> g.writeString(timestamp(text));
-            case TIMESTAMPTZ -> g.writeString(timestamptz(text));
-            case ARRAY -> new ArrayLiteral(text, type.delimiter()).write(g, type.element(), this);
-            case NUMERIC, DATE, TIME, STRING -> g.writeString(text);
+            case JSON -> out.rawUtf8(d, off, len);
+            case BYTEA -> {
+                byte[] bytes = len >= 2 && d[off] == '\\' && d[off + 1] == 'x' ? byteaHex(d, off + 2, len - 2) : bytea(text(d, off, len));
+                out.raw((byte) '"').raw(Base64.getEncoder().encode(bytes)).raw((byte) '"');
+            }
+            case TIMESTAMP -> {
+                if (!timestamp(out, d, off, len)) {
+                    out.string(timestamp(text(d, off, len)));
+                }
+            }
+            case TIMESTAMPTZ -> {
+                if (!fastTimestamptz(out, d, off, len)) {
+                    out.string(timestamptz(text(d, off, len)));
+                }
+            }
+            case ARRAY -> new ArrayLiteral(text(d, off, len), type.delimiter()).write(out, type.element(), this);
+            case NUMERIC, DATE, TIME, STRING -> out.string(d, off, len);
         }
     }
 
-    static boolean isInteger(String s) {
-        int i = s.startsWith("-") ? 1 : 0;
-        if (i == s.length()) {
+    /** Writes {@code text} (never null) as a JSON value: the same as {@link #write(JsonBuffer, PgType, byte[], int, int)} on its UTF-8. */
+    public void write(JsonBuffer out, PgType type, String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        write(out, type, utf8, 0, utf8.length);
+    }
+
+    private static String text(byte[] d, int off, int len) {
+        return new String(d, off, len, StandardCharsets.UTF_8);
+    }
+
+    private static boolean is(byte[] d, int off, int len, String ascii) {
+        if (len != ascii.length()) {
             return false;
         }
-        for (; i < s.length(); i++) {
-            char c = s.charAt(i);
+        for (int i = 0; i < len; i++) {
+            if (d[off + i] != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean isInteger(byte[] d, int off, int len) {
+        int i = len > 0 && d[off] == '-' ? 1 : 0;
+        if (i == len) {
+            return false;
+        }
+        for (; i < len; i++) {
+            byte c = d[off + i];
             if (c < '0' || c > '9') {
                 return false;
             }
@@ -83,41 +124,41 @@ public final class ValueDecoder {
     }
 
     /** The JSON number grammar: {@code -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?}. */
-    static boolean isJsonNumber(String s) {
-        int n = s.length();
-        int i = 0;
-        if (i < n && s.charAt(i) == '-') {
+    static boolean isJsonNumber(byte[] d, int off, int len) {
+        int n = off + len;
+        int i = off;
+        if (i < n && d[i] == '-') {
             i++;
         }
         if (i >= n) {
             return false;
         }
-        if (s.charAt(i) == '0') {
+        if (d[i] == '0') {
             i++;
-        } else if (isDigit(s.charAt(i))) {
-            while (i < n && isDigit(s.charAt(i))) {
+        } else if (isDigit(d[i])) {
+            while (i < n && isDigit(d[i])) {
                 i++;
             }
         } else {
             return false;
         }
-        if (i < n && s.charAt(i) == '.') {
+        if (i < n && d[i] == '.') {
             i++;
             int start = i;
-            while (i < n && isDigit(s.charAt(i))) {
+            while (i < n && isDigit(d[i])) {
                 i++;
             }
             if (i == start) {
                 return false;
             }
         }
-        if (i < n && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+        if (i < n && (d[i] == 'e' || d[i] == 'E')) {
             i++;
-            if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+            if (i < n && (d[i] == '+' || d[i] == '-')) {
                 i++;
             }
             int start = i;
-            while (i < n && isDigit(s.charAt(i))) {
+            while (i < n && isDigit(d[i])) {
                 i++;
             }
             if (i == start) {
@@ -127,8 +168,144 @@ public final class ValueDecoder {
         return i == n;
     }
 
-    private static boolean isDigit(char c) {
+    private static boolean isDigit(byte c) {
         return c >= '0' && c <= '9';
+    }
+
+    /** The hex digits after {@code \x}. */
+    private static byte[] byteaHex(byte[] d, int off, int len) {
+        if (len % 2 != 0) {
+            throw new PgOutputException("bytea hex text has an odd number of digits");
+        }
+        byte[] bytes = new byte[len / 2];
+        for (int i = 0; i < bytes.length; i++) {
+            int hi = Character.digit(d[off + 2 * i], 16);
+            int lo = Character.digit(d[off + 2 * i + 1], 16);
+            if (hi < 0 || lo < 0) {
+                throw new PgOutputException("bytea hex text has a non-hex digit");
+            }
+            bytes[i] = (byte) (hi << 4 | lo);
+        }
+        return bytes;
+    }
+
+    /**
+     * {@link #timestamp(String)} on printable ASCII bytes, written as a JSON string; false (nothing
+     * written) for anything else.
+     */
+    private static boolean timestamp(JsonBuffer out, byte[] d, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            byte c = d[off + i];
+            if (c < 0x20 || c == '"' || c == '\\') { // negative too: not ASCII
+                return false;
+            }
+        }
+        if (len < 19 || d[off + 10] != ' ' || d[off + 4] != '-' || indexOf(d, off + 11, off + len, (byte) ' ') >= 0) {
+            out.raw((byte) '"').raw(d, off, len).raw((byte) '"');
+            return true;
+        }
+        out.raw((byte) '"').raw(d, off, 10).raw((byte) 'T').raw(d, off + 11, 8).raw((byte) '.');
+        int fraction = 0;
+        if (len > 20 && d[off + 19] == '.') {
+            fraction = len - 20;
+            out.raw(d, off + 20, fraction);
+        }
+        for (int i = fraction; i < 6; i++) {
+            out.raw((byte) '0');
+        }
+        out.raw((byte) '"');
+        return true;
+    }
+
+    private static int indexOf(byte[] d, int from, int to, byte b) {
+        for (int i = from; i < to; i++) {
+            if (d[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The common shape {@code yyyy-MM-dd HH:mm:ss[.f{1,6}]±HH[:mm[:ss]]} converted to UTC digit by
+     * digit and written as a JSON string; false (nothing written) for anything else, which then
+     * goes through {@link #timestamptz(String)}.
+     */
+    private static boolean fastTimestamptz(JsonBuffer out, byte[] d, int off, int n) {
+        if (n < 22 || d[off + 4] != '-' || d[off + 7] != '-' || d[off + 10] != ' ' || d[off + 13] != ':' || d[off + 16] != ':') {
+            return false;
+        }
+        int year = digits(d, off, 4);
+        int month = digits(d, off + 5, 2);
+        int day = digits(d, off + 8, 2);
+        int hour = digits(d, off + 11, 2);
+        int minute = digits(d, off + 14, 2);
+        int second = digits(d, off + 17, 2);
+        int i = 19;
+        int micros = 0;
+        if (d[off + i] == '.') {
+            int start = ++i;
+            while (i < n && isDigit(d[off + i])) {
+                i++;
+            }
+            int len = i - start;
+            if (len == 0 || len > 6) {
+                return false;
+            }
+            micros = digits(d, off + start, len);
+            for (int k = len; k < 6; k++) {
+                micros *= 10;
+            }
+        }
+        if (i >= n || (d[off + i] != '+' && d[off + i] != '-')) {
+            return false;
+        }
+        int sign = d[off + i] == '-' ? -1 : 1;
+        int rest = n - i - 1;
+        int at = off + i + 1;
+        int offset;
+        if (rest == 2) {
+            offset = digits(d, at, 2) * 3600;
+        } else if (rest == 5 && d[at + 2] == ':') {
+            offset = digits(d, at, 2) * 3600 + digits(d, at + 3, 2) * 60;
+        } else if (rest == 8 && d[at + 2] == ':' && d[at + 5] == ':') {
+            offset = digits(d, at, 2) * 3600 + digits(d, at + 3, 2) * 60 + digits(d, at + 6, 2);
+        } else {
+            return false;
+        }
+        if ((year | month | day | hour | minute | second | micros | offset) < 0 || month < 1 || month > 12 || day < 1
+                || day > Dates.lengthOfMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+            return false;
+        }
+        long epochSecond = Dates.daysFromCivil(year, month, day) * 86_400L + hour * 3600L + minute * 60L + second - sign * (long) offset;
+        long days = Math.floorDiv(epochSecond, 86_400L);
+        if (days < Dates.MIN_DAY || days > Dates.MAX_DAY) {
+            return false;
+        }
+        int p = out.reserve(29);
+        byte[] b = out.array();
+        b[p++] = '"';
+        p = Dates.writeDate(b, p, days);
+        b[p++] = 'T';
+        p = Dates.writeTime(b, p, (int) Math.floorMod(epochSecond, 86_400L));
+        b[p++] = '.';
+        p = Dates.writeDigits(b, p, micros, 6);
+        b[p++] = 'Z';
+        b[p] = '"';
+        return true;
+    }
+
+    /** The non-negative number in {@code d[from, from+len)}, or -1 when a byte is not a digit. */
+    private static int digits(byte[] d, int from, int len) {
+        int v = 0;
+        for (int k = from; k < from + len; k++) {
+            byte c = d[k];
+            if (!isDigit(c)) {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
     }
 
     /** {@code \x0a1b} (hex output) or the escape form ({@code \\} and {@code \ooo}). */
@@ -195,103 +372,12 @@ public final class ValueDecoder {
         if (text.endsWith("infinity") || text.endsWith(" BC")) {
             return text;
         }
-        String fast = fastTimestamptz(text);
-        if (fast != null) {
-            return fast;
-        }
         try {
             OffsetDateTime t = OffsetDateTime.parse(text, PG_TIMESTAMPTZ);
             return ISO_UTC_MICROS.format(t.withOffsetSameInstant(ZoneOffset.UTC));
         } catch (DateTimeParseException e) {
             throw new PgOutputException("not a timestamptz in ISO DateStyle", e);
         }
-    }
-
-    /**
-     * The common shape {@code yyyy-MM-dd HH:mm:ss[.f{1,6}]±HH[:mm[:ss]]} without the general parser;
-     * null for anything else.
-     */
-    private static String fastTimestamptz(String t) {
-        int n = t.length();
-        if (n < 22 || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != ' ' || t.charAt(13) != ':' || t.charAt(16) != ':') {
-            return null;
-        }
-        int year = digits(t, 0, 4);
-        int month = digits(t, 5, 2);
-        int day = digits(t, 8, 2);
-        int hour = digits(t, 11, 2);
-        int minute = digits(t, 14, 2);
-        int second = digits(t, 17, 2);
-        int i = 19;
-        int micros = 0;
-        if (t.charAt(i) == '.') {
-            int start = ++i;
-            while (i < n && isDigit(t.charAt(i))) {
-                i++;
-            }
-            int len = i - start;
-            if (len == 0 || len > 6) {
-                return null;
-            }
-            micros = digits(t, start, len);
-            for (int k = len; k < 6; k++) {
-                micros *= 10;
-            }
-        }
-        if (i >= n || (t.charAt(i) != '+' && t.charAt(i) != '-')) {
-            return null;
-        }
-        int sign = t.charAt(i) == '-' ? -1 : 1;
-        int rest = n - i - 1;
-        int offset;
-        if (rest == 2) {
-            offset = digits(t, i + 1, 2) * 3600;
-        } else if (rest == 5 && t.charAt(i + 3) == ':') {
-            offset = digits(t, i + 1, 2) * 3600 + digits(t, i + 4, 2) * 60;
-        } else if (rest == 8 && t.charAt(i + 3) == ':' && t.charAt(i + 6) == ':') {
-            offset = digits(t, i + 1, 2) * 3600 + digits(t, i + 4, 2) * 60 + digits(t, i + 7, 2);
-        } else {
-            return null;
-        }
-        if ((year | month | day | hour | minute | second | micros | offset) < 0 || month < 1 || month > 12 || day < 1
-                || day > java.time.YearMonth.of(year, month).lengthOfMonth() || hour > 23 || minute > 59 || second > 59) {
-            return null;
-        }
-        long epochSecond = java.time.LocalDate.of(year, month, day).toEpochDay() * 86_400L + hour * 3600L + minute * 60L + second
-                - sign * (long) offset;
-        java.time.LocalDateTime utc = java.time.LocalDateTime.ofEpochSecond(epochSecond, 0, ZoneOffset.UTC);
-        if (utc.getYear() < 0 || utc.getYear() > 9999) {
-            return null;
-        }
-        StringBuilder sb = new StringBuilder(27);
-        pad(sb, utc.getYear(), 4).append('-');
-        pad(sb, utc.getMonthValue(), 2).append('-');
-        pad(sb, utc.getDayOfMonth(), 2).append('T');
-        pad(sb, utc.getHour(), 2).append(':');
-        pad(sb, utc.getMinute(), 2).append(':');
-        pad(sb, utc.getSecond(), 2).append('.');
-        return pad(sb, micros, 6).append('Z').toString();
-    }
-
-    /** The non-negative number in {@code t[from, from+len)}, or -1 when a character is not a digit. */
-    private static int digits(String t, int from, int len) {
-        int v = 0;
-        for (int k = from; k < from + len; k++) {
-            char c = t.charAt(k);
-            if (!isDigit(c)) {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v;
-    }
-
-    private static StringBuilder pad(StringBuilder sb, int value, int width) {
-        String s = Integer.toString(value);
-        for (int k = s.length(); k < width; k++) {
-            sb.append('0');
-        }
-        return sb.append(s);
     }
 
     /** A PostgreSQL array literal, e.g. {@code {1,2,NULL}}, {@code {{"a b","c\"d"},{e,f}}}, {@code [0:1]={1,2}}. */
@@ -305,7 +391,7 @@ public final class ValueDecoder {
             this.delimiter = delimiter;
         }
 
-        void write(JsonGenerator g, PgType element, ValueDecoder values) throws IOException {
+        void write(JsonBuffer g, PgType element, ValueDecoder values) {
             if (s.startsWith("[")) {
                 int eq = s.indexOf('=');
                 if (eq < 0) {
@@ -323,16 +409,21 @@ public final class ValueDecoder {
             }
         }
 
-        private void array(JsonGenerator g, PgType element, ValueDecoder values) throws IOException {
+        private void array(JsonBuffer g, PgType element, ValueDecoder values) {
             pos++; // '{'
-            g.writeStartArray();
+            g.raw((byte) '[');
             skipSpace();
             if (peek() == '}') {
                 pos++;
-                g.writeEndArray();
+                g.raw((byte) ']');
                 return;
             }
+            boolean first = true;
             while (true) {
+                if (!first) {
+                    g.raw((byte) ',');
+                }
+                first = false;
                 skipSpace();
                 char c = peek();
                 if (c == '{') {
@@ -342,7 +433,7 @@ public final class ValueDecoder {
                 } else {
                     String item = unquoted();
                     if (item.equalsIgnoreCase("NULL")) {
-                        g.writeNull();
+                        g.nullValue();
                     } else {
                         values.write(g, element, item);
                     }
@@ -351,7 +442,7 @@ public final class ValueDecoder {
                 c = peek();
                 pos++;
                 if (c == '}') {
-                    g.writeEndArray();
+                    g.raw((byte) ']');
                     return;
                 }
                 if (c != delimiter) {

@@ -1,28 +1,28 @@
 package io.vrsky.consumer.tx;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
+import io.vrsky.consumer.json.JsonBuffer;
 import io.vrsky.consumer.pgoutput.PgOutputException;
 import io.vrsky.consumer.pgoutput.RelationInfo;
-import io.vrsky.consumer.pgoutput.TupleData;
-import io.vrsky.consumer.pgoutput.TupleValue;
+import io.vrsky.consumer.pgoutput.TupleView;
 import io.vrsky.consumer.pgoutput.ValueDecoder;
 import io.vrsky.core.model.Operation;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Encodes one change straight from pgoutput's tuple into the JSON object of
+ * Encodes one change straight from pgoutput's tuple bytes into the JSON object of
  * {@code payload.changes[]} (field order as envelope-core's EnvelopeCodec writes it), so a change
- * is held as compact bytes from the moment it is read. One generator is reused for every change.
+ * is held as compact bytes from the moment it is read. What is the same for every change of a
+ * table or of a transaction is copied from fragments encoded once ({@link RelationInfo},
+ * {@link TxStrings}); values are converted from the message bytes by the {@link ValueDecoder}.
+ * One buffer is reused for every change.
  *
  * <p>Used by the replication thread only; not thread-safe.
  */
 public final class ChangeEncoder {
+
+    private static final byte[] AFTER = ",\"after\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] TOAST = ",\"unchangedToast\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** What a row's {@code before} is made of. */
     public enum Before {
@@ -34,133 +34,127 @@ public final class ChangeEncoder {
         ALL_COLUMNS
     }
 
-    private static final class Buffer extends ByteArrayOutputStream {
-        Buffer() {
-            super(1024);
-        }
-
-        byte[] take() {
-            byte[] bytes = toByteArray();
-            reset();
-            return bytes;
-        }
-    }
-
     private final ValueDecoder values;
-    private final Buffer out = new Buffer();
-    private JsonGenerator g;
-    private final List<String> toast = new ArrayList<>();
+    private final JsonBuffer out = new JsonBuffer(4096);
+    private int[] toast = new int[16];
+    private int toastCount;
 
     public ChangeEncoder(ValueDecoder values) {
         this.values = values;
-        this.g = newGenerator(out);
     }
 
-    /** Per-transaction strings, formatted once. */
-    public record TxStrings(long txId, String commitLsn, String commitTime) {
+    /**
+     * A transaction's part of every change, encoded once: its txId value and the commit fields up
+     * to the opening quote of the change's {@code lsn}.
+     */
+    public static final class TxStrings {
+        private final long txId;
+        private final byte[] fragment;
+
+        private TxStrings(long txId, byte[] fragment) {
+            this.txId = txId;
+            this.fragment = fragment;
+        }
+
         public static TxStrings of(TxInfo tx) {
-            return new TxStrings(tx.txId(), tx.commitLsn().toString(), tx.commitTime().toString());
+            JsonBuffer b = new JsonBuffer(96);
+            b.number(tx.txId()).ascii(",\"commitLsn\":\"").lsn(tx.commitLsn().value()).ascii("\",\"commitTime\":\"")
+                    .instant(tx.commitTime()).ascii("\",\"lsn\":\"");
+            return new TxStrings(tx.txId(), b.toByteArray());
+        }
+
+        public long txId() {
+            return txId;
         }
     }
 
     /**
+     * @param lsn         the change's own LSN
      * @param beforeTuple the tuple {@code before} is taken from (the old tuple, or for an update
      *                    without one the new tuple's key columns); null for none
      * @param afterTuple  the new tuple; null for DELETE and TRUNCATE
      * @throws PgOutputException when a value cannot be converted or the tuple does not match the relation
      */
-    public byte[] encode(Operation op, RelationInfo rel, TxStrings tx, String lsn, Before before, TupleData beforeTuple,
-                         TupleData afterTuple) {
+    public byte[] encode(Operation op, RelationInfo rel, TxStrings tx, long lsn, Before before, TupleView beforeTuple,
+                         TupleView afterTuple) {
+        out.reset();
         try {
-            return write(op, rel, tx, lsn, before, beforeTuple, afterTuple);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            write(op, rel, tx, lsn, before, beforeTuple, afterTuple);
+        } catch (PgOutputException e) {
+            throw e;
         } catch (RuntimeException e) {
-            recover();
-            throw e instanceof PgOutputException ? e : new PgOutputException(e.getMessage(), e);
+            throw new PgOutputException(e.getMessage(), e);
         }
+        return out.toByteArray();
     }
 
-    private byte[] write(Operation op, RelationInfo rel, TxStrings tx, String lsn, Before before, TupleData beforeTuple,
-                         TupleData afterTuple) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("op", op.name());
-        g.writeStringField("schema", rel.table().schema());
-        g.writeStringField("table", rel.table().table());
-        g.writeNumberField("txId", tx.txId());
-        g.writeStringField("commitLsn", tx.commitLsn());
-        g.writeStringField("commitTime", tx.commitTime());
-        g.writeStringField("lsn", lsn);
-        g.writeFieldName("columns");
-        g.writeRawValue(new RawJson(rel.columnsJson()));
-        g.writeFieldName("before");
+    private void write(Operation op, RelationInfo rel, TxStrings tx, long lsn, Before before, TupleView beforeTuple,
+                       TupleView afterTuple) {
+        out.raw(rel.opening(op)).raw(tx.fragment).lsn(lsn).raw(rel.afterLsn());
         if (before == Before.NONE || beforeTuple == null || (before == Before.KEY_COLUMNS && !rel.hasKey())) {
-            g.writeNull();
+            out.nullValue();
         } else {
             row(rel, beforeTuple, before == Before.KEY_COLUMNS, false);
         }
-        toast.clear();
-        g.writeFieldName("after");
+        toastCount = 0;
+        out.raw(AFTER);
         if (afterTuple == null) {
-            g.writeNull();
+            out.nullValue();
         } else {
             row(rel, afterTuple, false, true);
         }
-        g.writeArrayFieldStart("unchangedToast");
-        for (String name : toast) {
-            g.writeString(name);
+        out.raw(TOAST);
+        for (int i = 0; i < toastCount; i++) {
+            if (i > 0) {
+                out.raw((byte) ',');
+            }
+            out.raw(rel.quotedName(toast[i]));
         }
-        g.writeEndArray();
-        g.writeEndObject();
-        g.flush();
-        return out.take();
+        out.raw((byte) ']').raw((byte) '}');
     }
 
-    private void row(RelationInfo rel, TupleData tuple, boolean keysOnly, boolean collectToast) throws IOException {
+    private void row(RelationInfo rel, TupleView tuple, boolean keysOnly, boolean collectToast) {
         List<RelationInfo.Column> columns = rel.columns();
         if (tuple.size() != columns.size()) {
             throw new PgOutputException("tuple has " + tuple.size() + " columns, relation " + rel.table() + " has " + columns.size());
         }
-        g.writeStartObject();
+        out.raw((byte) '{');
+        boolean first = true;
+        byte[] data = tuple.data();
         for (int i = 0; i < columns.size(); i++) {
             RelationInfo.Column column = columns.get(i);
             if (keysOnly && !column.key()) {
                 continue;
             }
-            TupleValue value = tuple.get(i);
-            if (value instanceof TupleValue.Text text) {
-                g.writeFieldName(column.name());
+            byte kind = tuple.kind(i);
+            if (kind == TupleView.TEXT) {
+                if (!first) {
+                    out.raw((byte) ',');
+                }
+                first = false;
+                out.raw(rel.fieldName(i));
                 try {
-                    values.write(g, column.type(), text.text());
+                    values.write(out, column.type(), data, tuple.offset(i), tuple.length(i));
                 } catch (PgOutputException e) {
                     throw new PgOutputException("column " + column.name() + " (" + column.type().name() + "): " + e.getMessage(), e);
                 }
-            } else if (value instanceof TupleValue.Null) {
-                g.writeNullField(column.name());
-            } else if (value instanceof TupleValue.UnchangedToast) {
+            } else if (kind == TupleView.NULL) {
+                if (!first) {
+                    out.raw((byte) ',');
+                }
+                first = false;
+                out.raw(rel.fieldName(i)).nullValue();
+            } else if (kind == TupleView.UNCHANGED_TOAST) {
                 if (collectToast) {
-                    toast.add(column.name());
+                    if (toastCount == toast.length) {
+                        toast = java.util.Arrays.copyOf(toast, toast.length * 2);
+                    }
+                    toast[toastCount++] = i;
                 }
             } else {
                 throw new PgOutputException("column " + column.name() + " arrived in binary form, which is not requested");
             }
         }
-        g.writeEndObject();
-    }
-
-    /** A failed change leaves the generator mid-object: drop it and start clean. */
-    private void recover() {
-        out.reset();
-        g = newGenerator(out);
-    }
-
-    private static JsonGenerator newGenerator(Buffer out) {
-        try {
-            JsonGenerator generator = new JsonFactory().createGenerator(out);
-            generator.setRootValueSeparator(null);
-            return generator;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        out.raw((byte) '}');
     }
 }

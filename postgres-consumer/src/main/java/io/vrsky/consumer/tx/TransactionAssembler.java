@@ -7,8 +7,6 @@ import io.vrsky.consumer.pgoutput.PgOutputException;
 import io.vrsky.consumer.pgoutput.PgOutputMessage;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Begin;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Commit;
-import io.vrsky.consumer.pgoutput.PgOutputMessage.Delete;
-import io.vrsky.consumer.pgoutput.PgOutputMessage.Insert;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.OldTupleKind;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Relation;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Truncate;
@@ -16,7 +14,8 @@ import io.vrsky.consumer.pgoutput.PgOutputMessage.Type;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Update;
 import io.vrsky.consumer.pgoutput.RelationCache;
 import io.vrsky.consumer.pgoutput.RelationInfo;
-import io.vrsky.consumer.pgoutput.TupleData;
+import io.vrsky.consumer.pgoutput.RowView;
+import io.vrsky.consumer.pgoutput.TupleView;
 import io.vrsky.consumer.tx.ChangeEncoder.Before;
 import io.vrsky.consumer.tx.ChangeEncoder.TxStrings;
 import io.vrsky.core.model.Lsn;
@@ -30,7 +29,9 @@ import java.nio.ByteBuffer;
 /**
  * Turns the pgoutput stream into transactions: decodes each message, keeps the relation cache
  * current, filters by table and operation, encodes each change and hands begin / change / commit
- * to the {@link TransactionSink}. A row message that cannot be decoded or converted, or names a
+ * to the {@link TransactionSink}. Row messages (Insert, Update, Delete) are read in place
+ * ({@link PgOutputDecoder#readRow}) and encoded straight from the replication buffer; the other
+ * messages are decoded into {@link PgOutputMessage} records. A row message that cannot be decoded or converted, or names a
  * relation never described, goes to the dead-letter sink with its raw bytes; the rest of the
  * transaction goes on. Begin and Commit out of order are protocol errors.
  *
@@ -48,6 +49,7 @@ public final class TransactionAssembler {
     private final TransactionSink sink;
     private final DeadLetterSink deadLetters;
 
+    private final RowView rowView = new RowView();
     private TxInfo tx;
     private TxStrings txStrings;
     private long filtered;
@@ -71,6 +73,10 @@ public final class TransactionAssembler {
      * @throws Exception         when the catalog cannot be read (retry the session)
      */
     public void accept(ByteBuffer buffer, Lsn lsn) throws Exception {
+        if (buffer.hasRemaining() && PgOutputDecoder.isRow(buffer.get(buffer.position()))) {
+            acceptRow(buffer, lsn);
+            return;
+        }
         PgOutputMessage message;
         try {
             message = decoder.decode(buffer);
@@ -110,16 +116,6 @@ public final class TransactionAssembler {
                     info.columns().size(), r.replicaIdentity());
         } else if (message instanceof Type t) {
             relations.invalidateType(t.typeOid());
-        } else if (message instanceof Insert i) {
-            row(buffer, lsn, Operation.INSERT, i.relationId(), Before.NONE, null, i.newTuple());
-        } else if (message instanceof Update u) {
-            if (u.oldKind() == OldTupleKind.NONE) {
-                row(buffer, lsn, Operation.UPDATE, u.relationId(), Before.KEY_COLUMNS, u.newTuple(), u.newTuple());
-            } else {
-                row(buffer, lsn, Operation.UPDATE, u.relationId(), before(u.oldKind()), u.oldTuple(), u.newTuple());
-            }
-        } else if (message instanceof Delete d) {
-            row(buffer, lsn, Operation.DELETE, d.relationId(), before(d.oldKind()), d.oldTuple(), null);
         } else if (message instanceof Truncate t) {
             for (int relationId : t.relationIds()) {
                 row(buffer, lsn, Operation.TRUNCATE, relationId, Before.NONE, null, null);
@@ -129,12 +125,36 @@ public final class TransactionAssembler {
         }
     }
 
+    private void acceptRow(ByteBuffer buffer, Lsn lsn) throws InterruptedException {
+        RowView r = rowView;
+        try {
+            decoder.readRow(buffer, r);
+        } catch (PgOutputException e) {
+            if (tx != null) {
+                deadLetter(buffer, "cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage());
+                return;
+            }
+            throw new ProtocolException("cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage(), e);
+        }
+        switch (r.tag()) {
+            case 'I' -> row(buffer, lsn, Operation.INSERT, r.relationId(), Before.NONE, null, r.newTuple());
+            case 'U' -> {
+                if (r.oldKind() == OldTupleKind.NONE) {
+                    row(buffer, lsn, Operation.UPDATE, r.relationId(), Before.KEY_COLUMNS, r.newTuple(), r.newTuple());
+                } else {
+                    row(buffer, lsn, Operation.UPDATE, r.relationId(), before(r.oldKind()), r.oldTuple(), r.newTuple());
+                }
+            }
+            default -> row(buffer, lsn, Operation.DELETE, r.relationId(), before(r.oldKind()), r.oldTuple(), null);
+        }
+    }
+
     private static Before before(OldTupleKind kind) {
         return kind == OldTupleKind.OLD ? Before.ALL_COLUMNS : Before.KEY_COLUMNS;
     }
 
-    private void row(ByteBuffer raw, Lsn lsn, Operation op, int relationId, Before before, TupleData beforeTuple,
-                     TupleData afterTuple) throws InterruptedException {
+    private void row(ByteBuffer raw, Lsn lsn, Operation op, int relationId, Before before, TupleView beforeTuple,
+                     TupleView afterTuple) throws InterruptedException {
         if (tx == null) {
             throw new ProtocolException(op + " at LSN " + lsn + " outside a transaction");
         }
@@ -150,7 +170,7 @@ public final class TransactionAssembler {
         }
         byte[] json;
         try {
-            json = encoder.encode(op, rel, txStrings, lsn.toString(), before, beforeTuple, afterTuple);
+            json = encoder.encode(op, rel, txStrings, lsn.value(), before, beforeTuple, afterTuple);
         } catch (PgOutputException e) {
             deadLetter(raw, "cannot convert " + op + " on " + rel.table() + " at LSN " + lsn + " (txId " + tx.txId() + "): "
                     + e.getMessage());

@@ -1,12 +1,11 @@
 package io.vrsky.consumer.pgoutput;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
+import io.vrsky.consumer.json.JsonBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -17,10 +16,17 @@ class ValueDecoderTest {
     private final ValueDecoder values = new ValueDecoder();
 
     private String json(int oid, String text) throws Exception {
-        StringWriter out = new StringWriter();
-        try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
-            values.write(g, types.resolve(oid), text);
-        }
+        JsonBuffer out = new JsonBuffer(16);
+        values.write(out, types.resolve(oid), text);
+        return out.toString();
+    }
+
+    /** The value given as the raw bytes of a pgoutput message. */
+    private String json(int oid, byte[] text) throws Exception {
+        JsonBuffer out = new JsonBuffer(16);
+        byte[] framed = new byte[text.length + 6]; // the value somewhere inside a larger message
+        System.arraycopy(text, 0, framed, 3, text.length);
+        values.write(out, types.resolve(oid), framed, 3, text.length);
         return out.toString();
     }
 
@@ -47,6 +53,22 @@ class ValueDecoderTest {
     })
     void shouldMapScalarsToTheirJsonKinds(int oid, String text, String expected) throws Exception {
         assertThat(json(oid, text)).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldConvertValuesInPlaceInsideTheMessageBytes() throws Exception {
+        assertThat(json(1184, "2026-02-17 11:00:00.12+01".getBytes(StandardCharsets.UTF_8))).isEqualTo("\"2026-02-17T10:00:00.120000Z\"");
+        assertThat(json(1114, "2026-02-17 10:00:00.5".getBytes(StandardCharsets.UTF_8))).isEqualTo("\"2026-02-17T10:00:00.500000\"");
+        assertThat(json(20, "-42".getBytes(StandardCharsets.UTF_8))).isEqualTo("-42");
+        assertThat(json(17, "\\x00ff10".getBytes(StandardCharsets.UTF_8))).isEqualTo("\"AP8Q\"");
+        assertThat(json(25, "tab\there".getBytes(StandardCharsets.UTF_8))).isEqualTo("\"tab\\there\"");
+        assertThat(json(3802, "{\"k\": \"é\"}".getBytes(StandardCharsets.UTF_8))).isEqualTo("{\"k\": \"é\"}");
+    }
+
+    @Test
+    void shouldReadMalformedUtf8AsTheJdkDoes() throws Exception {
+        byte[] bad = {'a', (byte) 0xC3, 'b'};
+        assertThat(json(25, bad)).isEqualTo("\"a\uFFFDb\"");
     }
 
     @Test

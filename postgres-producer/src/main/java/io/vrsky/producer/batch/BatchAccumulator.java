@@ -89,11 +89,6 @@ public final class BatchAccumulator<T> {
         return FlushReason.NONE;
     }
 
-    /** When the current batch started, or null when empty. */
-    public Instant startedAt() {
-        return firstAt;
-    }
-
     /** Takes the batch out, leaving the accumulator empty. */
     public List<T> drain() {
         List<T> batch = List.copyOf(items);

@@ -4,33 +4,53 @@ import io.vrsky.core.model.TableId;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** A sink table as the live catalog describes it: columns in attnum order and the primary key. */
-public record TableMeta(TableId id, List<ColumnMeta> columns, List<String> primaryKey) {
+/** A sink table as the live catalog describes it: columns in attnum order and the primary key. Immutable. */
+public final class TableMeta {
 
-    public TableMeta {
-        Objects.requireNonNull(id, "id");
-        columns = List.copyOf(columns);
-        primaryKey = List.copyOf(primaryKey);
-    }
+    private final TableId id;
+    private final List<ColumnMeta> columns;
+    private final List<String> primaryKey;
+    private final Map<String, ColumnMeta> byName;
+    private final List<ColumnMeta> primaryKeyColumns;
 
-    public Map<String, ColumnMeta> byName() {
-        Map<String, ColumnMeta> map = new LinkedHashMap<>();
-        columns.forEach(c -> map.put(c.name(), c));
-        return Collections.unmodifiableMap(map);
-    }
-
-    public ColumnMeta column(String name) {
-        for (ColumnMeta c : columns) {
-            if (c.name().equals(name)) {
-                return c;
+    public TableMeta(TableId id, List<ColumnMeta> columns, List<String> primaryKey) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.columns = List.copyOf(columns);
+        this.primaryKey = List.copyOf(primaryKey);
+        Map<String, ColumnMeta> names = new HashMap<>();
+        this.columns.forEach(c -> names.put(c.name(), c));
+        this.byName = Collections.unmodifiableMap(names);
+        List<ColumnMeta> pk = new ArrayList<>(primaryKey.size());
+        for (String name : this.primaryKey) {
+            ColumnMeta column = names.get(name);
+            if (column == null) {
+                throw new IllegalArgumentException("primary key column " + name + " is not a column of " + id);
             }
+            pk.add(column);
         }
-        return null;
+        this.primaryKeyColumns = List.copyOf(pk);
+    }
+
+    public TableId id() {
+        return id;
+    }
+
+    public List<ColumnMeta> columns() {
+        return columns;
+    }
+
+    public List<String> primaryKey() {
+        return primaryKey;
+    }
+
+    /** The column of that exact name, or null. */
+    public ColumnMeta column(String name) {
+        return byName.get(name);
     }
 
     public boolean hasPrimaryKey() {
@@ -38,8 +58,21 @@ public record TableMeta(TableId id, List<ColumnMeta> columns, List<String> prima
     }
 
     public List<ColumnMeta> primaryKeyColumns() {
-        List<ColumnMeta> result = new ArrayList<>(primaryKey.size());
-        primaryKey.forEach(name -> result.add(column(name)));
-        return result;
+        return primaryKeyColumns;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TableMeta t && id.equals(t.id) && columns.equals(t.columns) && primaryKey.equals(t.primaryKey);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(id, columns, primaryKey);
+    }
+
+    @Override
+    public String toString() {
+        return "TableMeta[" + id + ", columns=" + columns.size() + ", primaryKey=" + primaryKey + "]";
     }
 }

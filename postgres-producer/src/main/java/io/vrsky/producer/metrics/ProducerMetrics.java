@@ -53,10 +53,6 @@ public final class ProducerMetrics {
                 .description("Messages waiting in the durable consumer (consumer lag)").register(registry);
     }
 
-    public MeterRegistry registry() {
-        return registry;
-    }
-
     public void rowsWritten(String table, String op, long rows) {
         if (rows > 0) {
             Counter.builder("vrsky.producer.rows.written").description("Rows applied and committed")
@@ -99,9 +95,5 @@ public final class ProducerMetrics {
 
     public void pending(long messages) {
         pending.set(messages);
-    }
-
-    public long pending() {
-        return pending.get();
     }
 }

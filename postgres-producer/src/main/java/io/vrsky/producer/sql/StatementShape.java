@@ -39,9 +39,4 @@ public record StatementShape(Kind kind, TableId table, List<ColumnMeta> columns,
         columns = List.copyOf(columns);
         key = List.copyOf(key);
     }
-
-    /** Whether the statement binds one array per column for many rows (true) or one value per column for one row. */
-    public boolean setBased() {
-        return kind == Kind.INSERT || kind == Kind.UPSERT || kind == Kind.UPDATE_BY_KEY || kind == Kind.DELETE_BY_KEY;
-    }
 }

@@ -60,10 +60,6 @@ public final class InFlight {
         streamSeqs.stream().sorted().forEach(this::nak);
     }
 
-    public int size() {
-        return held.size();
-    }
-
     /** Resets the ack timer of every held message (called every ackWait / 3). */
     public void heartbeat() {
         int count = 0;

@@ -176,14 +176,6 @@ public final class JetStreamSource {
         }
     }
 
-    public ConsumerInfo consumerInfo() throws IOException, JetStreamApiException {
-        return connection.jetStreamManagement().getConsumerInfo(stream, durable);
-    }
-
-    public String stream() {
-        return stream;
-    }
-
     public void close() {
         if (subscription != null) {
             try {

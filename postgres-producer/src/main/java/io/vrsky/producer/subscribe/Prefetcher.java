@@ -219,10 +219,4 @@ public final class Prefetcher {
     public Throwable failure() {
         return failure;
     }
-
-    public void interrupt() {
-        if (thread != null) {
-            thread.interrupt();
-        }
-    }
 }

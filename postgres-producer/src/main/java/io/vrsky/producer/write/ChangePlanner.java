@@ -18,7 +18,7 @@ import java.util.Set;
 final class ChangePlanner {
 
     /** Rows per statement, to keep array parameters a sane size. */
-    static final int MAX_RUN_ROWS = 5_000;
+    static final int MAX_RUN_ROWS = 2_000;
 
     private ChangePlanner() {
     }

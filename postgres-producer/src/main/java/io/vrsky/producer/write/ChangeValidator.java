@@ -43,10 +43,6 @@ final class ChangeValidator {
         this.strategy = strategy;
     }
 
-    ConflictStrategy strategy() {
-        return strategy;
-    }
-
     /**
      * @param refreshed tables already reloaded from the catalog in this batch (updated here)
      */

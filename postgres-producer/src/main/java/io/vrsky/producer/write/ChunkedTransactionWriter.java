@@ -57,6 +57,8 @@ public final class ChunkedTransactionWriter {
         final Instant started;
         int nextChunk;
         Connection connection;
+        /** A connection was opened before: positions must be checked again on the next one. */
+        boolean retried;
         WriteStats stats = new WriteStats();
         final List<Long> acks = new ArrayList<>();
         final List<Long> applied = new ArrayList<>();
@@ -174,11 +176,17 @@ public final class ChunkedTransactionWriter {
     private void apply(InboundMessage message) throws Exception {
         EnvelopeMetadata metadata = message.envelope().metadata();
         Open tx = open;
+        boolean[] committedBefore = {false};
         try {
             context.retrier().call("apply chunk", () -> {
                 try {
                     if (tx.connection == null) {
-                        reopen(tx);
+                        if (reopen(tx)) {
+                            // a COMMIT whose answer was lost did go through
+                            committedBefore[0] = true;
+                            closeConnection(tx);
+                            return null;
+                        }
                     }
                     applyChunk(tx, message);
                     if (metadata.lastChunk()) {
@@ -205,6 +213,9 @@ public final class ChunkedTransactionWriter {
             poison(tx, message, poison);
             return;
         }
+        if (committedBefore[0] && !metadata.lastChunk()) {
+            throw new IllegalStateException("the " + tx.describe() + " is recorded as applied before its last chunk");
+        }
         tx.applied.add(message.streamSeq());
         tx.acks.add(message.streamSeq());
         tx.nextChunk = metadata.chunk() + 1;
@@ -217,17 +228,30 @@ public final class ChunkedTransactionWriter {
         }
     }
 
-    private void reopen(Open tx) throws Exception {
+    /**
+     * Opens a new sink transaction and applies the chunks applied so far again.
+     *
+     * @return true when the recorded position shows the transaction committed already
+     */
+    private boolean reopen(Open tx) throws Exception {
         Connection c = context.dataSource().getConnection();
         c.setAutoCommit(false);
         tx.connection = c;
         tx.stats = new WriteStats();
+        if (tx.retried) {
+            context.positions().load(c);
+            if (context.positions().committedApplied(tx.source, tx.lsn)) {
+                return true;
+            }
+        }
+        tx.retried = true;
         if (!tx.applied.isEmpty()) {
             LOG.info("re-applying {} chunks of the {} after a retryable failure", tx.applied.size(), tx.describe());
         }
         for (long seq : tx.applied) {
             applyChunk(tx, stored.load(seq));
         }
+        return false;
     }
 
     private void applyChunk(Open tx, InboundMessage message) throws SQLException, ChunkPoison {
