@@ -3,7 +3,7 @@
 # postgres-producer -> sink PostgreSQL) against PostgreSQL's native logical replication
 # (publication + subscription) between the same two local clusters, same workload, same run.
 #
-# usage: bench/run.sh [--quick] [--only W1,W2,W3,W4,CAP] [--native-only] [--keep]
+# usage: bench/run.sh [--quick] [--only W1,W2,W3,W4,CAP] [--repeat N] [--native-only] [--keep]
 #
 #   W1   500,000 rows in transactions of 1,000        catch-up rows/s
 #   W2   50,000 single-row transactions               catch-up rows/s
@@ -12,6 +12,9 @@
 #   CAP  capture only, on W1's backlog: consumer -> JetStream (producer stopped)
 #        against pg_recvlogical reading the same changes (pgoutput) to /dev/null
 #   --quick  W1 50,000 / W2 5,000 / W3 10 s / W4 100,000: a smoke run
+#   --repeat N     catch-up runs per reader and workload (default 3; 1 with --quick): the
+#                  backlog is written once and each run reads it from its own slot; the median
+#                  is reported with the range (this machine may be shared: see the load average)
 #   --native-only  only the baselines (no jars needed)
 #
 # Catch-up (W1, W2, W4, CAP): every reader's replication slot exists before the workload is
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1 ;;
     --native-only) NATIVE_ONLY=1 ;;
     --only) ONLY=$2; shift ;;
+    --repeat) REPEAT=$2; shift ;;
     -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -49,9 +53,9 @@ done
 wants() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 if [ "$QUICK" = 1 ]; then
-  W1_ROWS=50000; W2_ROWS=5000; W3_SECONDS=10; W4_ROWS=100000
+  W1_ROWS=50000; W2_ROWS=5000; W3_SECONDS=10; W4_ROWS=100000; REPEAT=${REPEAT:-1}
 else
-  W1_ROWS=500000; W2_ROWS=50000; W3_SECONDS=30; W4_ROWS=1000000
+  W1_ROWS=500000; W2_ROWS=50000; W3_SECONDS=30; W4_ROWS=1000000; REPEAT=${REPEAT:-3}
 fi
 W1_TX=1000
 W3_RATE=1000
@@ -101,9 +105,7 @@ command -v pg_recvlogical >/dev/null || die "pg_recvlogical is missing (postgres
 log "source cluster :$SRC_PORT, sink cluster :$DST_PORT, nats-server :$NATS_PORT, results $RESULTS"
 pg_init src "$SRC_PORT" "max_wal_senders = 20" "logical_decoding_work_mem = 64MB"
 pg_init dst "$DST_PORT" "max_logical_replication_workers = 8" "max_worker_processes = 16" \
-  "wal_retrieve_retry_interval = 100ms" "track_commit_timestamp = on"
-# wal_retrieve_retry_interval: the launcher may start the next apply worker at once;
-# track_commit_timestamp: the sink's own commit times, to cross-check the polled end times
+  "wal_retrieve_retry_interval = 100ms" # the launcher may start the next apply worker at once
 pg_start src
 pg_start dst
 nats_start nats "$NATS_PORT" "$NATS_MON"
@@ -256,50 +258,58 @@ record() {
 check_rows() { # DB TABLE EXPECTED
   local n; n=$(pdst "$1" -c "SELECT count(*) FROM $2")
   [ "$n" = "$3" ] || log "WARNING: $1.$2 holds $n rows, expected $3"
-  # cross-check with the sink's commit timestamps: first and last sink commit after reading began
-  local span
-  span=$(pdst "$1" -c "SELECT round((extract(epoch FROM min(pg_xact_commit_timestamp(xmin))) - $T_ACTIVE)::numeric, 3) || ' s .. '
-                              || round((extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) - $T_ACTIVE)::numeric, 3) || ' s'
-                       FROM $2")
-  log "$1.$2: $n rows; sink commits from +$span after the slot became active; polled end +$(calc "$T_END - $T_ACTIVE" 3) s"
 }
 
-# catch_up NAME TABLE ROWS ROWS_PER_TX [capture]
+# median of the arguments (numbers)
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
+
+# catch_up NAME TABLE ROWS ROWS_PER_TX [capture]: the backlog is written once, with one slot per
+# reader and repetition; then native and pipeline take turns, REPEAT times each, each on its own
+# slot (the sink table is emptied between turns). Reported: the median, with the range in the note.
 catch_up() {
   local name=$1 table=$2 rows=$3 per=$4 capture=${5:-}
-  local w=${name,,}
-  log "$name: $rows rows in transactions of $per (catch-up)"
-  create_slot "nat_$w"; create_slot "pipe_$w"
-  create_subscription "sub_$w" "nat_$w" false
+  local w=${name,,} r
+  log "$name: $rows rows in transactions of $per (catch-up, $REPEAT run(s) each)"
+  for r in $(seq 1 "$REPEAT"); do
+    create_slot "nat_${w}_$r"; create_slot "pipe_${w}_$r"
+    create_subscription "sub_${w}_$r" "nat_${w}_$r" false
+  done
   if [ -n "$capture" ]; then create_slot "cap_$w"; create_slot "recv_$w"; fi
   local out txid secs end_lsn
   out=$(write_batches "$table" "$rows" "$per"); txid=${out% *}; secs=${out#* }
   end_lsn=$(psrc -c "SELECT pg_current_wal_lsn()")
   log "$name: source wrote $rows rows in ${secs}s ($(calc "$rows / $secs" 0) rows/s), last txid $txid, end LSN $end_lsn"
 
-  measure_native "sub_$w" "nat_$w" "$table" "$rows"
-  local n_total n_read
-  n_read=$(calc "$rows / ($T_END - $T_ACTIVE)" 0); n_total=$(calc "$rows / ($T_END - $T_CMD)" 0)
-  check_rows native "$table" "$rows"
-  drop_subscription "sub_$w"; drop_slot "nat_$w"
-  if [ "$NATIVE_ONLY" = 1 ]; then
-    record "$name rows/s (from start of reading)" "-" "$n_read" "rows/s" "$rows rows, tx of $per"
-    record "$name rows/s (incl. start-up)" "-" "$n_total" "rows/s" "native: ALTER SUBSCRIPTION ENABLE"
-    drop_slot "pipe_$w"
-    [ -n "$capture" ] && capture_only "$w" "$rows" "$txid" "$end_lsn"
-    return
-  fi
+  local n_read=() n_total=() p_read=() p_total=() hwm_c=() hwm_p=()
+  for r in $(seq 1 "$REPEAT"); do
+    measure_native "sub_${w}_$r" "nat_${w}_$r" "$table" "$rows"
+    n_read+=("$(calc "$rows / ($T_END - $T_ACTIVE)" 0)"); n_total+=("$(calc "$rows / ($T_END - $T_CMD)" 0)")
+    check_rows native "$table" "$rows"
+    log "$name native run $r: ${n_read[-1]} rows/s from start of reading (${n_total[-1]} incl. start-up)"
+    drop_subscription "sub_${w}_$r"; drop_slot "nat_${w}_$r"
+    pdst native -c "TRUNCATE $table"
+    if [ "$NATIVE_ONLY" = 1 ]; then drop_slot "pipe_${w}_$r"; continue; fi
 
-  measure_pipeline "pipe_$w" "$table" "$rows" "$w"
-  local p_read p_total
-  p_read=$(calc "$rows / ($T_END - $T_ACTIVE)" 0); p_total=$(calc "$rows / ($T_END - $T_CMD)" 0)
-  check_rows pipeline "$table" "$rows"
-  drop_slot "pipe_$w"
-  record "$name rows/s (from start of reading)" "$p_read" "$n_read" "rows/s" "$rows rows, tx of $per"
-  record "$name rows/s (incl. start-up)" "$p_total" "$n_total" "rows/s" "pipeline: JVM start; native: ALTER SUBSCRIPTION ENABLE"
-  if [ "$name" = W4 ]; then
-    record "W4 consumer peak RSS" "$(( HWM_CONSUMER / 1024 ))" "-" "MiB" "VmHWM, $JAVA_OPTS"
-    record "W4 producer peak RSS" "$(( HWM_PRODUCER / 1024 ))" "-" "MiB" "VmHWM, $JAVA_OPTS"
+    measure_pipeline "pipe_${w}_$r" "$table" "$rows" "${w}_$r"
+    p_read+=("$(calc "$rows / ($T_END - $T_ACTIVE)" 0)"); p_total+=("$(calc "$rows / ($T_END - $T_CMD)" 0)")
+    hwm_c+=("$(( HWM_CONSUMER / 1024 ))"); hwm_p+=("$(( HWM_PRODUCER / 1024 ))")
+    check_rows pipeline "$table" "$rows"
+    log "$name pipeline run $r: ${p_read[-1]} rows/s from start of reading (${p_total[-1]} incl. start-up)"
+    drop_slot "pipe_${w}_$r"
+    pdst pipeline -c "TRUNCATE $table"
+  done
+  local pr="-" pt="-" note=""
+  if [ "$NATIVE_ONLY" != 1 ]; then
+    pr=$(median "${p_read[@]}"); pt=$(median "${p_total[@]}")
+    note="; pipeline runs $(spread "${p_read[@]}")"
+  fi
+  record "$name rows/s (from start of reading)" "$pr" "$(median "${n_read[@]}")" "rows/s" \
+    "$rows rows, tx of $per; median of $REPEAT; native runs $(spread "${n_read[@]}")$note"
+  record "$name rows/s (incl. start-up)" "$pt" "$(median "${n_total[@]}")" "rows/s" "pipeline: JVM start; native: ALTER SUBSCRIPTION ENABLE"
+  if [ "$name" = W4 ] && [ "$NATIVE_ONLY" != 1 ]; then
+    record "W4 consumer peak RSS" "$(printf '%s\n' "${hwm_c[@]}" | sort -g | tail -1)" "-" "MiB" "VmHWM, max of $REPEAT, $JAVA_OPTS"
+    record "W4 producer peak RSS" "$(printf '%s\n' "${hwm_p[@]}" | sort -g | tail -1)" "-" "MiB" "VmHWM, max of $REPEAT, $JAVA_OPTS"
   fi
 
   if [ -n "$capture" ]; then

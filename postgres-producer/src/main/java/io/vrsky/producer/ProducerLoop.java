@@ -123,7 +123,7 @@ final class ProducerLoop {
         MDC.put("seq", messages.get(0).streamSeq() + "-" + messages.get(messages.size() - 1).streamSeq());
         try {
             BatchWriter.Result result = writer.write(messages);
-            inFlight.ackAll(messages.stream().map(InboundMessage::streamSeq).toList());
+            inFlight.ackAll(messages.stream().map(InboundMessage::replyTo).toList());
             metrics.acked(messages.size());
             Duration elapsed = Duration.between(start, clock.instant());
             metrics.batch(messages.size(), result.rows(), elapsed);

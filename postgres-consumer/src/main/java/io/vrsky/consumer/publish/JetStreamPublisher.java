@@ -257,8 +257,13 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         }
     }
 
+    public static volatile long PERF_WAIT_NANOS;
+    public static volatile long PERF_ACQ;
+
     private long acquire(int size) throws InterruptedException {
         lock.lock();
+        long t0 = System.nanoTime();
+        PERF_ACQ++;
         try {
             while (inFlight >= maxInFlight || (inFlight > 0 && inFlightBytes + size > maxInFlightBytes)) {
                 checkHealthy();
@@ -267,6 +272,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
                 }
             }
             checkHealthy();
+            PERF_WAIT_NANOS += System.nanoTime() - t0;
             inFlight++;
             inFlightBytes += size;
             return generation;

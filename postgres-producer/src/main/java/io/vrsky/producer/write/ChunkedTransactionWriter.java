@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -60,7 +61,8 @@ public final class ChunkedTransactionWriter {
         /** A connection was opened before: positions must be checked again on the next one. */
         boolean retried;
         WriteStats stats = new WriteStats();
-        final List<Long> acks = new ArrayList<>();
+        /** Ack subjects of every message to acknowledge with the transaction, in stream order. */
+        final List<String> acks = new ArrayList<>();
         final List<Long> applied = new ArrayList<>();
 
         Open(String source, Lsn lsn, Long txId, Instant started) {
@@ -129,7 +131,7 @@ public final class ChunkedTransactionWriter {
         }
         if (context.positions().committedApplied(source, lsn)) {
             context.metrics().skipped(message.changeCount());
-            ack(List.of(message.streamSeq()));
+            ack(Collections.singletonList(message.replyTo()));
             return;
         }
         if (poisoned != null) {
@@ -160,7 +162,7 @@ public final class ChunkedTransactionWriter {
             closeConnection(open);
             open.applied.clear();
         } else if (chunk < open.nextChunk) {
-            open.acks.add(message.streamSeq());
+            open.acks.add(message.replyTo());
             return;
         } else if (chunk > open.nextChunk) {
             String reason = "chunk " + open.nextChunk + " of the " + open.describe() + " never arrived (got chunk " + chunk + ")";
@@ -217,7 +219,7 @@ public final class ChunkedTransactionWriter {
             throw new IllegalStateException("the " + tx.describe() + " is recorded as applied before its last chunk");
         }
         tx.applied.add(message.streamSeq());
-        tx.acks.add(message.streamSeq());
+        tx.acks.add(message.replyTo());
         tx.nextChunk = metadata.chunk() + 1;
         if (metadata.lastChunk()) {
             open = null;
@@ -293,8 +295,8 @@ public final class ChunkedTransactionWriter {
             context.deadLetters().send(earlier, poison.errorClass, error, poison.sqlState);
         }
         context.deadLetters().send(message, poison.errorClass, poison.getMessage(), poison.sqlState);
-        List<Long> acks = new ArrayList<>(tx.acks);
-        acks.add(message.streamSeq());
+        List<String> acks = new ArrayList<>(tx.acks);
+        acks.add(message.replyTo());
         ack(acks);
         if (metadata.lastChunk()) {
             recordPosition(tx.source, tx.lsn, metadata.chunk());
@@ -370,12 +372,12 @@ public final class ChunkedTransactionWriter {
 
     private void deadLetterAndAck(InboundMessage message, ErrorClass errorClass, String error, String sqlState) throws Exception {
         context.deadLetters().send(message, errorClass, error, sqlState);
-        ack(List.of(message.streamSeq()));
+        ack(Collections.singletonList(message.replyTo()));
     }
 
-    private void ack(List<Long> seqs) {
-        inFlight.ackAll(seqs);
-        context.metrics().acked(seqs.size());
+    private void ack(List<String> replyTos) {
+        inFlight.ackAll(replyTos);
+        context.metrics().acked(replyTos.size());
     }
 
     private static Lsn firstCommitLsn(InboundMessage message) {
