@@ -127,7 +127,7 @@ class ResilienceIT {
             p.execSource("INSERT INTO ledger SELECT g, g % 7, repeat('x', 100) FROM generate_series(1, " + rows + ") g");
             // kill it once part of the transaction's chunks are in JetStream, before the last one
             await("first chunks published").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
-                    .until(() -> jsm.getStreamInfo(p.stream).getStreamState().getMsgCount() >= 3);
+                    .ignoreExceptions().until(() -> jsm.getStreamInfo(p.stream).getStreamState().getMsgCount() >= 3);
             p.consumer().kill();
             long published = jsm.getStreamInfo(p.stream).getStreamState().getMsgCount();
             p.consumer().startAndAwaitReady();
@@ -148,7 +148,7 @@ class ResilienceIT {
             p.execSource("INSERT INTO ledger SELECT g, g % 7, repeat('x', 100) FROM generate_series(1, " + rows + ") g");
             io.nats.client.JetStreamManagement jsm = p.natsConnection().jetStreamManagement();
             await("the whole transaction in JetStream").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> "true".equals(jsm.getLastMessage(p.stream, p.subject).getHeaders().getFirst("Vrsky-Last-Chunk")));
+                    .ignoreExceptions().until(() -> "true".equals(jsm.getLastMessage(p.stream, p.subject).getHeaders().getFirst("Vrsky-Last-Chunk")));
             java.util.Set<Long> seen = new java.util.concurrent.ConcurrentSkipListSet<>();
             java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
             Thread sampler = new Thread(() -> {

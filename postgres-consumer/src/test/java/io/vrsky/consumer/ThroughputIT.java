@@ -73,7 +73,8 @@ import static org.awaitility.Awaitility.await;
  *   <li>{@code vrsky.perf.jvmArgs}: extra JVM options for the child, {@code {label}} replaced by the
  *       workload and round;</li>
  *   <li>{@code vrsky.perf.jfr}: a file prefix: a JFR "profile" recording of each run of this build's consumer
- *       is written to {@code <prefix>-<workload>-r<round>.jfr} (jar mode: dumped with jcmd before SIGTERM).</li>
+ *       is written to {@code <prefix>-<workload>-r<round>.jfr} (jar mode: dumped with jcmd before SIGTERM);
+ *       {@code vrsky.perf.jfrSettings} names the JFR settings ({@code profile}, or a .jfc file).</li>
  * </ul>
  */
 @ExtendWith(RealServices.class)
@@ -85,6 +86,7 @@ class ThroughputIT {
     private static final boolean JAR = Boolean.parseBoolean(System.getProperty("vrsky.perf.jar", "true"));
     private static final String JVM_ARGS = System.getProperty("vrsky.perf.jvmArgs", "");
     private static final String JFR = System.getProperty("vrsky.perf.jfr");
+    private static final String JFR_SETTINGS = System.getProperty("vrsky.perf.jfrSettings", "profile");
     private static final List<Path> COMPARE_JARS = Arrays.stream(System.getProperty("vrsky.perf.compareJars", "").split(","))
             .map(String::trim).filter(p -> !p.isEmpty()).map(Path::of).toList();
     private static final Duration POLL = Duration.ofMillis(5);
@@ -306,7 +308,7 @@ class ThroughputIT {
                 env.put("HEALTH_PORT", Integer.toString(port));
                 List<String> jvm = new ArrayList<>(List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError"));
                 if (JFR != null) {
-                    jvm.add("-XX:StartFlightRecording=settings=profile");
+                    jvm.add("-XX:StartFlightRecording=settings=" + JFR_SETTINGS);
                 }
                 if (!JVM_ARGS.isBlank()) {
                     jvm.addAll(Arrays.asList(JVM_ARGS.replace("{label}", label).trim().split("\\s+")));
@@ -335,7 +337,8 @@ class ThroughputIT {
                 }
                 assertThat(child.exitValue()).as("consumer exit code after SIGTERM").isZero();
             } else {
-                Recording recording = JFR == null ? null : new Recording(Configuration.getConfiguration("profile"));
+                Recording recording = JFR == null ? null : new Recording(JFR_SETTINGS.contains("/") ? Configuration.create(Path.of(JFR_SETTINGS))
+                        : Configuration.getConfiguration(JFR_SETTINGS));
                 if (recording != null) {
                     recording.start();
                 }

@@ -1,6 +1,12 @@
 package io.vrsky.producer;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vrsky.core.model.Change;
+import io.vrsky.core.model.ColumnInfo;
+import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.EnvelopeMetadata;
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.model.Operation;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
 import io.vrsky.testing.RealServices;
@@ -14,15 +20,17 @@ import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.UUID;
 
-import static io.vrsky.producer.Envelopes.insert;
-import static io.vrsky.producer.Envelopes.lsn;
-import static io.vrsky.producer.Envelopes.message;
-import static io.vrsky.producer.Envelopes.row;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -84,40 +92,402 @@ class SinkThroughputBenchmark {
         }
     }
 
+    /**
+     * The producer against the same-run baselines, on the pipeline benchmark's workloads (bench/run.sh): a backlog
+     * already in JetStream, shaped as postgres-consumer publishes it, rows of ~210 bytes
+     * ({@code id bigint PRIMARY KEY, k int, v int, src_ts timestamptz, payload text(170)}).
+     * <ul>
+     *   <li>W1: transactions of 1,000 rows, each one message (consumer {@code POSTGRES_INPUT_BATCH_SIZE=1000});</li>
+     *   <li>W1C: the same transactions as 10 chunks of 100 (the consumer's default batch size);</li>
+     *   <li>W2: single-row transactions, 100 to a message (each change with its own commit LSN).</li>
+     * </ul>
+     * Baselines, measured in the same run on the same server: {@code native}, a logical replication subscription
+     * catching up the same workload from a slot created before it was written (timed from the slot becoming active to
+     * the last row, as bench/run.sh does), and {@code copy}, a plain COPY of the same rows (10,000 per transaction).
+     * The producer is timed from its first delivery to the last row visible. Runs alternate between the readers so a
+     * load change on the machine hits both. System properties: {@code bench.workloads} (W1,W1C,W2),
+     * {@code bench.baseline} (native,copy or none), {@code bench.repeat} (3), {@code bench.w1.rows} (300000),
+     * {@code bench.w2.rows} (50000), {@code bench.batch} (the producer's POSTGRES_OUTPUT_BATCH_SIZE, 100).
+     */
     @Test
     void producerEndToEnd(PostgresServer pg, NatsServer nats) throws Exception {
-        endToEnd(pg, nats, 100, 100, 20_000, false);
-        for (int[] shape : new int[][] {{100, 100}, {1000, 100}, {100, 1000}, {1000, 1}}) {
-            double best = 0;
-            for (int attempt = 0; attempt < 3; attempt++) {
-                best = Math.max(best, endToEnd(pg, nats, shape[0], shape[1], shape[1] == 1 ? 50_000 : ROWS, false));
+        List<String> workloads = List.of(System.getProperty("bench.workloads", "W1,W1C,W2").split(","));
+        String baselines = System.getProperty("bench.baseline", "native,copy");
+        int repeat = Integer.getInteger("bench.repeat", 3);
+        int w1Rows = Integer.getInteger("bench.w1.rows", 300_000);
+        int w2Rows = Integer.getInteger("bench.w2.rows", 50_000);
+        String batch = System.getProperty("bench.batch", "100");
+        try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
+            // the launcher starts a subscription's apply worker at once (as bench/run.sh configures it)
+            s.execute("ALTER SYSTEM SET wal_retrieve_retry_interval = '100ms'");
+            s.execute("SELECT pg_reload_conf()");
+        }
+        // warm-up: JIT and caches, not reported
+        producerRun(pg, nats, new Workload("warm-up", 20_000, 100, 100), batch);
+        List<String> summary = new ArrayList<>();
+        for (String name : workloads) {
+            Workload w = switch (name.trim()) {
+                case "W1" -> new Workload("W1 tx of 1000, one message each", w1Rows, 1000, 1000);
+                case "W1C" -> new Workload("W1C tx of 1000 in chunks of 100", w1Rows, 1000, 100);
+                case "W2" -> new Workload("W2 single-row tx, 100 per message", w2Rows, 1, 100);
+                default -> throw new IllegalArgumentException("unknown workload " + name);
+            };
+            NativeBaseline nativeRuns = baselines.contains("native") ? new NativeBaseline(pg, w, repeat) : null;
+            List<Measured> producer = new ArrayList<>();
+            List<Measured> natives = new ArrayList<>();
+            List<Double> copies = new ArrayList<>();
+            for (int r = 0; r < repeat; r++) {
+                if (nativeRuns != null) {
+                    natives.add(nativeRuns.run(r));
+                }
+                producer.add(producerRun(pg, nats, w, batch));
+                if (baselines.contains("copy")) {
+                    copies.add(copyRun(pg, w));
+                }
+                double rate = producer.get(r).rowsPerSecond();
+                System.out.printf("RESULT %-38s run %d: producer %s%s%s%n", w.name, r + 1, producer.get(r),
+                        natives.isEmpty() ? "" : String.format(", native %s, ratio %.2f", natives.get(r),
+                                rate / natives.get(r).rowsPerSecond()),
+                        copies.isEmpty() ? "" : String.format(", COPY %7.0f rows/s, ratio %.2f", copies.get(r), rate / copies.get(r)));
             }
-            System.out.printf("RESULT producer end-to-end, batch %4d messages x %4d rows: best of 3 %.0f rows/s%n", shape[0],
-                    shape[1], best);
+            if (nativeRuns != null) {
+                nativeRuns.close();
+            }
+            List<Double> rates = producer.stream().map(Measured::rowsPerSecond).toList();
+            List<Double> nativeRates = natives.stream().map(Measured::rowsPerSecond).toList();
+            summary.add(String.format("SUMMARY %-38s %d rows, batch %s, median of %d: producer %7.0f rows/s [%s] cpu/row reader %.1f"
+                            + " us, postgres %.1f us%s%s", w.name, w.rows, batch, repeat, median(rates), range(rates),
+                    median(producer.stream().map(Measured::readerMicrosPerRow).toList()),
+                    median(producer.stream().map(Measured::postgresMicrosPerRow).toList()),
+                    natives.isEmpty() ? "" : String.format("; native %7.0f [%s] cpu/row %.1f us, ratio %.2f", median(nativeRates),
+                            range(nativeRates), median(natives.stream().map(Measured::postgresMicrosPerRow).toList()),
+                            median(rates) / median(nativeRates)),
+                    copies.isEmpty() ? "" : String.format(", COPY %7.0f [%s] ratio %.2f", median(copies), range(copies),
+                            median(rates) / median(copies))));
+        }
+        summary.forEach(System.out::println);
+    }
+
+    /** A backlog: {@code rows} rows in transactions of {@code txRows}, {@code perMessage} changes to a message. */
+    record Workload(String name, int rows, int txRows, int perMessage) {
+    }
+
+    private static final String BENCH_DDL = "(id bigint PRIMARY KEY, k int NOT NULL, v int NOT NULL, "
+            + "src_ts timestamptz NOT NULL DEFAULT clock_timestamp(), payload text NOT NULL)";
+    private static final List<ColumnInfo> BENCH_COLUMNS = List.of(new ColumnInfo("id", "int8", true),
+            new ColumnInfo("k", "int4", false), new ColumnInfo("v", "int4", false), new ColumnInfo("src_ts", "timestamptz", false),
+            new ColumnInfo("payload", "text", false));
+
+    /** bench/run.sh's payload: rpad(md5(g::text), 170, md5((g + 1)::text)). */
+    static String payload(long g) {
+        String a = md5(Long.toString(g));
+        String b = md5(Long.toString(g + 1));
+        StringBuilder sb = new StringBuilder(170).append(a);
+        while (sb.length() < 170) {
+            sb.append(b, 0, Math.min(b.length(), 170 - sb.length()));
+        }
+        return sb.toString();
+    }
+
+    private static String md5(String s) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
-    private double endToEnd(PostgresServer pg, NatsServer nats, int batch, int perMessage, int rows, boolean print)
-            throws Exception {
-        int messages = Math.max(1, rows / perMessage);
-        try (ProducerHarness h = new ProducerHarness(pg, nats, "e2e")) {
-            h.sql("CREATE TABLE bench (id bigint PRIMARY KEY, a text, b int, c timestamptz, d numeric)");
-            h.env("POSTGRES_OUTPUT_TABLES", "bench").env("POSTGRES_OUTPUT_BATCH_SIZE", Integer.toString(batch));
-            int id = 0;
-            for (int m = 0; m < messages; m++) {
-                Change[] changes = new Change[perMessage];
-                for (int i = 0; i < perMessage; i++) {
-                    changes[i] = insert("bench", lsn(1 + m), row("id", id, "a", text(id), "b", id, "c", TS, "d", "1234.5678"));
-                    id++;
-                }
-                h.publish(message("src", changes));
+    /** The workload as postgres-consumer would publish it: whole transactions packed, larger ones chunked. */
+    static List<Envelope> envelopes(Workload w) {
+        List<Envelope> out = new ArrayList<>();
+        long lsn = 0x1000_0000L;
+        Instant commitTime = Instant.parse("2026-02-17T10:00:00.120001Z");
+        List<Change> pending = new ArrayList<>();
+        int txInPending = 0;
+        long id = 1;
+        for (int tx = 0; id <= w.rows; tx++) {
+            long txId = 1000 + tx;
+            int n = (int) Math.min(w.txRows, w.rows - id + 1);
+            long commit = lsn + n * 300L + 100;
+            List<Change> changes = new ArrayList<>(n);
+            for (int i = 0; i < n; i++, id++) {
+                Map<String, JsonNode> after = Envelopes.row("id", id, "k", (int) (id % 1000), "v", tx, "src_ts",
+                        "2026-02-17T10:00:00.123456Z", "payload", payload(id));
+                changes.add(new Change(Operation.INSERT, "public", "bench", txId, new Lsn(commit), commitTime,
+                        new Lsn(lsn + i * 300L), BENCH_COLUMNS, null, after, List.of()));
             }
-            Instant start = Instant.now();
-            h.start();
-            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(10)).until(h::allAcked);
-            Duration took = Duration.between(start, Instant.now());
-            return id * 1000.0 / took.toMillis();
+            lsn = commit + 100;
+            if (n > w.perMessage) {
+                if (!pending.isEmpty()) {
+                    out.add(envelope(pending, txInPending, 0, true));
+                    pending = new ArrayList<>();
+                    txInPending = 0;
+                }
+                for (int from = 0, chunk = 0; from < n; from += w.perMessage, chunk++) {
+                    out.add(envelope(changes.subList(from, Math.min(n, from + w.perMessage)), 1, chunk, from + w.perMessage >= n));
+                }
+                continue;
+            }
+            if (pending.size() + n > w.perMessage) {
+                out.add(envelope(pending, txInPending, 0, true));
+                pending = new ArrayList<>();
+                txInPending = 0;
+            }
+            pending.addAll(changes);
+            txInPending++;
         }
+        if (!pending.isEmpty()) {
+            out.add(envelope(pending, txInPending, 0, true));
+        }
+        return out;
+    }
+
+    private static Envelope envelope(List<Change> changes, int transactions, int chunk, boolean last) {
+        Change tail = changes.get(changes.size() - 1);
+        EnvelopeMetadata m = new EnvelopeMetadata(tail.txId(), tail.commitLsn(), tail.commitTime(), chunk, last, changes.size(),
+                transactions);
+        return new Envelope(UUID.randomUUID().toString(), Envelope.CDC_TRANSACTION_TYPE, "postgres-consumer/bench/bench_slot",
+                Instant.now(), m, changes);
+    }
+
+    private Measured producerRun(PostgresServer pg, NatsServer nats, Workload w, String batch) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "e2e")) {
+            h.sql("CREATE TABLE bench " + BENCH_DDL);
+            h.env("POSTGRES_OUTPUT_TABLES", "bench").env("POSTGRES_OUTPUT_BATCH_SIZE", batch)
+                    .env("POSTGRES_OUTPUT_FLUSH_INTERVAL", "5s");
+            for (Envelope e : envelopes(w)) {
+                h.publish(e);
+            }
+            h.start();
+            long started = System.nanoTime();
+            while (h.consumer().getDelivered().getConsumerSequence() == 0) {
+                if (System.nanoTime() - started > 60_000_000_000L) {
+                    throw new IllegalStateException("the producer did not start reading");
+                }
+                Thread.sleep(2);
+            }
+            long reading = System.nanoTime();
+            long done = awaitRow(pg, h.database, "bench", w.rows);
+            double javaCpu = producerThreadsCpuMillis();
+            double pgCpu = backendsCpuMillis(pg, h.database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND application_name = 'postgres-producer'");
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(20)).until(h::allAcked);
+            if (h.count("SELECT count(*) FROM bench") != w.rows) {
+                throw new IllegalStateException("sink holds " + h.count("SELECT count(*) FROM bench") + " rows, not " + w.rows);
+            }
+            return new Measured(w.rows * 1e9 / (done - reading), javaCpu * 1000 / w.rows, pgCpu * 1000 / w.rows);
+        }
+    }
+
+    /** Rows/s from the start of reading to the last row; CPU microseconds per row in the reader (JVM) and PostgreSQL. */
+    record Measured(double rowsPerSecond, double readerMicrosPerRow, double postgresMicrosPerRow) {
+        @Override
+        public String toString() {
+            String cpu = readerMicrosPerRow > 0
+                    ? String.format("reader %.1f us + postgres %.1f us", readerMicrosPerRow, postgresMicrosPerRow)
+                    : String.format("postgres %.1f us", postgresMicrosPerRow);
+            return String.format("%7.0f rows/s (cpu/row %s)", rowsPerSecond, cpu);
+        }
+    }
+
+    /** CPU time of the producer's own threads (fetch, loop, keepalive) so far. */
+    private static double producerThreadsCpuMillis() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        double total = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("producer-")) {
+                total += Math.max(0, mx.getThreadCpuTime(t.getId())) / 1e6;
+            }
+        }
+        return total;
+    }
+
+    /** User + system CPU of the server processes the query names (from /proc; the servers are local). */
+    private static double backendsCpuMillis(PostgresServer pg, String db, String pidQuery) throws Exception {
+        double total = 0;
+        try (Connection c = pg.connect(db); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(pidQuery)) {
+            while (rs.next()) {
+                java.nio.file.Path stat = java.nio.file.Path.of("/proc", Integer.toString(rs.getInt(1)), "stat");
+                if (!java.nio.file.Files.exists(stat)) {
+                    continue;
+                }
+                String text = java.nio.file.Files.readString(stat);
+                String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
+                total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0; // utime, stime in 100 Hz ticks
+            }
+        }
+        return total;
+    }
+
+    /** Waits until the row with this id is visible; returns System.nanoTime() then. */
+    private static long awaitRow(PostgresServer pg, String db, String table, long id) throws Exception {
+        try (Connection c = pg.connect(db); PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + table + " WHERE id = ?")) {
+            ps.setLong(1, id);
+            long deadline = System.nanoTime() + 600_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return System.nanoTime();
+                    }
+                }
+                Thread.sleep(2);
+            }
+        }
+        throw new IllegalStateException("row " + id + " never arrived in " + table);
+    }
+
+    /** COPY of the same rows into a fresh table, 10,000 rows per transaction. */
+    private static double copyRun(PostgresServer pg, Workload w) throws Exception {
+        String db = pg.createDatabase("copy");
+        try (Connection c = connect(pg, db, false)) {
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE bench " + BENCH_DDL);
+            }
+            c.commit();
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            List<String> texts = new ArrayList<>();
+            for (long from = 1; from <= w.rows; from += 10_000) {
+                StringBuilder sb = new StringBuilder(10_000 * 230);
+                for (long id = from; id < from + 10_000 && id <= w.rows; id++) {
+                    sb.append(id).append('\t').append(id % 1000).append('\t').append(0).append('\t')
+                            .append("2026-02-17T10:00:00.123456Z").append('\t').append(payload(id)).append('\n');
+                }
+                texts.add(sb.toString());
+            }
+            long start = System.nanoTime();
+            for (String text : texts) {
+                copy.copyIn("COPY bench (id, k, v, src_ts, payload) FROM STDIN", new StringReader(text));
+                c.commit();
+            }
+            return w.rows * 1e9 / (System.nanoTime() - start);
+        } finally {
+            try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + db);
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL's own logical replication on the same workload: the source database gets a publication and one slot
+     * per run before the backlog is written; each run subscribes a fresh sink table from its own slot.
+     */
+    private static final class NativeBaseline implements AutoCloseable {
+        private final PostgresServer pg;
+        private final Workload w;
+        private final String src;
+        private final String prefix;
+
+        NativeBaseline(PostgresServer pg, Workload w, int runs) throws Exception {
+            this.pg = pg;
+            this.w = w;
+            this.src = pg.createDatabase("nsrc");
+            this.prefix = src.replaceAll("[^a-z0-9_]", "");
+            try (Connection c = pg.connect(src); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE bench " + BENCH_DDL);
+                s.execute("CREATE PUBLICATION bench_pub FOR TABLE bench");
+                for (int r = 0; r < runs; r++) {
+                    s.execute("SELECT pg_create_logical_replication_slot('" + prefix + "_" + r + "', 'pgoutput')");
+                }
+                String payload = "rpad(md5(g::text), 170, md5((g + 1)::text))";
+                if (w.txRows == 1) {
+                    s.execute("DO $$ BEGIN FOR g IN 1.." + w.rows + " LOOP INSERT INTO bench (id, k, v, payload) VALUES (g, g % 1000, 0, "
+                            + payload + "); COMMIT; END LOOP; END $$");
+                } else {
+                    s.execute("DO $$ BEGIN FOR t IN 0.." + (w.rows / w.txRows - 1) + " LOOP INSERT INTO bench (id, k, v, payload) "
+                            + "SELECT g, g % 1000, t, " + payload + " FROM generate_series(t * " + w.txRows + " + 1, t * "
+                            + w.txRows + " + " + w.txRows + ") g; COMMIT; END LOOP; END $$");
+                }
+            }
+        }
+
+        Measured run(int r) throws Exception {
+            String slot = prefix + "_" + r;
+            String sink = pg.createDatabase("ndst");
+            try (Connection c = pg.connect(sink); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE bench " + BENCH_DDL);
+                s.execute("CREATE SUBSCRIPTION sub_" + slot + " CONNECTION 'host=" + pg.host() + " port=" + pg.port() + " user="
+                        + pg.user() + (pg.password().isEmpty() ? "" : " password=" + pg.password()) + " dbname=" + src
+                        + "' PUBLICATION bench_pub WITH (create_slot = false, slot_name = '" + slot
+                        + "', enabled = false, copy_data = false)");
+                s.execute("ALTER SUBSCRIPTION sub_" + slot + " ENABLE");
+                long reading = awaitSlotActive(slot);
+                long done = awaitRow(pg, sink, "bench", w.rows);
+                double applyCpu = backendsCpuMillis(pg, sink, "SELECT pid FROM pg_stat_subscription WHERE subname = 'sub_" + slot + "'"
+                        + " AND pid IS NOT NULL");
+                double senderCpu = backendsCpuMillis(pg, sink, "SELECT pid FROM pg_stat_replication WHERE application_name = 'sub_"
+                        + slot + "'");
+                s.execute("ALTER SUBSCRIPTION sub_" + slot + " DISABLE");
+                s.execute("ALTER SUBSCRIPTION sub_" + slot + " SET (slot_name = NONE)");
+                s.execute("DROP SUBSCRIPTION sub_" + slot);
+                return new Measured(w.rows * 1e9 / (done - reading), 0, (applyCpu + senderCpu) * 1000 / w.rows);
+            } finally {
+                try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
+                    s.execute("DROP DATABASE IF EXISTS " + sink);
+                    dropSlot(s, slot);
+                }
+            }
+        }
+
+        private long awaitSlotActive(String slot) throws Exception {
+            try (Connection c = pg.connect(src);
+                 PreparedStatement ps = c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, slot);
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (System.nanoTime() < deadline) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next() && rs.getBoolean(1)) {
+                            return System.nanoTime();
+                        }
+                    }
+                    Thread.sleep(2);
+                }
+            }
+            throw new IllegalStateException("slot " + slot + " never became active");
+        }
+
+        /** Drops the slot once its walsender has gone (it outlives the subscription for a moment). */
+        private static void dropSlot(Statement s, String slot) throws Exception {
+            for (int i = 0; i < 250; i++) {
+                try (ResultSet rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
+                    if (!rs.next()) {
+                        return;
+                    }
+                    if (!rs.getBoolean(1)) {
+                        break;
+                    }
+                }
+                Thread.sleep(20);
+            }
+            s.execute("SELECT pg_drop_replication_slot('" + slot + "')");
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
+                List<String> slots = new ArrayList<>();
+                try (ResultSet rs = s.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE database = '" + src + "'")) {
+                    while (rs.next()) {
+                        slots.add(rs.getString(1));
+                    }
+                }
+                for (String slot : slots) {
+                    dropSlot(s, slot);
+                }
+                s.execute("DROP DATABASE IF EXISTS " + src);
+            }
+        }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String range(List<Double> values) {
+        return String.format("%.0f..%.0f", Collections.min(values), Collections.max(values));
     }
 
     @FunctionalInterface

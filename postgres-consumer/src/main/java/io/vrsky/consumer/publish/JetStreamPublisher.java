@@ -27,12 +27,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -84,7 +82,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
     private volatile JetStream jetStream;
     private volatile DeadLetterPublisher deadLetters;
     private volatile Throwable failure;
-    private PublishOptions.Builder publishOptions;
+    private PublishOptions publishOptions;
     private LsnTracker tracker;
     private Ticker ticker = () -> { };
 
@@ -111,7 +109,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
             throw e;
         }
         JetStream js = c.jetStream();
-        this.publishOptions = PublishOptions.builder().expectedStream(settings.stream());
+        this.publishOptions = PublishOptions.builder().expectedStream(settings.stream()).build();
         this.jetStream = js;
         this.deadLetters = new DeadLetterPublisher(js, settings.dlqSubject());
         this.failure = null;
@@ -205,26 +203,20 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
 
     @Override
     public void publish(OutgoingMessage m) throws InterruptedException {
-        String msgId = m.messageId(slot);
-        byte[] body = writer.write(m, UUID.nameUUIDFromBytes(msgId.getBytes(StandardCharsets.UTF_8)).toString(), clock.instant());
-        Headers headers = new Headers();
-        headers.put(CdcHeaders.COMMIT_LSN, m.lastTx().commitLsn().toString());
-        headers.put(CdcHeaders.TX_ID, Long.toString(m.lastTx().txId()));
-        headers.put(CdcHeaders.CHUNK, Integer.toString(m.chunk()));
-        headers.put(CdcHeaders.LAST_CHUNK, Boolean.toString(m.lastChunk()));
-        long gen = acquire(body.length);
+        NatsMessage message = toNatsMessage(m);
+        String msgId = message.getHeaders().getFirst(CdcHeaders.MSG_ID);
+        int size = message.getData().length;
+        long gen = acquire(size);
         LsnTracker sessionTracker = tracker;
         long seq = sessionTracker.register(m.confirmLsn());
         long start = System.nanoTime();
         CompletableFuture<PublishAck> future;
         try {
-            NatsMessage message = NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
-            future = jetStream.publishAsync(message, publishOptions.messageId(msgId).build());
+            future = jetStream.publishAsync(message, publishOptions);
         } catch (RuntimeException e) {
-            release(body.length, e, gen);
+            release(size, e, gen);
             throw new PublishFailedException("cannot publish " + msgId + ": " + e.getMessage(), e);
         }
-        int size = body.length;
         future.orTimeout(ackTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
             if (error == null) {
                 metrics.acknowledged(m, System.nanoTime() - start, ack.isDuplicate());
@@ -237,6 +229,19 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         if (LOG.isDebugEnabled()) {
             LOG.debug("published {} ({} change(s), {} transaction(s), {} bytes)", msgId, m.changes().size(), m.transactionCount(), size);
         }
+    }
+
+    /** The NATS message of {@code m}: the envelope as body, the CDC headers and {@code Nats-Msg-Id}. */
+    NatsMessage toNatsMessage(OutgoingMessage m) {
+        String msgId = m.messageId(slot);
+        byte[] body = writer.write(m, writer.id(msgId), clock.instant());
+        Headers headers = new Headers();
+        headers.put(CdcHeaders.MSG_ID, msgId);
+        headers.put(CdcHeaders.COMMIT_LSN, m.lastTx().commitLsn().toString());
+        headers.put(CdcHeaders.TX_ID, Long.toString(m.lastTx().txId()));
+        headers.put(CdcHeaders.CHUNK, Integer.toString(m.chunk()));
+        headers.put(CdcHeaders.LAST_CHUNK, m.lastChunk() ? "true" : "false");
+        return NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
     }
 
     @Override
@@ -257,13 +262,8 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         }
     }
 
-    public static volatile long PERF_WAIT_NANOS;
-    public static volatile long PERF_ACQ;
-
     private long acquire(int size) throws InterruptedException {
         lock.lock();
-        long t0 = System.nanoTime();
-        PERF_ACQ++;
         try {
             while (inFlight >= maxInFlight || (inFlight > 0 && inFlightBytes + size > maxInFlightBytes)) {
                 checkHealthy();
@@ -272,7 +272,6 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
                 }
             }
             checkHealthy();
-            PERF_WAIT_NANOS += System.nanoTime() - t0;
             inFlight++;
             inFlightBytes += size;
             return generation;

@@ -94,7 +94,6 @@ public final class ReplicationLoop implements Runnable {
     private volatile String problem = "starting";
     private volatile Termination termination;
     private volatile Lsn confirmed = Lsn.ZERO;
-    static long PERF_IDLES;
 
     public ReplicationLoop(ConsumerConfig config, SlotManager slots, CatalogQueries catalog, JetStreamPublisher publisher,
                            ConsumerMetrics metrics, Clock clock, Backoff backoff, DoubleSupplier random, Duration standbyRetry) {
@@ -342,11 +341,6 @@ public final class ReplicationLoop implements Runnable {
                         confirm(session, tracker);
                     }
                 } else {
-                    PERF_IDLES++;
-                    if ((PERF_IDLES & 63) == 0) {
-                        LOG.info("PERFDEBUG idles {} received {} acquireWaitMs {} acquires {}", PERF_IDLES, received,
-                                JetStreamPublisher.PERF_WAIT_NANOS / 1_000_000, JetStreamPublisher.PERF_ACQ);
-                    }
                     batcher.flush();
                     if (!assembler.inTransaction() && batcher.isEmpty() && tracker.isIdle()) {
                         // nothing held, nothing in flight: everything up to the server's WAL end is done

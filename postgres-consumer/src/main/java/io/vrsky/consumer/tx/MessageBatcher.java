@@ -4,9 +4,7 @@ import io.vrsky.core.model.Lsn;
 
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Packs transactions into messages (DESIGN.md, "Wire format on NATS").
@@ -39,13 +37,13 @@ public final class MessageBatcher implements TransactionSink {
     private TxInfo tx;
     private final List<byte[]> txChanges = new ArrayList<>();
     private long txBytes;
-    private final Map<TableOp, Integer> txCounts = new HashMap<>();
+    private final ChangeCounts txCounts = new ChangeCounts();
     private int chunk;
 
     // whole transactions waiting to go out together
     private final List<byte[]> pending = new ArrayList<>();
     private long pendingBytes;
-    private final Map<TableOp, Integer> pendingCounts = new HashMap<>();
+    private final ChangeCounts pendingCounts = new ChangeCounts();
     private int pendingTransactions;
     private TxInfo pendingLastTx;
     private Lsn pendingConfirm;
@@ -94,7 +92,7 @@ public final class MessageBatcher implements TransactionSink {
             if (chunk == 0) {
                 flush(); // whatever whole transactions wait go out first: commit order
             }
-            out.publish(new OutgoingMessage(txChanges, txBytes, tx, chunk, false, 1, null, txCounts));
+            out.publish(new OutgoingMessage(txChanges, txBytes, tx, chunk, false, 1, null, txCounts.toMap()));
             chunk++;
             txChanges.clear();
             txCounts.clear();
@@ -102,13 +100,13 @@ public final class MessageBatcher implements TransactionSink {
         }
         txChanges.add(change.json());
         txBytes += change.size();
-        txCounts.merge(new TableOp(change.table(), change.op()), 1, Integer::sum);
+        txCounts.add(change.table(), change.op(), 1);
     }
 
     @Override
     public void commit(TxInfo committed, Lsn endLsn) throws InterruptedException {
         if (chunk > 0) {
-            out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts));
+            out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts.toMap()));
         } else if (txChanges.isEmpty()) {
             if (pending.isEmpty()) {
                 out.passThrough(endLsn);
@@ -124,7 +122,7 @@ public final class MessageBatcher implements TransactionSink {
             }
             pending.addAll(txChanges);
             pendingBytes += txBytes;
-            txCounts.forEach((k, v) -> pendingCounts.merge(k, v, Integer::sum));
+            pendingCounts.addAll(txCounts);
             pendingTransactions++;
             pendingLastTx = committed;
             pendingConfirm = endLsn;
@@ -145,7 +143,7 @@ public final class MessageBatcher implements TransactionSink {
             return;
         }
         OutgoingMessage message = new OutgoingMessage(pending, pendingBytes, pendingLastTx, 0, true, pendingTransactions,
-                pendingConfirm, pendingCounts);
+                pendingConfirm, pendingCounts.toMap());
         pending.clear();
         pendingCounts.clear();
         pendingBytes = 0;

@@ -44,4 +44,24 @@ class EnvelopeWriterTest {
         assertThat(e.changes()).extracting(c -> c.after().get("id").intValue()).containsExactly(1, 2);
         assertThat(m.messageId("vrsky_shop")).isEqualTo("vrsky_shop:0/16B3748:3");
     }
+
+    @Test
+    void shouldDeriveTheIdFromTheMessageIdAsANameBasedUuid() {
+        EnvelopeWriter writer = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop");
+        for (String msgId : List.of("vrsky_shop:0/16B3748:3", "s:0/0:0", "é:FFFFFFFF/FFFFFFFF:12")) {
+            assertThat(writer.id(msgId)).isEqualTo(java.util.UUID.nameUUIDFromBytes(msgId.getBytes(StandardCharsets.UTF_8)).toString());
+        }
+    }
+
+    @Test
+    void shouldWriteTheSameEnvelopeAsEnvelopeCoreForTheSameMessage() {
+        TxInfo tx = new TxInfo(7412, Lsn.parse("A/16B3748"), Instant.parse("2026-02-17T10:00:00.120Z"));
+        OutgoingMessage m = new OutgoingMessage(List.of(change("a", 1)), 100, tx, 0, true, 2, null, Map.of());
+        Instant time = Instant.parse("2026-02-17T10:00:01.000001Z");
+
+        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, "the-id", time);
+        EnvelopeCodec codec = new EnvelopeCodec();
+
+        assertThat(new String(codec.encode(codec.decode(body)), StandardCharsets.UTF_8)).isEqualTo(new String(body, StandardCharsets.UTF_8));
+    }
 }
