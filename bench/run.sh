@@ -29,7 +29,8 @@
 #
 # Rows are ~210 bytes: id bigint, k int, v int, src_ts timestamptz, payload text(170).
 # Results: bench/results/<timestamp>/ (results.tsv, summary.md, logs); the summary is printed.
-# Environment: BENCH_JAVA_OPTS (default -Xmx256m), BENCH_CONSUMER_ENV / BENCH_PRODUCER_ENV
+# Environment: BENCH_JAVA_OPTS (default -Xmx256m), BENCH_TIMEOUT (s per reader, default 900),
+# BENCH_CONSUMER_ENV / BENCH_PRODUCER_ENV
 # (extra KEY=VALUE words for the services, e.g. "POSTGRES_INPUT_BATCH_SIZE=1000").
 set -uo pipefail
 
@@ -94,6 +95,9 @@ SUBJECT=bench.cdc.source
 psrc() { psql -h 127.0.0.1 -p "$SRC_PORT" -U postgres -d bench -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 pdst() { local db=$1; shift; psql -h 127.0.0.1 -p "$DST_PORT" -U postgres -d "$db" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 now() { date +%s.%N; }
+# rate ROWS START END: rows/s, or "-" when a time is missing (a reader that never finished)
+rate() { if [ -n "$2" ] && [ -n "$3" ]; then calc "$1 / ($3 - $2)" 0; else echo "-"; fi; }
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", ($1) }"; }
 
 # ------------------------------------------------------------------------------------------------
@@ -194,7 +198,7 @@ measure_native() {
   local sub=$1 slot=$2 table=$3 last=$4
   psrc -c "SELECT bench_wait_slot_active('$slot', 120)" >"$WORK/active" &
   local wa=$!
-  pdst native -c "SELECT bench_wait_row('$table', $last, 3600)" >"$WORK/end" &
+  pdst native -c "SELECT bench_wait_row('$table', $last, $BENCH_TIMEOUT)" >"$WORK/end" &
   local we=$!
   T_CMD=$(now)
   pdst native -c "ALTER SUBSCRIPTION $sub ENABLE"
@@ -236,7 +240,7 @@ measure_pipeline() {
   start_producer "bench_$name" "producer-$name"
   psrc -c "SELECT bench_wait_slot_active('$slot', 120)" >"$WORK/active" &
   local wa=$!
-  pdst pipeline -c "SELECT bench_wait_row('$table', $last, 3600)" >"$WORK/end" &
+  pdst pipeline -c "SELECT bench_wait_row('$table', $last, $BENCH_TIMEOUT)" >"$WORK/end" &
   local we=$!
   T_CMD=$(now)
   start_consumer "$slot" "$STREAM" "$SUBJECT" "consumer-$name"
@@ -261,8 +265,8 @@ check_rows() { # DB TABLE EXPECTED
 }
 
 # median of the arguments (numbers)
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
+median() { printf '%s\n' "$@" | grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+spread() { printf '%s\n' "$@" | grep -v '^-$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
 
 # catch_up NAME TABLE ROWS ROWS_PER_TX [capture]: the backlog is written once, with one slot per
 # reader and repetition; then native and pipeline take turns, REPEAT times each, each on its own
@@ -284,7 +288,7 @@ catch_up() {
   local n_read=() n_total=() p_read=() p_total=() hwm_c=() hwm_p=()
   for r in $(seq 1 "$REPEAT"); do
     measure_native "sub_${w}_$r" "nat_${w}_$r" "$table" "$rows"
-    n_read+=("$(calc "$rows / ($T_END - $T_ACTIVE)" 0)"); n_total+=("$(calc "$rows / ($T_END - $T_CMD)" 0)")
+    n_read+=("$(rate "$rows" "$T_ACTIVE" "$T_END")"); n_total+=("$(rate "$rows" "$T_CMD" "$T_END")")
     check_rows native "$table" "$rows"
     log "$name native run $r: ${n_read[-1]} rows/s from start of reading (${n_total[-1]} incl. start-up)"
     drop_subscription "sub_${w}_$r"; drop_slot "nat_${w}_$r"
@@ -292,7 +296,7 @@ catch_up() {
     if [ "$NATIVE_ONLY" = 1 ]; then drop_slot "pipe_${w}_$r"; continue; fi
 
     measure_pipeline "pipe_${w}_$r" "$table" "$rows" "${w}_$r"
-    p_read+=("$(calc "$rows / ($T_END - $T_ACTIVE)" 0)"); p_total+=("$(calc "$rows / ($T_END - $T_CMD)" 0)")
+    p_read+=("$(rate "$rows" "$T_ACTIVE" "$T_END")"); p_total+=("$(rate "$rows" "$T_CMD" "$T_END")")
     hwm_c+=("$(( HWM_CONSUMER / 1024 ))"); hwm_p+=("$(( HWM_PRODUCER / 1024 ))")
     check_rows pipeline "$table" "$rows"
     log "$name pipeline run $r: ${p_read[-1]} rows/s from start of reading (${p_total[-1]} incl. start-up)"
@@ -326,7 +330,7 @@ capture_only() {
   pg_recvlogical -h 127.0.0.1 -p "$SRC_PORT" -U postgres -d bench --slot "recv_$w" --start --endpos "$end_lsn" \
     -o proto_version=1 -o publication_names=bench_pub -f /dev/null --no-loop 2>"$WORK/recvlogical.log"
   end=$(now)
-  local r_rate; r_rate=$(calc "$rows / ($end - $start)" 0)
+  local r_rate; r_rate=$(rate "$rows" "$start" "$end")
   drop_slot "recv_$w"
   if [ "$NATIVE_ONLY" = 1 ]; then
     drop_slot "cap_$w"
@@ -339,7 +343,7 @@ capture_only() {
   local wa=$!
   start_consumer "cap_$w" BENCH_CAP bench.capture "consumer-capture-$w"
   wait $wa
-  local active; active=$(cat "$WORK/active") last="" deadline=$((SECONDS + 3600))
+  local active; active=$(cat "$WORK/active") last="" deadline=$((SECONDS + BENCH_TIMEOUT))
   # done when the last message in JetStream is the last chunk of the workload's last transaction
   while (( SECONDS < deadline )); do
     last=$(nats_tool lasttx "$NATS_URL" BENCH_CAP)
@@ -347,8 +351,9 @@ capture_only() {
     sleep 0.5
   done
   end=$(nats_tool lasttime "$NATS_URL" BENCH_CAP)
+  [ "$last" = "$txid true" ] || { log "CAP: the consumer did not publish the last transaction within ${BENCH_TIMEOUT}s"; end=""; }
   service_stop consumer
-  local c_rate; c_rate=$(calc "$rows / ($end - $active)" 0)
+  local c_rate; c_rate=$(rate "$rows" "$active" "$end")
   drop_slot "cap_$w"
   record "CAP rows/s (consumer to JetStream vs pg_recvlogical)" "$c_rate" "$r_rate" "rows/s" "$rows rows of $w; baseline = pg_recvlogical"
 }

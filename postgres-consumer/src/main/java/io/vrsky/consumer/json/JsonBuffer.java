@@ -257,6 +257,31 @@ public final class JsonBuffer {
         }
     }
 
+    private static final byte[] LOWER_HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    /** A UUID as {@link java.util.UUID#toString()} writes it (lower-case, 8-4-4-4-12), no quotes. */
+    public JsonBuffer uuid(long msb, long lsb) {
+        ensure(36);
+        lowerHex(msb >>> 32, 8);
+        buf[len++] = '-';
+        lowerHex(msb >>> 16, 4);
+        buf[len++] = '-';
+        lowerHex(msb, 4);
+        buf[len++] = '-';
+        lowerHex(lsb >>> 48, 4);
+        buf[len++] = '-';
+        lowerHex(lsb, 12);
+        return this;
+    }
+
+    private void lowerHex(long v, int digits) {
+        for (int i = digits - 1; i >= 0; i--) {
+            buf[len + i] = LOWER_HEX[(int) v & 0xF];
+            v >>>= 4;
+        }
+        len += digits;
+    }
+
     /** An instant as {@link Instant#toString()} writes it (ISO-8601 in UTC, fraction in groups of three digits), no quotes. */
     public JsonBuffer instant(Instant t) {
         long seconds = t.getEpochSecond();

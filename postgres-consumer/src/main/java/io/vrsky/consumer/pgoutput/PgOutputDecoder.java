@@ -63,6 +63,36 @@ public final class PgOutputDecoder {
         }
     }
 
+    /**
+     * A Begin ('B'), as {@link #decode} reads it, in a method of its own: the replication thread
+     * calls it once per transaction, and keeping it apart from the other message kinds keeps the
+     * compiled hot path small.
+     */
+    public Begin decodeBegin(ByteBuffer buffer) {
+        ByteBuffer b = fixedLength(buffer, 'B', 21);
+        return new Begin(lsn(b), timestamp(b.getLong()), Integer.toUnsignedLong(b.getInt()));
+    }
+
+    /** A Commit ('C'), as {@link #decode} reads it (see {@link #decodeBegin}). */
+    public Commit decodeCommit(ByteBuffer buffer) {
+        ByteBuffer b = fixedLength(buffer, 'C', 26);
+        return new Commit(b.get(), lsn(b), lsn(b), timestamp(b.getLong()));
+    }
+
+    private static ByteBuffer fixedLength(ByteBuffer buffer, char tag, int length) {
+        ByteBuffer b = buffer.duplicate();
+        if (!b.hasRemaining() || b.get() != tag) {
+            throw new PgOutputException("not a pgoutput '" + tag + "' message");
+        }
+        if (b.remaining() < length - 1) {
+            throw new PgOutputException("pgoutput message '" + tag + "' is truncated");
+        }
+        if (b.remaining() > length - 1) {
+            throw new PgOutputException("pgoutput message '" + tag + "' has " + (b.remaining() - length + 1) + " trailing byte(s)");
+        }
+        return b;
+    }
+
     /** Whether {@code tag} is a row message that {@link #readRow} reads. */
     public static boolean isRow(byte tag) {
         return tag == 'I' || tag == 'U' || tag == 'D';

@@ -21,15 +21,25 @@ import java.util.UUID;
  */
 public final class EnvelopeWriter {
 
-    private static final byte[] PAYLOAD_START = ",\"payload\":{\"changes\":[".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] PAYLOAD_END = "]}}".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] ID = ascii("{\"id\":\"");
+    private static final byte[] METADATA = ascii("\",\"metadata\":{\"txId\":");
+    private static final byte[] COMMIT_LSN = ascii(",\"commitLsn\":\"");
+    private static final byte[] COMMIT_TIME = ascii("\",\"commitTime\":\"");
+    private static final byte[] CHUNK = ascii("\",\"chunk\":");
+    private static final byte[] LAST_CHUNK = ascii(",\"lastChunk\":");
+    private static final byte[] TRUE = ascii("true");
+    private static final byte[] FALSE = ascii("false");
+    private static final byte[] CHANGE_COUNT = ascii(",\"changeCount\":");
+    private static final byte[] TRANSACTION_COUNT = ascii(",\"transactionCount\":");
+    private static final byte[] PAYLOAD_START = ascii("},\"payload\":{\"changes\":[");
+    private static final byte[] PAYLOAD_END = ascii("]}}");
 
     private final byte[] typeAndSource;
     private final JsonBuffer head = new JsonBuffer(512);
     private final MessageDigest md5;
 
     public EnvelopeWriter(String source) {
-        this.typeAndSource = new JsonBuffer(64 + source.length()).ascii(",\"type\":").string(Envelope.CDC_TRANSACTION_TYPE)
+        this.typeAndSource = new JsonBuffer(64 + source.length()).ascii("\",\"type\":").string(Envelope.CDC_TRANSACTION_TYPE)
                 .ascii(",\"source\":").string(source).ascii(",\"time\":\"").toByteArray();
         try {
             this.md5 = MessageDigest.getInstance("MD5");
@@ -38,8 +48,17 @@ public final class EnvelopeWriter {
         }
     }
 
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** The envelope {@code id} of a message: the name-based (version 3) UUID of its {@code Nats-Msg-Id}, as {@link UUID#nameUUIDFromBytes}. */
     public String id(String messageId) {
+        long[] uuid = nameUuid(messageId);
+        return new UUID(uuid[0], uuid[1]).toString();
+    }
+
+    private long[] nameUuid(String messageId) {
         byte[] hash = md5.digest(messageId.getBytes(StandardCharsets.UTF_8));
         hash[6] = (byte) (hash[6] & 0x0f | 0x30);
         hash[8] = (byte) (hash[8] & 0x3f | 0x80);
@@ -49,17 +68,22 @@ public final class EnvelopeWriter {
             msb = msb << 8 | (hash[i] & 0xff);
             lsb = lsb << 8 | (hash[8 + i] & 0xff);
         }
-        return new UUID(msb, lsb).toString();
+        return new long[] {msb, lsb};
     }
 
-    public byte[] write(OutgoingMessage m, String id, Instant time) {
+    /**
+     * The envelope of {@code m}; its {@code id} is {@link #id(String) derived} from {@code messageId},
+     * its {@code time} is {@code time}.
+     */
+    public byte[] write(OutgoingMessage m, String messageId, Instant time) {
+        long[] uuid = nameUuid(messageId);
         JsonBuffer h = head;
         h.reset();
-        h.ascii("{\"id\":").string(id).raw(typeAndSource).instant(time).ascii("\",\"metadata\":{\"txId\":").number(m.lastTx().txId())
-                .ascii(",\"commitLsn\":\"").lsn(m.lastTx().commitLsn().value()).ascii("\",\"commitTime\":\"").instant(m.lastTx().commitTime())
-                .ascii("\",\"chunk\":").number(m.chunk()).ascii(",\"lastChunk\":").bool(m.lastChunk())
-                .ascii(",\"changeCount\":").number(m.changes().size()).ascii(",\"transactionCount\":").number(m.transactionCount())
-                .raw((byte) '}').raw(PAYLOAD_START);
+        h.raw(ID).uuid(uuid[0], uuid[1]).raw(typeAndSource).instant(time).raw(METADATA).number(m.lastTx().txId())
+                .raw(COMMIT_LSN).lsn(m.lastTx().commitLsn().value()).raw(COMMIT_TIME).instant(m.lastTx().commitTime())
+                .raw(CHUNK).number(m.chunk()).raw(LAST_CHUNK).raw(m.lastChunk() ? TRUE : FALSE)
+                .raw(CHANGE_COUNT).number(m.changes().size()).raw(TRANSACTION_COUNT).number(m.transactionCount())
+                .raw(PAYLOAD_START);
         List<byte[]> changes = m.changes();
         long size = (long) h.length() + PAYLOAD_END.length + changes.size() - 1;
         for (byte[] change : changes) {

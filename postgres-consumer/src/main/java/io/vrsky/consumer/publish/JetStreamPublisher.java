@@ -234,7 +234,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
     /** The NATS message of {@code m}: the envelope as body, the CDC headers and {@code Nats-Msg-Id}. */
     NatsMessage toNatsMessage(OutgoingMessage m) {
         String msgId = m.messageId(slot);
-        byte[] body = writer.write(m, writer.id(msgId), clock.instant());
+        byte[] body = writer.write(m, msgId, clock.instant());
         Headers headers = new Headers();
         headers.put(CdcHeaders.MSG_ID, msgId);
         headers.put(CdcHeaders.COMMIT_LSN, m.lastTx().commitLsn().toString());

@@ -73,44 +73,67 @@ public final class TransactionAssembler {
      * @throws Exception         when the catalog cannot be read (retry the session)
      */
     public void accept(ByteBuffer buffer, Lsn lsn) throws Exception {
-        if (buffer.hasRemaining() && PgOutputDecoder.isRow(buffer.get(buffer.position()))) {
-            acceptRow(buffer, lsn);
-            return;
+        byte tag = buffer.hasRemaining() ? buffer.get(buffer.position()) : 0;
+        switch (tag) {
+            case 'I', 'U', 'D' -> acceptRow(buffer, lsn);
+            case 'B' -> begin(buffer, lsn);
+            case 'C' -> commit(buffer, lsn);
+            default -> acceptOther(buffer, lsn);
         }
+    }
+
+    private void begin(ByteBuffer buffer, Lsn lsn) throws InterruptedException {
+        Begin b;
+        try {
+            b = decoder.decodeBegin(buffer);
+        } catch (PgOutputException e) {
+            throw new ProtocolException("cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage(), e);
+        }
+        if (tx != null) {
+            throw new ProtocolException("Begin of transaction " + b.xid() + " at LSN " + lsn + " inside transaction " + tx.txId());
+        }
+        tx = new TxInfo(b.xid(), b.finalLsn(), b.commitTime());
+        txStrings = TxStrings.of(tx);
+        MDC.put("txId", Long.toString(b.xid()));
+        MDC.put("lsn", b.finalLsn().toString());
+        sink.begin(tx);
+    }
+
+    private void commit(ByteBuffer buffer, Lsn lsn) throws InterruptedException {
+        Commit c;
+        try {
+            c = decoder.decodeCommit(buffer);
+        } catch (PgOutputException e) {
+            throw new ProtocolException("cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage(), e);
+        }
+        if (tx == null) {
+            throw new ProtocolException("Commit at LSN " + lsn + " outside a transaction");
+        }
+        if (!c.commitLsn().equals(tx.commitLsn())) {
+            throw new ProtocolException("Commit LSN " + c.commitLsn() + " does not match Begin's final LSN " + tx.commitLsn());
+        }
+        TxInfo done = tx;
+        tx = null;
+        txStrings = null;
+        sink.commit(done, c.endLsn());
+        MDC.remove("txId");
+        MDC.remove("lsn");
+    }
+
+    /** The rare messages: Relation, Type, Truncate, Origin, logical decoding messages. */
+    private void acceptOther(ByteBuffer buffer, Lsn lsn) throws Exception {
         PgOutputMessage message;
         try {
             message = decoder.decode(buffer);
         } catch (PgOutputException e) {
             char tag = buffer.remaining() > 0 ? (char) buffer.get(buffer.position()) : '?';
-            if (tx != null && "IUDT".indexOf(tag) >= 0) {
+            if (tx != null && tag == 'T') {
                 deadLetter(buffer, "cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage());
                 return;
             }
             throw new ProtocolException("cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage(), e);
         }
-        if (message instanceof Begin b) {
-            if (tx != null) {
-                throw new ProtocolException("Begin of transaction " + b.xid() + " at LSN " + lsn + " inside transaction " + tx.txId());
-            }
-            tx = new TxInfo(b.xid(), b.finalLsn(), b.commitTime());
-            txStrings = TxStrings.of(tx);
-            MDC.put("txId", Long.toString(b.xid()));
-            MDC.put("lsn", b.finalLsn().toString());
-            sink.begin(tx);
-        } else if (message instanceof Commit c) {
-            if (tx == null) {
-                throw new ProtocolException("Commit at LSN " + lsn + " outside a transaction");
-            }
-            if (!c.commitLsn().equals(tx.commitLsn())) {
-                throw new ProtocolException("Commit LSN " + c.commitLsn() + " does not match Begin's final LSN " + tx.commitLsn());
-            }
-            TxInfo done = tx;
-            tx = null;
-            txStrings = null;
-            sink.commit(done, c.endLsn());
-            MDC.remove("txId");
-            MDC.remove("lsn");
-        } else if (message instanceof Relation r) {
+        if (message instanceof Relation r) {
             RelationInfo info = relations.put(r);
             LOG.debug("relation {} is {} with {} column(s), replica identity '{}'", r.relationId(), info.table(),
                     info.columns().size(), r.replicaIdentity());

@@ -81,6 +81,8 @@ class CapturePathBenchmarkTest {
         Counting sink = new Counting(publisher());
         List<Double> nanosPerRow = new ArrayList<>();
         double firstPass = 0;
+        long jitBefore = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+        long jitFirstPass = 0;
         for (int pass = 0; pass < WARMUP + PASSES; pass++) {
             TransactionAssembler assembler = pipeline(sink, batchSize);
             long cpu = threads.getCurrentThreadCpuTime();
@@ -92,6 +94,7 @@ class CapturePathBenchmarkTest {
             long used = threads.getCurrentThreadCpuTime() - cpu;
             if (pass == 0) {
                 firstPass = (double) used / ROWS;
+                jitFirstPass = ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitBefore;
             }
             if (pass >= WARMUP) {
                 nanosPerRow.add((double) used / ROWS);
@@ -100,8 +103,10 @@ class CapturePathBenchmarkTest {
         assertThat(sink.changes).isEqualTo((long) ROWS * (WARMUP + PASSES));
         List<Double> sorted = nanosPerRow.stream().sorted().toList();
         return String.format(Locale.ROOT,
-                "  transactions of %,5d rows, BATCH_SIZE %,5d: %,6.0f ns/row warm (min %,.0f), first pass %,6.0f ns/row, %,d bytes of body per row%n",
-                perTx, batchSize, sorted.get(sorted.size() / 2), sorted.get(0), firstPass, sink.bytes / sink.changes);
+                "  transactions of %,5d rows, BATCH_SIZE %,5d: %,6.0f ns/row warm (min %,.0f), first pass %,6.0f ns/row, JIT %,d ms in the"
+                        + " first pass and %,d ms in all, %,d bytes of body per row%n",
+                perTx, batchSize, sorted.get(sorted.size() / 2), sorted.get(0), firstPass, jitFirstPass,
+                ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitBefore, sink.bytes / sink.changes);
     }
 
     private static JetStreamPublisher publisher() {

@@ -27,10 +27,11 @@ class EnvelopeWriterTest {
         TxInfo tx = new TxInfo(7412, Lsn.parse("0/16B3748"), Instant.parse("2026-02-17T10:00:00.120001Z"));
         OutgoingMessage m = new OutgoingMessage(List.of(change("a", 1), change("b", 2)), 100, tx, 3, false, 1, null, Map.of());
 
-        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, "the-id", Instant.parse("2026-02-17T10:00:01Z"));
+        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, "vrsky_shop:0/16B3748:3",
+                Instant.parse("2026-02-17T10:00:01Z"));
         Envelope e = new EnvelopeCodec().decode(body);
 
-        assertThat(e.id()).isEqualTo("the-id");
+        assertThat(e.id()).isEqualTo(java.util.UUID.nameUUIDFromBytes("vrsky_shop:0/16B3748:3".getBytes(StandardCharsets.UTF_8)).toString());
         assertThat(e.type()).isEqualTo("vrsky.cdc.transaction");
         assertThat(e.source()).isEqualTo("postgres-consumer/shop/vrsky_shop");
         assertThat(e.time()).isEqualTo(Instant.parse("2026-02-17T10:00:01Z"));
@@ -59,7 +60,7 @@ class EnvelopeWriterTest {
         OutgoingMessage m = new OutgoingMessage(List.of(change("a", 1)), 100, tx, 0, true, 2, null, Map.of());
         Instant time = Instant.parse("2026-02-17T10:00:01.000001Z");
 
-        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, "the-id", time);
+        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, "vrsky_shop:A/16B3748:0", time);
         EnvelopeCodec codec = new EnvelopeCodec();
 
         assertThat(new String(codec.encode(codec.decode(body)), StandardCharsets.UTF_8)).isEqualTo(new String(body, StandardCharsets.UTF_8));

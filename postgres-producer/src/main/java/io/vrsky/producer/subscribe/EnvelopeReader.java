@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Reads the envelope of DESIGN.md in one streaming pass, straight into the records
@@ -71,9 +72,14 @@ final class EnvelopeReader {
     private String lastLsnText;
     private Lsn lastLsn;
     private List<ColumnInfo> lastColumns = List.of();
+    /** The JSON text {@link #lastColumns} was read from. */
+    private byte[] lastColumnsJson = new byte[0];
+    /** The message being read. */
+    private byte[] input;
     private final List<String> columnNames = new ArrayList<>();
     private final List<String> columnTypes = new ArrayList<>();
     private final List<Boolean> columnKeys = new ArrayList<>();
+    private long handedOver;
 
     EnvelopeReader(EnvelopeCodec codec) {
         this.codec = codec;
@@ -85,11 +91,20 @@ final class EnvelopeReader {
      * @throws io.vrsky.core.codec.EnvelopeFormatException as {@link EnvelopeCodec#decode(byte[])} does
      */
     Envelope decode(byte[] bytes) {
+        input = bytes;
         try (JsonParser p = factory.createParser(bytes)) {
             return envelope(p);
         } catch (Irregular | IOException | RuntimeException e) {
+            handedOver++;
             return codec.decode(bytes);
+        } finally {
+            input = null;
         }
+    }
+
+    /** How many inputs were handed to the codec (for tests). */
+    long handedOver() {
+        return handedOver;
     }
 
     private Envelope envelope(JsonParser p) throws IOException, Irregular {
@@ -288,7 +303,7 @@ final class EnvelopeReader {
                 }
                 case "columns" -> {
                     seen = once(seen, 1 << 7);
-                    columns = columns(p);
+                    columns = sameColumns(p);
                 }
                 case "before" -> {
                     seen = once(seen, 1 << 8);
@@ -361,7 +376,34 @@ final class EnvelopeReader {
         return lastTable;
     }
 
-    /** The column list, shared with the previous change when equal. */
+    /**
+     * The column list: every change of a table repeats it, so when its JSON text is the same as the
+     * previous change's it is skipped over and the list read then is shared.
+     */
+    private List<ColumnInfo> sameColumns(JsonParser p) throws IOException, Irregular {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            return columns(p);
+        }
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        p.skipChildren();
+        int end = (int) p.currentLocation().getByteOffset();
+        byte[] known = lastColumnsJson;
+        if (start >= 0 && end > start && end <= input.length
+                && java.util.Arrays.equals(input, start, end, known, 0, known.length)) {
+            return lastColumns;
+        }
+        try (JsonParser columns = factory.createParser(input, start, end - start)) {
+            columns.nextToken();
+            List<ColumnInfo> list = columns(columns);
+            if (columns.nextToken() != null) {
+                throw Irregular.INSTANCE;
+            }
+            lastColumnsJson = java.util.Arrays.copyOfRange(input, start, end);
+            return list;
+        }
+    }
+
+    /** The column list, shared with the previous change's when equal. */
     private List<ColumnInfo> columns(JsonParser p) throws IOException, Irregular {
         if (p.currentToken() == JsonToken.VALUE_NULL) {
             return List.of();
@@ -370,8 +412,6 @@ final class EnvelopeReader {
             throw Irregular.INSTANCE;
         }
         List<ColumnInfo> known = lastColumns;
-        boolean same = true;
-        int n = 0;
         columnNames.clear();
         columnTypes.clear();
         columnKeys.clear();
@@ -379,8 +419,7 @@ final class EnvelopeReader {
             if (p.currentToken() != JsonToken.START_OBJECT) {
                 throw Irregular.INSTANCE;
             }
-            ColumnInfo expected = same && n < known.size() ? known.get(n) : null;
-            same = expected != null;
+            ColumnInfo expected = columnNames.size() < known.size() ? known.get(columnNames.size()) : null;
             String name = null;
             String type = null;
             boolean key = false;
@@ -394,25 +433,16 @@ final class EnvelopeReader {
                         if (t != JsonToken.VALUE_STRING) {
                             throw Irregular.INSTANCE;
                         }
-                        if (same && sameText(p, expected.name())) {
-                            name = expected.name();
-                        } else {
-                            same = false;
-                            name = p.getText();
-                        }
+                        name = expected != null && sameText(p, expected.name()) ? expected.name() : p.getText();
                     }
                     case "type" -> {
                         seen = once(seen, 1 << 1);
                         if (t == JsonToken.VALUE_NULL) {
                             type = null;
-                            same &= expected != null && expected.type() == null;
                         } else if (t != JsonToken.VALUE_STRING) {
                             throw Irregular.INSTANCE;
-                        } else if (same && expected.type() != null && sameText(p, expected.type())) {
-                            type = expected.type();
                         } else {
-                            same = false;
-                            type = p.getText();
+                            type = expected != null && sameText(p, expected.type()) ? expected.type() : p.getText();
                         }
                     }
                     case "key" -> {
@@ -426,16 +456,17 @@ final class EnvelopeReader {
             if (name == null) {
                 throw Irregular.INSTANCE;
             }
-            if ((seen & (1 << 1)) == 0) {
-                same &= expected != null && expected.type() == null;
-            }
-            same &= expected != null && expected.key() == key;
             columnNames.add(name);
             columnTypes.add(type);
             columnKeys.add(key);
-            n++;
         }
-        if (same && n == known.size()) {
+        int n = columnNames.size();
+        boolean same = n == known.size();
+        for (int i = 0; same && i < n; i++) {
+            ColumnInfo c = known.get(i);
+            same = c.name().equals(columnNames.get(i)) && Objects.equals(c.type(), columnTypes.get(i)) && c.key() == columnKeys.get(i);
+        }
+        if (same) {
             return known;
         }
         List<ColumnInfo> list = new ArrayList<>(n);

@@ -44,7 +44,8 @@ public final class JetStreamSource {
     static final long MAX_ACK_PENDING = 1_000_000;
 
     private final Connection connection;
-    private final EnvelopeCodec codec;
+    /** Streaming envelope readers, one per thread (the fetch thread decodes, the loop re-reads chunks). */
+    private final ThreadLocal<EnvelopeReader> readers;
     private final String stream;
     private final String filterSubject;
     private final String durable;
@@ -54,7 +55,7 @@ public final class JetStreamSource {
     public JetStreamSource(Connection connection, EnvelopeCodec codec, String stream, String filterSubject, String durable,
                            Duration ackWait) {
         this.connection = connection;
-        this.codec = codec;
+        this.readers = ThreadLocal.withInitial(() -> new EnvelopeReader(codec));
         this.stream = stream;
         this.filterSubject = filterSubject;
         this.durable = durable;
@@ -165,7 +166,7 @@ public final class JetStreamSource {
     /** Decodes the envelope, or records why it cannot be decoded. */
     public InboundMessage decode(RawMessage raw) {
         try {
-            Envelope envelope = codec.decode(raw.data());
+            Envelope envelope = readers.get().decode(raw.data());
             return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), envelope, null, raw.pendingAfter());
         } catch (EnvelopeFormatException e) {
             return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), null, e.getMessage(),

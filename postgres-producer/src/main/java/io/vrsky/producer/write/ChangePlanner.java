@@ -47,7 +47,7 @@ final class ChangePlanner {
         if (first.shape().kind() == StatementShape.Kind.TRUNCATE || run.size() >= MAX_RUN_ROWS) {
             return false;
         }
-        if (!first.shape().equals(change.shape()) || first.onMissing() != change.onMissing()) {
+        if ((first.shape() != change.shape() && !first.shape().equals(change.shape())) || first.onMissing() != change.onMissing()) {
             return false;
         }
         for (List<String> key : change.touchedKeys()) {

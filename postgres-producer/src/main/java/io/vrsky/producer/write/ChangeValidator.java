@@ -18,7 +18,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +35,15 @@ final class ChangeValidator {
     private final SchemaCatalog catalog;
     private final TableWhitelist whitelist;
     private final ConflictStrategy strategy;
+    /** The last column list found complete, and in which table (identity: the decoder shares equal lists). */
+    private List<ColumnInfo> checkedColumns;
+    private TableMeta checkedColumnsOf;
+    /** The last after-image layout and the columns it writes (most changes repeat the one before). */
+    private TableMeta writtenOf;
+    private String[] writtenNames = new String[0];
+    private List<ColumnMeta> written = List.of();
+    /** The last statement shape of each kind, reused while table, columns and key are the same objects. */
+    private final StatementShape[] shapes = new StatementShape[Kind.values().length];
 
     ChangeValidator(SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy) {
         this.catalog = catalog;
@@ -78,18 +86,29 @@ final class ChangeValidator {
         return table.get();
     }
 
-    private static String unknownColumn(TableMeta table, Change change) {
-        Set<String> names = new LinkedHashSet<>();
-        if (change.after() != null) {
-            names.addAll(change.after().keySet());
+    /** The first name (after-image, before-image, unchanged TOAST, then column list) the table does not have. */
+    private String unknownColumn(TableMeta table, Change change) {
+        String unknown = unknownName(table, change.after() == null ? List.of() : change.after().keySet());
+        if (unknown == null && change.before() != null) {
+            unknown = unknownName(table, change.before().keySet());
         }
-        if (change.before() != null) {
-            names.addAll(change.before().keySet());
+        if (unknown == null) {
+            unknown = unknownName(table, change.unchangedToast());
         }
-        names.addAll(change.unchangedToast());
-        for (ColumnInfo c : change.columns()) {
-            names.add(c.name());
+        if (unknown == null && !(change.columns() == checkedColumns && table == checkedColumnsOf)) {
+            // the decoder shares one column list between the changes that repeat it: check it once
+            for (ColumnInfo c : change.columns()) {
+                if (table.column(c.name()) == null) {
+                    return c.name();
+                }
+            }
+            checkedColumns = change.columns();
+            checkedColumnsOf = table;
         }
+        return unknown;
+    }
+
+    private static String unknownName(TableMeta table, Iterable<String> names) {
         for (String name : names) {
             if (table.column(name) == null) {
                 return name;
@@ -100,7 +119,7 @@ final class ChangeValidator {
 
     private RowChange insert(Change change, TableMeta table) throws ValidationException {
         Map<String, JsonNode> after = require(change.after(), "after", change, table);
-        Set<String> toast = new HashSet<>(change.unchangedToast());
+        Set<String> toast = toast(change);
         List<ColumnMeta> columns = written(table, after, toast);
         if (columns.isEmpty()) {
             throw new ValidationException("INSERT into " + table.id() + " has no column values in 'after'");
@@ -111,22 +130,22 @@ final class ChangeValidator {
         boolean whole = toast.isEmpty() && (!table.hasPrimaryKey() || afterKey != null);
         MissingRowPolicy onMissing = strategy.missingRowPolicy();
         if (afterKey == null) {
-            return new RowChange(change.op(), table, new StatementShape(Kind.INSERT, table.id(), columns, List.of()), onMissing,
+            return new RowChange(change.op(), table, shape(Kind.INSERT, table, columns, List.of()), onMissing,
                     values, List.of(), List.of(), whole);
         }
         return switch (strategy) {
-            case UPSERT -> new RowChange(change.op(), table, new StatementShape(Kind.UPSERT, table.id(), columns, pk), onMissing,
+            case UPSERT -> new RowChange(change.op(), table, shape(Kind.UPSERT, table, columns, pk), onMissing,
                     values, afterKey, List.of(afterKey), whole);
-            case INSERT -> new RowChange(change.op(), table, new StatementShape(Kind.INSERT, table.id(), columns, List.of()),
+            case INSERT -> new RowChange(change.op(), table, shape(Kind.INSERT, table, columns, List.of()),
                     onMissing, values, List.of(), List.of(afterKey), whole);
-            case UPDATE -> new RowChange(change.op(), table, new StatementShape(Kind.UPDATE_BY_KEY, table.id(), columns, pk),
+            case UPDATE -> new RowChange(change.op(), table, shape(Kind.UPDATE_BY_KEY, table, columns, pk),
                     onMissing, values, afterKey, List.of(afterKey), whole);
         };
     }
 
     private RowChange update(Change change, TableMeta table) throws ValidationException {
         Map<String, JsonNode> after = require(change.after(), "after", change, table);
-        Set<String> toast = new HashSet<>(change.unchangedToast());
+        Set<String> toast = toast(change);
         List<ColumnMeta> columns = written(table, after, toast);
         List<String> values = values(columns, after);
         MissingRowPolicy onMissing = strategy.missingRowPolicy();
@@ -136,7 +155,7 @@ final class ChangeValidator {
             List<String> afterKey = keyFrom(pk, table, after, change.before(), true);
             boolean whole = toast.isEmpty() && keyFrom(pk, table, after, null, false) != null;
             List<List<String>> touched = beforeKey.equals(afterKey) ? List.of(beforeKey) : List.of(beforeKey, afterKey);
-            return new RowChange(change.op(), table, new StatementShape(Kind.UPDATE_BY_KEY, table.id(), columns, pk), onMissing,
+            return new RowChange(change.op(), table, shape(Kind.UPDATE_BY_KEY, table, columns, pk), onMissing,
                     values, beforeKey, touched, whole);
         }
         List<ColumnMeta> identity = identity(change, table, toast);
@@ -149,12 +168,16 @@ final class ChangeValidator {
         if (table.hasPrimaryKey()) {
             List<ColumnMeta> pk = table.primaryKeyColumns();
             List<String> key = keyFrom(pk, table, before, null, true);
-            return new RowChange(change.op(), table, new StatementShape(Kind.DELETE_BY_KEY, table.id(), List.of(), pk),
+            return new RowChange(change.op(), table, shape(Kind.DELETE_BY_KEY, table, List.of(), pk),
                     MissingRowPolicy.IGNORE, List.of(), key, List.of(key), false);
         }
-        List<ColumnMeta> identity = identity(change, table, new HashSet<>(change.unchangedToast()));
+        List<ColumnMeta> identity = identity(change, table, toast(change));
         return new RowChange(change.op(), table, new StatementShape(Kind.DELETE_BY_IDENTITY, table.id(), List.of(), identity),
                 MissingRowPolicy.IGNORE, List.of(), values(identity, before), List.of(), false);
+    }
+
+    private static Set<String> toast(Change change) {
+        return change.unchangedToast().isEmpty() ? Set.of() : new HashSet<>(change.unchangedToast());
     }
 
     private static Map<String, JsonNode> require(Map<String, JsonNode> image, String field, Change change, TableMeta table)
@@ -185,10 +208,41 @@ final class ChangeValidator {
         return identity;
     }
 
-    /** The columns an after-image writes, in catalog order: unchanged-TOAST and generated columns left out. */
-    private static List<ColumnMeta> written(TableMeta table, Map<String, JsonNode> after, Set<String> toast) {
+    /**
+     * The columns an after-image writes, in catalog order: unchanged-TOAST and generated columns left
+     * out. The same list object while the table and the after-image's field names stay the same.
+     */
+    private List<ColumnMeta> written(TableMeta table, Map<String, JsonNode> after, Set<String> toast) {
+        if (toast.isEmpty()) {
+            if (table == writtenOf && sameNames(after.keySet(), writtenNames)) {
+                return written;
+            }
+            List<ColumnMeta> columns = List.copyOf(written(table, after.keySet(), toast));
+            writtenOf = table;
+            writtenNames = after.keySet().toArray(new String[0]);
+            written = columns;
+            return columns;
+        }
+        return written(table, after.keySet(), toast);
+    }
+
+    private static boolean sameNames(Set<String> names, String[] known) {
+        if (names.size() != known.length) {
+            return false;
+        }
+        int i = 0;
+        for (String name : names) {
+            String k = known[i++];
+            if (name != k && !name.equals(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static List<ColumnMeta> written(TableMeta table, Set<String> names, Set<String> toast) {
         List<ColumnMeta> columns = new ArrayList<>();
-        for (String name : after.keySet()) {
+        for (String name : names) {
             ColumnMeta column = table.column(name);
             if (!toast.contains(name) && !column.generated()) {
                 columns.add(column);
@@ -196,6 +250,17 @@ final class ChangeValidator {
         }
         columns.sort(Comparator.comparingInt(ColumnMeta::position));
         return columns;
+    }
+
+    /** The statement shape, the same object as the last one of its kind when table, columns and key are. */
+    private StatementShape shape(Kind kind, TableMeta table, List<ColumnMeta> columns, List<ColumnMeta> key) {
+        StatementShape last = shapes[kind.ordinal()];
+        if (last != null && last.table() == table.id() && last.columns() == columns && last.key() == key) {
+            return last;
+        }
+        StatementShape shape = new StatementShape(kind, table.id(), columns, key);
+        shapes[kind.ordinal()] = shape;
+        return shape;
     }
 
     private static List<String> values(List<ColumnMeta> columns, Map<String, JsonNode> image) throws ValidationException {
