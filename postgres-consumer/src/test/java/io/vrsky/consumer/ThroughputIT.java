@@ -359,6 +359,7 @@ class ThroughputIT {
                 }
             }
             assertThat(published).as("changes published").isEqualTo(rows);
+            cpu += String.format(Locale.ROOT, "; %,d messages", jsm.getStreamInfo(stream).getStreamState().getMsgCount());
             jsm.deleteStream(stream);
             return new Run(jar == null ? "consumer" : "consumer j" + (COMPARE_JARS.indexOf(jar) + 1), active, total, cpu);
         }
@@ -394,20 +395,31 @@ class ThroughputIT {
             }
         }
 
-        /** The busiest threads of a process: "name seconds, ...". */
+        /** The busiest threads of a process: "name seconds (of them in the kernel), ...". */
         static String threads(long pid) {
-            Map<String, Long> byName = new HashMap<>();
+            Map<String, long[]> byName = new HashMap<>();
             try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
                 for (Path task : tasks.toList()) {
                     String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+$", "#");
-                    byName.merge(name, ticks(task.resolve("stat")), Long::sum);
+                    long[] t = byName.computeIfAbsent(name, k -> new long[2]);
+                    t[0] += ticks(task.resolve("stat"));
+                    t[1] += kernelTicks(task.resolve("stat"));
                 }
             } catch (IOException e) {
                 return "?";
             }
-            return byName.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
-                    .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / TICKS))
+            return byName.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(6)
+                    .map(e -> String.format(Locale.ROOT, "%s %.2f (sys %.2f)", e.getKey(), e.getValue()[0] / TICKS, e.getValue()[1] / TICKS))
                     .collect(java.util.stream.Collectors.joining(", "));
+        }
+
+        private static long kernelTicks(Path stat) {
+            try {
+                String s = Files.readString(stat);
+                return Long.parseLong(s.substring(s.lastIndexOf(')') + 2).split(" ")[12]);
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
         }
 
         static long natsServerPid(String url) {

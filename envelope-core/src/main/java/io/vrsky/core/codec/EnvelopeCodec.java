@@ -2,8 +2,10 @@ package io.vrsky.core.codec;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.ColumnInfo;
@@ -35,7 +37,10 @@ public final class EnvelopeCodec {
     private final ObjectMapper mapper;
 
     public EnvelopeCodec() {
-        this.mapper = new ObjectMapper();
+        // json/jsonb values carry numbers that must arrive digit for digit: no double rounding.
+        this.mapper = new ObjectMapper()
+                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
     }
 
     /** The mapper used for value nodes; callers build {@link JsonNode} values with its node factory. */

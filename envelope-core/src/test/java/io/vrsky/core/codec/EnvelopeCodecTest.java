@@ -67,7 +67,11 @@ class EnvelopeCodecTest {
         after.put("b", NODES.textNode("Infinity"));
         after.put("c", NODES.textNode("-Infinity"));
         after.put("d", NODES.numberNode(1.5e300));
-        assertThat(roundTrip(after)).isEqualTo(after);
+        Map<String, JsonNode> back = roundTrip(after);
+        assertThat(back.get("a").textValue()).isEqualTo("NaN");
+        assertThat(back.get("b").textValue()).isEqualTo("Infinity");
+        assertThat(back.get("c").textValue()).isEqualTo("-Infinity");
+        assertThat(back.get("d").doubleValue()).isEqualTo(1.5e300);
         String json = new String(codec.encode(envelopeWith(after, List.of())), StandardCharsets.UTF_8);
         assertThat(json).contains("\"a\":\"NaN\"").contains("\"b\":\"Infinity\"");
     }
@@ -95,7 +99,7 @@ class EnvelopeCodecTest {
         var doc = NODES.objectNode().put("k", "v").set("list", NODES.arrayNode().add(true).add(2.5));
         JsonNode back = roundTrip(Map.of("doc", doc)).get("doc");
         assertThat(back.isObject()).isTrue();
-        assertThat(back).isEqualTo(doc);
+        assertThat(back.toString()).isEqualTo("{\"k\":\"v\",\"list\":[true,2.5]}");
     }
 
     @Test
@@ -123,6 +127,18 @@ class EnvelopeCodecTest {
     void shouldCarryUnchangedToastColumns() {
         Envelope e = envelopeWith(Map.of("id", NODES.numberNode(1)), List.of("big_text", "big_json"));
         assertThat(codec.decode(codec.encode(e)).changes().get(0).unchangedToast()).containsExactly("big_text", "big_json");
+    }
+
+    @Test
+    void shouldKeepNumbersInsideJsonDigitForDigit() {
+        String json = "{\"payload\":{\"changes\":[{\"op\":\"INSERT\",\"table\":\"t\",\"after\":{\"doc\":"
+                + "{\"big\":12345678901234567890.123456789,\"price\":2.50,\"n\":123456789012345678901234567890}}}]}}";
+        JsonNode doc = codec.decode(json.getBytes(StandardCharsets.UTF_8)).changes().get(0).after().get("doc");
+        assertThat(doc.get("big").decimalValue()).isEqualByComparingTo("12345678901234567890.123456789");
+        assertThat(doc.get("price").toString()).isEqualTo("2.50");
+        assertThat(doc.get("n").toString()).isEqualTo("123456789012345678901234567890");
+        String reencoded = new String(codec.encode(codec.decode(json.getBytes(StandardCharsets.UTF_8))), StandardCharsets.UTF_8);
+        assertThat(reencoded).contains("\"big\":12345678901234567890.123456789", "\"price\":2.50");
     }
 
     @Test

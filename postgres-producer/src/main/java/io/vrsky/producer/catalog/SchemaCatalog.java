@@ -27,7 +27,8 @@ public final class SchemaCatalog {
     static final String COLUMNS_SQL = """
             SELECT a.attname, a.attnum, pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(t.typname) AS cast_type,
                    bt.typname AS base_type, bt.typcategory AS base_category,
-                   et.typname AS element_type, a.attgenerated <> '' AS generated
+                   et.typname AS element_type, a.attgenerated <> '' AS generated,
+                   c.relhasrules OR c.relrowsecurity OR a.attidentity = 'a' AS no_copy
             FROM pg_catalog.pg_attribute a
             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -113,6 +114,7 @@ public final class SchemaCatalog {
 
     static Optional<TableMeta> load(Connection connection, TableId id) throws SQLException {
         List<ColumnMeta> columns = new ArrayList<>();
+        boolean copySafe = true;
         try (PreparedStatement ps = connection.prepareStatement(COLUMNS_SQL)) {
             ps.setString(1, id.schema());
             ps.setString(2, id.table());
@@ -131,6 +133,7 @@ public final class SchemaCatalog {
                     }
                     columns.add(new ColumnMeta(rs.getString("attname"), rs.getInt("attnum"), rs.getString("cast_type"),
                             baseType, kind, elementKind, rs.getBoolean("generated")));
+                    copySafe &= !rs.getBoolean("no_copy");
                 }
             }
         }
@@ -147,7 +150,7 @@ public final class SchemaCatalog {
                 }
             }
         }
-        return Optional.of(new TableMeta(id, columns, primaryKey));
+        return Optional.of(new TableMeta(id, columns, primaryKey, copySafe));
     }
 
     static ValueKind kindOf(String typeName) {

@@ -17,8 +17,19 @@ public final class TableMeta {
     private final List<String> primaryKey;
     private final Map<String, ColumnMeta> byName;
     private final List<ColumnMeta> primaryKeyColumns;
+    private final boolean copySafe;
 
     public TableMeta(TableId id, List<ColumnMeta> columns, List<String> primaryKey) {
+        this(id, columns, primaryKey, true);
+    }
+
+    /**
+     * @param copySafe rows may be inserted with COPY: the table has no rules, no row-level security
+     *                 and no {@code GENERATED ALWAYS AS IDENTITY} column (COPY ignores rules, is refused
+     *                 under RLS and writes identity values an INSERT would reject)
+     */
+    public TableMeta(TableId id, List<ColumnMeta> columns, List<String> primaryKey, boolean copySafe) {
+        this.copySafe = copySafe;
         this.id = Objects.requireNonNull(id, "id");
         this.columns = List.copyOf(columns);
         this.primaryKey = List.copyOf(primaryKey);
@@ -61,9 +72,15 @@ public final class TableMeta {
         return primaryKeyColumns;
     }
 
+    /** Whether inserts may go through COPY (see the constructor). */
+    public boolean copySafe() {
+        return copySafe;
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof TableMeta t && id.equals(t.id) && columns.equals(t.columns) && primaryKey.equals(t.primaryKey);
+        return o instanceof TableMeta t && id.equals(t.id) && columns.equals(t.columns) && primaryKey.equals(t.primaryKey)
+                && copySafe == t.copySafe;
     }
 
     @Override

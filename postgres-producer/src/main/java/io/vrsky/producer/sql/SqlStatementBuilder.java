@@ -27,16 +27,40 @@ public final class SqlStatementBuilder {
             "_json", "_xml", "_point", "_line", "_lseg", "_box", "_path", "_polygon", "_circle");
 
     private final Map<StatementShape, String> cache;
+    private final Map<StatementShape, String> copies;
 
     public SqlStatementBuilder(int cacheSize) {
-        this.cache = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+        this.cache = lru(cacheSize);
+        this.copies = lru(cacheSize);
+    }
+
+    private static Map<StatementShape, String> lru(int maxEntries) {
+        return Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
             private static final long serialVersionUID = 1L;
 
             @Override
             protected boolean removeEldestEntry(Map.Entry<StatementShape, String> eldest) {
-                return size() > cacheSize;
+                return size() > maxEntries;
             }
         });
+    }
+
+    /**
+     * {@code COPY "schema"."table" ("a", "b") FROM STDIN}: inserts the shape's columns, as its
+     * INSERT would (used for INSERT and, optimistically, UPSERT runs).
+     */
+    public String copy(StatementShape shape) {
+        String cached = copies.get(shape);
+        if (cached != null) {
+            return cached;
+        }
+        StringBuilder sb = new StringBuilder(64);
+        sb.append("COPY ").append(Identifiers.qualified(shape.table())).append(" (");
+        appendNames(sb, shape.columns(), "");
+        sb.append(") FROM STDIN");
+        String sql = sb.toString();
+        copies.put(shape, sql);
+        return sql;
     }
 
     public String sql(StatementShape shape) {

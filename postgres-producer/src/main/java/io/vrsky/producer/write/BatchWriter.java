@@ -109,18 +109,27 @@ public final class BatchWriter {
                 Set<TableId> refreshed = new HashSet<>();
                 WriteStats stats = new WriteStats();
                 List<Item> items = prepare(c, batch, refreshed, stats);
-                WriteStats applied;
-                try {
-                    applied = applyAll(c, items);
-                } catch (StaleCatalog stale) {
-                    // the sink's tables changed under the cached catalog: look again, once
-                    c.rollback();
-                    items.forEach(i -> i.changes.forEach(r -> catalog.invalidate(r.table().id())));
-                    positions.begin();
-                    stats = new WriteStats();
-                    refreshed = new HashSet<>();
-                    items = prepare(c, batch, refreshed, stats);
-                    applied = applyCarefully(c, items);
+                WriteStats applied = null;
+                while (applied == null) {
+                    try {
+                        applied = applyAll(c, items);
+                    } catch (StaleCatalog stale) {
+                        // the sink's tables changed under the cached catalog: look again, once
+                        c.rollback();
+                        items.forEach(i -> i.changes.forEach(r -> catalog.invalidate(r.table().id())));
+                        positions.begin();
+                        stats = new WriteStats();
+                        refreshed = new HashSet<>();
+                        items = prepare(c, batch, refreshed, stats);
+                        applied = applyCarefully(c, items);
+                    } catch (SqlExecutor.CopyConflict conflict) {
+                        // a COPY met an existing row: COPY is paused for that table, apply the batch again
+                        LOG.debug("{}: applying the batch again with upserts", conflict.getMessage());
+                        c.rollback();
+                        positions.begin();
+                        stats = new WriteStats();
+                        items = prepare(c, batch, refreshed, stats);
+                    }
                 }
                 stats.addAll(applied);
                 int dead = 0;
@@ -133,6 +142,7 @@ public final class BatchWriter {
                 positions.save(c);
                 c.commit();
                 positions.committed();
+                executor.committed();
                 stats.record(metrics);
                 return new Result(batch.size(), stats.rows(), dead, stats.skipped());
             } catch (Exception | Error e) {
@@ -174,7 +184,7 @@ public final class BatchWriter {
         return items;
     }
 
-    private WriteStats applyAll(Connection c, List<Item> items) throws SQLException, StaleCatalog {
+    private WriteStats applyAll(Connection c, List<Item> items) throws SQLException, StaleCatalog, SqlExecutor.CopyConflict {
         List<RowChange> all = new ArrayList<>();
         for (Item item : items) {
             all.addAll(item.changes);
@@ -183,6 +193,8 @@ public final class BatchWriter {
         try {
             executor.execute(c, ChangePlanner.plan(all), stats);
             return stats;
+        } catch (SqlExecutor.CopyConflict e) {
+            throw e;
         } catch (SQLException e) {
             SqlErrors.Kind kind = SqlErrors.classify(e);
             if (kind == SqlErrors.Kind.RETRYABLE || kind == SqlErrors.Kind.FATAL) {
@@ -207,7 +219,14 @@ public final class BatchWriter {
             Savepoint savepoint = c.setSavepoint();
             WriteStats stats = new WriteStats();
             try {
-                executor.execute(c, ChangePlanner.plan(item.changes), stats);
+                try {
+                    executor.execute(c, ChangePlanner.plan(item.changes), stats);
+                } catch (SqlExecutor.CopyConflict conflict) {
+                    // COPY is paused for the table now: the same message again, with upserts
+                    c.rollback(savepoint);
+                    stats = new WriteStats();
+                    executor.execute(c, ChangePlanner.plan(item.changes), stats);
+                }
                 c.releaseSavepoint(savepoint);
                 total.addAll(stats);
             } catch (SQLException e) {

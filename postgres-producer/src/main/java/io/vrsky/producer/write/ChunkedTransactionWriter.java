@@ -182,15 +182,23 @@ public final class ChunkedTransactionWriter {
         try {
             context.retrier().call("apply chunk", () -> {
                 try {
-                    if (tx.connection == null) {
-                        if (reopen(tx)) {
-                            // a COMMIT whose answer was lost did go through
-                            committedBefore[0] = true;
+                    while (true) {
+                        try {
+                            if (tx.connection == null && reopen(tx)) {
+                                // a COMMIT whose answer was lost did go through
+                                committedBefore[0] = true;
+                                closeConnection(tx);
+                                return null;
+                            }
+                            applyChunk(tx, message);
+                            break;
+                        } catch (SqlExecutor.CopyConflict conflict) {
+                            // COPY met an existing row and is paused for the table: the transaction again, with upserts
+                            LOG.debug("{}: applying the {} again with upserts", conflict.getMessage(), tx.describe());
                             closeConnection(tx);
-                            return null;
+                            tx.retried = false;
                         }
                     }
-                    applyChunk(tx, message);
                     if (metadata.lastChunk()) {
                         commit(tx, metadata.chunk());
                     }
@@ -281,6 +289,7 @@ public final class ChunkedTransactionWriter {
         positions.save(tx.connection);
         tx.connection.commit();
         positions.committed();
+        context.executor().committed();
         closeConnection(tx);
     }
 
