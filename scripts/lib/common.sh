@@ -31,11 +31,13 @@ nats_bin() {
   echo "$b"
 }
 
-# A TCP port nobody listens on (and that no earlier call of this script handed out).
+# A TCP port nobody listens on (and that no earlier call of this script handed out). Taken below
+# the kernel's ephemeral range (32768+ by default), so that no outgoing connection can grab it
+# between this check and the server's bind.
 free_port() {
   local port
   for _ in $(seq 1 200); do
-    port=$(( 20000 + RANDOM % 40000 ))
+    port=$(( 15000 + RANDOM % 17000 ))
     grep -qx "$port" "$WORK/ports" 2>/dev/null && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port" >>"$WORK/ports"

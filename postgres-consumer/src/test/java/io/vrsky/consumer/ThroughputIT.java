@@ -72,6 +72,9 @@ import static org.awaitility.Awaitility.await;
  *       do (false: in-process {@link ConsumerService});</li>
  *   <li>{@code vrsky.perf.jvmArgs}: extra JVM options for the child, {@code {label}} replaced by the
  *       workload and round;</li>
+ *   <li>{@code vrsky.perf.compareJars}: other builds' shaded jars (comma-separated) run in each round as
+ *       {@code consumer j1}, {@code j2}, ... with their own slots, for before/after figures in the same run;
+ *       {@code vrsky.perf.compareJvmArgs}: extra JVM options for each of them, separated by ';';</li>
  *   <li>{@code vrsky.perf.jfr}: a file prefix: a JFR "profile" recording of each run of this build's consumer
  *       is written to {@code <prefix>-<workload>-r<round>.jfr} (jar mode: dumped with jcmd before SIGTERM);
  *       {@code vrsky.perf.jfrSettings} names the JFR settings ({@code profile}, or a .jfc file).</li>
@@ -89,6 +92,8 @@ class ThroughputIT {
     private static final String JFR_SETTINGS = System.getProperty("vrsky.perf.jfrSettings", "profile");
     private static final List<Path> COMPARE_JARS = Arrays.stream(System.getProperty("vrsky.perf.compareJars", "").split(","))
             .map(String::trim).filter(p -> !p.isEmpty()).map(Path::of).toList();
+    /** Extra JVM options per compare jar, in the same order, separated by ';' (the same jar may be listed twice). */
+    private static final List<String> COMPARE_JVM_ARGS = Arrays.asList(System.getProperty("vrsky.perf.compareJvmArgs", "").split(";", -1));
     private static final Duration POLL = Duration.ofMillis(5);
     private static final Duration LIMIT = Duration.ofMinutes(10);
     private static final Path PG_RECVLOGICAL = Path.of("/usr/lib/postgresql/15/bin/pg_recvlogical");
@@ -161,10 +166,10 @@ class ThroughputIT {
             if (recvlogical) {
                 runs.add(pgRecvLogical(pg, db, "recv_" + name + "_" + round, publication, endLsn));
             }
-            runs.add(consumer(pg, nats, db, consumerEnv(base, name, round, 0), rows, lastTxId, prefix + "-r" + round, null));
+            runs.add(consumer(pg, nats, db, consumerEnv(base, name, round, 0), rows, lastTxId, prefix + "-r" + round, 0));
             for (int other = 1; other <= COMPARE_JARS.size(); other++) {
                 runs.add(consumer(pg, nats, db, consumerEnv(base, name, round, other), rows, lastTxId, prefix + "-r" + round + "-j" + other,
-                        COMPARE_JARS.get(other - 1)));
+                        other));
             }
             rounds.add(runs);
         }
@@ -289,9 +294,11 @@ class ThroughputIT {
     }
 
     /** The consumer, until the stream holds the last transaction; checks every row was published. */
-    /** @param jar another build's shaded jar to run instead of this one (jar mode), or null */
+    /** @param variant 0 for this build, else which of the {@code vrsky.perf.compareJars} (from 1) to run, in jar mode */
     private static Run consumer(PostgresServer pg, NatsServer nats, String db, Map<String, String> env, int rows, long lastTxId,
-                                String label, Path jar) throws Exception {
+                                String label, int variant) throws Exception {
+        Path jar = variant == 0 ? null : COMPARE_JARS.get(variant - 1);
+        String variantArgs = variant == 0 || variant > COMPARE_JVM_ARGS.size() ? "" : COMPARE_JVM_ARGS.get(variant - 1);
         String stream = env.get("NATS_STREAM");
         try (Connection nc = Nats.connect(nats.url())) {
             JetStreamManagement jsm = nc.jetStreamManagement();
@@ -310,8 +317,10 @@ class ThroughputIT {
                 if (JFR != null) {
                     jvm.add("-XX:StartFlightRecording=settings=" + JFR_SETTINGS);
                 }
-                if (!JVM_ARGS.isBlank()) {
-                    jvm.addAll(Arrays.asList(JVM_ARGS.replace("{label}", label).trim().split("\\s+")));
+                for (String args : List.of(JVM_ARGS, variantArgs)) {
+                    if (!args.isBlank()) {
+                        jvm.addAll(Arrays.asList(args.replace("{label}", label).trim().split("\\s+")));
+                    }
                 }
                 start = System.nanoTime();
                 Process child = ItSupport.startJar(jar == null ? Path.of("target", "postgres-consumer.jar") : jar, env, jvm,
@@ -361,7 +370,7 @@ class ThroughputIT {
             assertThat(published).as("changes published").isEqualTo(rows);
             cpu += String.format(Locale.ROOT, "; %,d messages", jsm.getStreamInfo(stream).getStreamState().getMsgCount());
             jsm.deleteStream(stream);
-            return new Run(jar == null ? "consumer" : "consumer j" + (COMPARE_JARS.indexOf(jar) + 1), active, total, cpu);
+            return new Run(variant == 0 ? "consumer" : "consumer j" + variant, active, total, cpu);
         }
     }
 
@@ -463,7 +472,8 @@ class ThroughputIT {
         sb.append(String.format(Locale.ROOT, "%nTHROUGHPUT %s: %,d rows in transactions of %,d (~210-byte rows), BATCH_SIZE %s, consumer %s%n",
                 prefix, rows, perTx, BATCH_SIZE, JAR ? "jar -Xmx256m " + JVM_ARGS : "in-process"));
         for (int i = 0; i < COMPARE_JARS.size(); i++) {
-            sb.append(String.format(Locale.ROOT, "consumer j%d = %s%n", i + 1, COMPARE_JARS.get(i)));
+            sb.append(String.format(Locale.ROOT, "consumer j%d = %s %s%n", i + 1, COMPARE_JARS.get(i),
+                    i < COMPARE_JVM_ARGS.size() ? COMPARE_JVM_ARGS.get(i) : ""));
         }
         sb.append(String.format(Locale.ROOT, "backlog written in %.1f s (%,.0f rows/s)%n", writeSeconds, rows / writeSeconds));
         sb.append(String.format(Locale.ROOT, "%-5s | %-14s | %12s | %12s | %8s | %s%n", "round", "reader", "read rows/s", "setup rows/s",

@@ -22,7 +22,8 @@ import java.util.List;
  * from the {@link Prefetcher}, accumulate, write, acknowledge. Whole messages gather in the
  * {@link BatchAccumulator} and are written together; the parts of a chunked transaction go to the
  * {@link ChunkedTransactionWriter} one by one (the batch before them is written first). A batch is
- * written when full, when the flush interval has passed, or at once when nothing more is waiting.
+ * written when full, when the flush interval has passed, at once when nothing more is waiting, and
+ * after {@link BatchAccumulator#LINGER} when more is only reported by the consumer, not pulled yet.
  */
 final class ProducerLoop {
 
@@ -84,12 +85,15 @@ final class ProducerLoop {
     private void step() throws Exception {
         Duration wait = Prefetcher.IDLE_POLL;
         if (!batch.isEmpty()) {
-            FlushReason reason = batch.due(prefetcher.moreWaiting());
+            FlushReason reason = batch.due(prefetcher.waiting());
             if (reason != FlushReason.NONE) {
                 flush(reason);
                 return;
             }
-            wait = clamp(batch.untilDeadline(), MIN_WAIT, Prefetcher.IDLE_POLL);
+            // wake up for the interval, or for the end of the linger while it has not ended
+            Duration left = batch.untilDeadline();
+            Duration linger = batch.untilLingerEnds();
+            wait = clamp(!linger.isZero() && linger.compareTo(left) < 0 ? linger : left, MIN_WAIT, Prefetcher.IDLE_POLL);
         }
         InboundMessage message = prefetcher.poll(wait);
         if (message != null) {

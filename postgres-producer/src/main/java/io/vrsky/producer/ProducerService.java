@@ -62,8 +62,12 @@ public final class ProducerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerService.class);
     /** How long close() waits for the loop to write what it holds before interrupting it. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
-    /** Raw bytes pulled and decoded ahead of the writer at most. */
-    static final long MAX_PREFETCH_BYTES = 2L * 1024 * 1024;
+    /**
+     * Raw bytes pulled and decoded ahead of the writer at most: a sixteenth of the heap, between 2 and
+     * 16 MiB (a decoded message takes about twice its raw size), so that the next batch is decoded
+     * while the current one is written.
+     */
+    static final long MAX_PREFETCH_BYTES = Math.max(2L << 20, Math.min(16L << 20, Runtime.getRuntime().maxMemory() / 16));
 
     private final ProducerConfig config;
     private final Clock clock;

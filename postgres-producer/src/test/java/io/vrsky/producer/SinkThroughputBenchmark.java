@@ -168,6 +168,61 @@ class SinkThroughputBenchmark {
         summary.forEach(System.out::println);
     }
 
+    /**
+     * W3 on the producer's side: single-row transactions published at a steady {@code bench.w3.rate} (1000) per second for
+     * {@code bench.w3.seconds} (15), each its own message (the consumer does not wait when nothing more is waiting), with
+     * default producer settings. Latency is from the row's {@code src_ts} (taken just before publishing) to a sink trigger's
+     * {@code clock_timestamp()}, as bench/run.sh measures commit-to-sink; the first second is left out (start-up).
+     */
+    @Test
+    void producerLatency(PostgresServer pg, NatsServer nats) throws Exception {
+        int rate = Integer.getInteger("bench.w3.rate", 1000);
+        int seconds = Integer.getInteger("bench.w3.seconds", 15);
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "w3")) {
+            h.sql("CREATE TABLE w3 (id bigint PRIMARY KEY, k int NOT NULL, v int NOT NULL, src_ts timestamptz NOT NULL,"
+                            + " payload text NOT NULL, applied_at timestamptz)",
+                    "CREATE FUNCTION stamp_applied() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                            + " NEW.applied_at := clock_timestamp(); RETURN NEW; END $$",
+                    "CREATE TRIGGER w3_applied BEFORE INSERT OR UPDATE ON w3 FOR EACH ROW EXECUTE FUNCTION stamp_applied()");
+            h.env("POSTGRES_OUTPUT_TABLES", "w3");
+            h.env("POSTGRES_OUTPUT_FLUSH_INTERVAL", "5s"); // the default (the harness shortens it)
+            h.start();
+            long rows = (long) rate * seconds;
+            long interval = 1_000_000_000L / rate;
+            long start = System.nanoTime();
+            long lsn = 0x1000_0000L;
+            for (long id = 1; id <= rows; id++) {
+                long due = start + (id - 1) * interval;
+                long wait;
+                while ((wait = due - System.nanoTime()) > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, 200_000));
+                }
+                Instant now = Instant.now();
+                lsn += 200;
+                Map<String, JsonNode> after = Envelopes.row("id", id, "k", (int) (id % 1000), "v", 0, "src_ts", now.toString(),
+                        "payload", payload(id));
+                Change change = new Change(Operation.INSERT, "public", "w3", id, new Lsn(lsn), now, new Lsn(lsn - 100),
+                        BENCH_COLUMNS, null, after, List.of());
+                h.publish(envelope(List.of(change), 1, 0, true));
+            }
+            long published = System.nanoTime();
+            awaitRow(pg, h.database, "w3", rows);
+            List<List<String>> stats = h.rows("SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
+                    + " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms) FROM (SELECT extract(epoch FROM applied_at - src_ts)"
+                    + " * 1000 AS ms FROM w3 WHERE id > " + rate + ") l");
+            System.out.printf("RESULT W3 producer latency at %d rows/s for %d s (published at %.0f/s): rows %s, p50 %.1f ms,"
+                            + " p99 %.1f ms, max %.1f ms%n", rate, seconds, rows * 1e9 / (published - start), stats.get(0).get(0),
+                    Double.parseDouble(stats.get(0).get(1)), Double.parseDouble(stats.get(0).get(2)),
+                    Double.parseDouble(stats.get(0).get(3)));
+            for (String line : h.http("/metrics").split("\n")) {
+                if (line.startsWith("vrsky_producer_batch_messages_") || line.startsWith("vrsky_producer_flush_seconds_")
+                        || line.startsWith("vrsky_producer_batch_messages{")) {
+                    System.out.println("METRIC " + line);
+                }
+            }
+        }
+    }
+
     /** A backlog: {@code rows} rows in transactions of {@code txRows}, {@code perMessage} changes to a message. */
     record Workload(String name, int rows, int txRows, int perMessage) {
     }

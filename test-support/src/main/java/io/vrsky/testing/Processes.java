@@ -57,13 +57,22 @@ final class Processes {
         return full;
     }
 
+    /**
+     * A port nobody listens on, taken below the kernel's ephemeral range (32768+ by default) so that
+     * no outgoing connection can grab it between this check and the server's bind.
+     */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free port: " + e.getMessage(), e);
+        java.util.Random random = new java.util.Random();
+        for (int i = 0; i < 200; i++) {
+            int port = 15_000 + random.nextInt(17_000);
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException taken) {
+                // in use: try another
+            }
         }
+        throw new IllegalStateException("no free port found in 15000..31999 after 200 tries");
     }
 
     static void awaitPort(String host, int port, Duration timeout) {

@@ -58,22 +58,9 @@ public final class JsonBuffer {
         len = 0;
     }
 
-    /** Cuts back to {@code length} (drops what was written after it). */
-    public void truncate(int length) {
-        if (length < 0 || length > len) {
-            throw new IllegalArgumentException("cannot truncate " + len + " bytes to " + length);
-        }
-        len = length;
-    }
-
     /** A copy of the bytes written. */
     public byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
-    }
-
-    /** A copy of the bytes from {@code from} on. */
-    public byte[] copyFrom(int from) {
-        return Arrays.copyOfRange(buf, from, len);
     }
 
     private void ensure(int more) {

@@ -11,7 +11,6 @@ import io.vrsky.consumer.pgoutput.PgOutputMessage.OldTupleKind;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Relation;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Truncate;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Type;
-import io.vrsky.consumer.pgoutput.PgOutputMessage.Update;
 import io.vrsky.consumer.pgoutput.RelationCache;
 import io.vrsky.consumer.pgoutput.RelationInfo;
 import io.vrsky.consumer.pgoutput.RowView;

@@ -10,7 +10,10 @@ import java.util.List;
  * Collects messages for one sink transaction. The batch is due when it holds
  * {@code maxMessages} messages or {@code maxRows} rows, when {@code flushInterval} has passed
  * since its first message, or at once when nothing more is waiting: the interval is an upper
- * bound on latency, never a wait. Time comes from the injected clock.
+ * bound on latency, never a wait. When more messages are only reported by the consumer (none
+ * pulled yet), the batch waits for them at most {@link #LINGER} (or the interval when shorter):
+ * under a steady trickle every message finds another one behind it, and the batch would otherwise
+ * grow to full size at the rate the messages arrive. Time comes from the injected clock.
  *
  * <p>Not thread-safe: owned by the loop thread.
  */
@@ -18,7 +21,11 @@ public final class BatchAccumulator<T> {
 
     private final int maxMessages;
     private final long maxRows;
+    /** How long a batch waits for messages the consumer reports but that are not pulled yet. */
+    public static final Duration LINGER = Duration.ofMillis(10);
+
     private final Duration flushInterval;
+    private final Duration linger;
     private final Clock clock;
     private final List<T> items = new ArrayList<>();
     private long rows;
@@ -31,6 +38,7 @@ public final class BatchAccumulator<T> {
         this.maxMessages = maxMessages;
         this.maxRows = maxRows;
         this.flushInterval = flushInterval;
+        this.linger = flushInterval.compareTo(LINGER) < 0 ? flushInterval : LINGER;
         this.clock = clock;
     }
 
@@ -65,28 +73,39 @@ public final class BatchAccumulator<T> {
 
     /** Time left before the interval forces a flush; the whole interval when empty, zero when overdue. */
     public Duration untilDeadline() {
+        return left(flushInterval);
+    }
+
+    /** Time left before the batch stops waiting for messages only the consumer reports; zero when overdue. */
+    public Duration untilLingerEnds() {
+        return left(linger);
+    }
+
+    private Duration left(Duration limit) {
         if (items.isEmpty()) {
-            return flushInterval;
+            return limit;
         }
-        Duration left = Duration.between(clock.instant(), firstAt.plus(flushInterval));
+        Duration left = Duration.between(clock.instant(), firstAt.plus(limit));
         return left.isNegative() ? Duration.ZERO : left;
     }
 
     /** Whether (and why) to write the batch now. */
-    public FlushReason due(boolean moreWaiting) {
+    public FlushReason due(Waiting waiting) {
         if (items.isEmpty()) {
             return FlushReason.NONE;
         }
         if (isFull()) {
             return FlushReason.FULL;
         }
-        if (!clock.instant().isBefore(firstAt.plus(flushInterval))) {
+        Instant now = clock.instant();
+        if (!now.isBefore(firstAt.plus(flushInterval))) {
             return FlushReason.INTERVAL;
         }
-        if (!moreWaiting) {
-            return FlushReason.IDLE;
-        }
-        return FlushReason.NONE;
+        return switch (waiting) {
+            case NOTHING -> FlushReason.IDLE;
+            case UPSTREAM -> now.isBefore(firstAt.plus(linger)) ? FlushReason.NONE : FlushReason.LINGER;
+            case QUEUED -> FlushReason.NONE;
+        };
     }
 
     /** Takes the batch out, leaving the accumulator empty. */

@@ -10,6 +10,11 @@ public enum FlushReason {
     INTERVAL,
     /** Nothing more is waiting in the consumer: write at once, do not wait for the interval. */
     IDLE,
+    /**
+     * Nothing more is pulled yet, the consumer reports more, and the batch has waited the linger time:
+     * messages are trickling in about as fast as they are written, so write what is there.
+     */
+    LINGER,
     /** A chunked transaction begins, or the service stops. */
     BOUNDARY
 }

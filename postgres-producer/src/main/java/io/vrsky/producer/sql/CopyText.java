@@ -43,61 +43,82 @@ public final class CopyText {
     }
 
     /** Appends one column value (null = SQL NULL) to the current row. */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): the bytes of a plain ASCII value
     public void value(String value) {
+        int n = value == null ? 0 : value.length();
+        ensure(3 * n + 3); // a char takes at most 3 bytes (a surrogate pair 4 for 2 chars), an escape 2
         if (rowStarted) {
-            put((byte) '\t');
+            buffer[length++] = '\t';
         }
         rowStarted = true;
         if (value == null) {
-            ensure(2);
             buffer[length++] = '\\';
             buffer[length++] = 'N';
             return;
         }
-        int n = value.length();
-        ensure(n + 8);
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        while (i < n) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c == '\\' || c >= 0x80) {
+                break;
+            }
+            i++;
+        }
+        if (i == n) {
+            value.getBytes(0, n, buffer, length);
+            length += n;
+            return;
+        }
+        value.getBytes(0, i, buffer, length);
+        length += i;
+        byte[] b = buffer;
+        int at = length;
+        for (; i < n; i++) {
             char c = value.charAt(i);
             if (c < 0x80) {
                 switch (c) {
-                    case '\\' -> escape('\\');
-                    case '\n' -> escape('n');
-                    case '\r' -> escape('r');
-                    case '\t' -> escape('t');
-                    default -> put((byte) c);
+                    case '\\' -> {
+                        b[at++] = '\\';
+                        b[at++] = '\\';
+                    }
+                    case '\n' -> {
+                        b[at++] = '\\';
+                        b[at++] = 'n';
+                    }
+                    case '\r' -> {
+                        b[at++] = '\\';
+                        b[at++] = 'r';
+                    }
+                    case '\t' -> {
+                        b[at++] = '\\';
+                        b[at++] = 't';
+                    }
+                    default -> b[at++] = (byte) c;
                 }
             } else if (c < 0x800) {
-                ensure(2 + n - i);
-                buffer[length++] = (byte) (0xC0 | c >> 6);
-                buffer[length++] = (byte) (0x80 | c & 0x3F);
+                b[at++] = (byte) (0xC0 | c >> 6);
+                b[at++] = (byte) (0x80 | c & 0x3F);
             } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
                 int cp = Character.toCodePoint(c, value.charAt(++i));
-                ensure(4 + n - i);
-                buffer[length++] = (byte) (0xF0 | cp >> 18);
-                buffer[length++] = (byte) (0x80 | cp >> 12 & 0x3F);
-                buffer[length++] = (byte) (0x80 | cp >> 6 & 0x3F);
-                buffer[length++] = (byte) (0x80 | cp & 0x3F);
+                b[at++] = (byte) (0xF0 | cp >> 18);
+                b[at++] = (byte) (0x80 | cp >> 12 & 0x3F);
+                b[at++] = (byte) (0x80 | cp >> 6 & 0x3F);
+                b[at++] = (byte) (0x80 | cp & 0x3F);
             } else if (Character.isSurrogate(c)) {
-                put((byte) '?');
+                b[at++] = '?';
             } else {
-                ensure(3 + n - i);
-                buffer[length++] = (byte) (0xE0 | c >> 12);
-                buffer[length++] = (byte) (0x80 | c >> 6 & 0x3F);
-                buffer[length++] = (byte) (0x80 | c & 0x3F);
+                b[at++] = (byte) (0xE0 | c >> 12);
+                b[at++] = (byte) (0x80 | c >> 6 & 0x3F);
+                b[at++] = (byte) (0x80 | c & 0x3F);
             }
         }
+        length = at;
     }
 
     /** Ends the current row. */
     public void endRow() {
         put((byte) '\n');
         rowStarted = false;
-    }
-
-    private void escape(char c) {
-        ensure(2);
-        buffer[length++] = '\\';
-        buffer[length++] = (byte) c;
     }
 
     private void put(byte b) {

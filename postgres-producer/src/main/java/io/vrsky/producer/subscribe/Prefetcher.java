@@ -2,6 +2,7 @@ package io.vrsky.producer.subscribe;
 
 import io.vrsky.core.retry.Backoff;
 import io.vrsky.core.retry.Sleeper;
+import io.vrsky.producer.batch.Waiting;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Pulling uses the consumer's pending count carried by every message: with nothing known to be
  * waiting it asks for one message and waits for it; then it asks for as many as are waiting (up
- * to the room left), which JetStream delivers at once. {@link #moreWaiting()} tells the writer
+ * to the room left), which JetStream delivers at once. {@link #waiting()} tells the writer
  * whether anything more is on its way: when not, the batch is written at once.
  *
  * <p>Thread-safe: one producer thread (this), one consumer thread (the loop).
@@ -177,17 +178,20 @@ public final class Prefetcher {
         }
     }
 
-    /** Whether more messages are queued, being decoded, or known to wait in the consumer. */
-    public boolean moreWaiting() {
+    /** Whether more messages are queued or being decoded, else known to wait in the consumer, else nothing. */
+    public Waiting waiting() {
         lock.lock();
         try {
             if (!queue.isEmpty()) {
-                return true;
+                return Waiting.QUEUED;
             }
         } finally {
             lock.unlock();
         }
-        return decoding > 0 || pending > 0;
+        if (decoding > 0) {
+            return Waiting.QUEUED;
+        }
+        return pending > 0 ? Waiting.UPSTREAM : Waiting.NOTHING;
     }
 
     /** Asks the thread to stop after its current pull; what it pulled stays queued for {@link #poll}. */

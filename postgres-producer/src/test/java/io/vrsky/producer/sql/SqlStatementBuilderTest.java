@@ -38,6 +38,13 @@ class SqlStatementBuilderTest {
     }
 
     @Test
+    void shouldCopyTheColumnsOfAnInsert() {
+        String sql = builder.copy(new StatementShape(Kind.UPSERT, ORDERS, List.of(ID, NOTE), List.of(ID)));
+
+        assertThat(sql).isEqualTo("COPY \"public\".\"orders\" (\"id\", \"note\") FROM STDIN");
+    }
+
+    @Test
     void shouldDoNothingOnConflictWhenEveryColumnIsKey() {
         String sql = builder.sql(new StatementShape(Kind.UPSERT, ORDERS, List.of(ID), List.of(ID)));
 
