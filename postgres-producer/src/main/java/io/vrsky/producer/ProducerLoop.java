@@ -29,7 +29,7 @@ final class ProducerLoop {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProducerLoop.class);
     /** Rows per sink transaction at most, whatever the message count (bounds the heap). */
-    static final long MAX_BATCH_ROWS = 20_000;
+    static final long MAX_BATCH_ROWS = Long.getLong("xx.rows", 20_000);
     static final Duration MIN_WAIT = Duration.ofMillis(1);
 
     private final Prefetcher prefetcher;

@@ -67,7 +67,7 @@ public final class ProducerService implements AutoCloseable {
      * 16 MiB (a decoded message takes about twice its raw size), so that the next batch is decoded
      * while the current one is written.
      */
-    static final long MAX_PREFETCH_BYTES = Math.max(2L << 20, Math.min(16L << 20, Runtime.getRuntime().maxMemory() / 16));
+    static final long MAX_PREFETCH_BYTES = Long.getLong("xx.prefetch", Math.max(2L << 20, Math.min(16L << 20, Runtime.getRuntime().maxMemory() / 16)));
 
     private final ProducerConfig config;
     private final Clock clock;

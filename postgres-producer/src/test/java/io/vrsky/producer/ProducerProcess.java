@@ -82,6 +82,10 @@ public final class ProducerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     /** SIGKILL, like kill -9. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -155,9 +155,11 @@ class SinkThroughputBenchmark {
             }
             List<Double> rates = producer.stream().map(Measured::rowsPerSecond).toList();
             List<Double> nativeRates = natives.stream().map(Measured::rowsPerSecond).toList();
-            summary.add(String.format("SUMMARY %-38s %d rows, batch %s, median of %d: producer %7.0f rows/s [%s] cpu/row reader %.1f"
-                            + " us, postgres %.1f us%s%s", w.name, w.rows, batch, repeat, median(rates), range(rates),
+            summary.add(String.format("SUMMARY %-38s %d rows, batch %s, median of %d: producer %7.0f rows/s [%s] cpu/row producer %.1f"
+                            + " us (GC %.1f) + nats %.1f + postgres %.1f%s%s", w.name, w.rows, batch, repeat, median(rates), range(rates),
                     median(producer.stream().map(Measured::readerMicrosPerRow).toList()),
+                    median(producer.stream().map(Measured::gcMicrosPerRow).toList()),
+                    median(producer.stream().map(Measured::natsMicrosPerRow).toList()),
                     median(producer.stream().map(Measured::postgresMicrosPerRow).toList()),
                     natives.isEmpty() ? "" : String.format("; native %7.0f [%s] cpu/row %.1f us, ratio %.2f", median(nativeRates),
                             range(nativeRates), median(natives.stream().map(Measured::postgresMicrosPerRow).toList()),
@@ -314,36 +316,159 @@ class SinkThroughputBenchmark {
             for (Envelope e : envelopes(w)) {
                 h.publish(e);
             }
-            h.start();
-            long started = System.nanoTime();
-            while (h.consumer().getDelivered().getConsumerSequence() == 0) {
-                if (System.nanoTime() - started > 60_000_000_000L) {
+            String jvm = System.getProperty("bench.jvm", "-Xmx256m");
+            ProducerProcess process = null;
+            // the time (and CPU so far) of the first delivery, seen from another thread while the producer starts
+            long[] reading = new long[3];
+            Thread watcher = new Thread(() -> {
+                try {
+                    long deadline = System.nanoTime() + 60_000_000_000L;
+                    while (!delivered(h) && System.nanoTime() < deadline) {
+                        Thread.sleep(1);
+                    }
+                    reading[0] = System.nanoTime();
+                    // the producer's CPU so far (JVM start-up): not part of the run
+                    ProcessHandle child = ProcessHandle.current().children()
+                            .filter(c -> c.info().commandLine().orElse("").contains("postgres-producer.jar")).findFirst().orElse(null);
+                    if (child != null) {
+                        double[] cpu = processCpuMillis(child.pid());
+                        reading[1] = (long) cpu[0];
+                        reading[2] = (long) cpu[1];
+                    }
+                } catch (Exception e) {
+                    reading[0] = -1;
+                }
+            }, "bench-watcher");
+            double natsBefore = natsCpuMillis(nats);
+            watcher.start();
+            try {
+                if (jvm.equals("in-process")) {
+                    h.start();
+                } else {
+                    process = ProducerProcess.start(h.env(), h.name, jvm.split(" "));
+                }
+                watcher.join(60_000);
+                if (reading[0] <= 0) {
                     throw new IllegalStateException("the producer did not start reading");
                 }
-                Thread.sleep(2);
+                long done = awaitRow(pg, h.database, "bench", w.rows);
+                double[] jvmCpu = process == null ? new double[] {producerThreadsCpuMillis(), gcCpuMillis("self")}
+                        : processCpuMillis(process.pid());
+                jvmCpu[0] -= reading[1];
+                jvmCpu[1] -= reading[2];
+                if (process != null && Boolean.getBoolean("bench.threads")) {
+                    System.out.println("THREADS " + w.name + ": " + threadCpu(process.pid()));
+                }
+                double natsCpu = natsCpuMillis(nats) - natsBefore;
+                double pgCpu = backendsCpuMillis(pg, h.database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND application_name = 'postgres-producer'");
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(20)).until(h::allAcked);
+                if (h.count("SELECT count(*) FROM bench") != w.rows) {
+                    throw new IllegalStateException("sink holds " + h.count("SELECT count(*) FROM bench") + " rows, not " + w.rows);
+                }
+                return new Measured(w.rows * 1e9 / (done - reading[0]), jvmCpu[0] * 1000 / w.rows, jvmCpu[1] * 1000 / w.rows,
+                        natsCpu * 1000 / w.rows, pgCpu * 1000 / w.rows);
+            } finally {
+                if (process != null) {
+                    process.terminate();
+                }
             }
-            long reading = System.nanoTime();
-            long done = awaitRow(pg, h.database, "bench", w.rows);
-            double javaCpu = producerThreadsCpuMillis();
-            double pgCpu = backendsCpuMillis(pg, h.database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND application_name = 'postgres-producer'");
-            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(20)).until(h::allAcked);
-            if (h.count("SELECT count(*) FROM bench") != w.rows) {
-                throw new IllegalStateException("sink holds " + h.count("SELECT count(*) FROM bench") + " rows, not " + w.rows);
-            }
-            return new Measured(w.rows * 1e9 / (done - reading), javaCpu * 1000 / w.rows, pgCpu * 1000 / w.rows);
         }
     }
 
-    /** Rows/s from the start of reading to the last row; CPU microseconds per row in the reader (JVM) and PostgreSQL. */
-    record Measured(double rowsPerSecond, double readerMicrosPerRow, double postgresMicrosPerRow) {
+    /** Whether the producer's durable consumer exists and delivered something. */
+    private static boolean delivered(ProducerHarness h) throws Exception {
+        try {
+            return h.consumer().getDelivered().getConsumerSequence() > 0;
+        } catch (io.nats.client.JetStreamApiException notYet) {
+            return false;
+        }
+    }
+
+    /**
+     * Rows/s from the first delivery to the last row visible, and CPU microseconds per row over the same time: the
+     * producer's process (of which its garbage collector; in-process: the producer's own threads), nats-server, and
+     * PostgreSQL (the producer's backends, or the walsender and apply worker of a subscription).
+     */
+    record Measured(double rowsPerSecond, double readerMicrosPerRow, double gcMicrosPerRow, double natsMicrosPerRow,
+                    double postgresMicrosPerRow) {
         @Override
         public String toString() {
             String cpu = readerMicrosPerRow > 0
-                    ? String.format("reader %.1f us + postgres %.1f us", readerMicrosPerRow, postgresMicrosPerRow)
+                    ? String.format("producer %.1f us (GC %.1f) + nats %.1f + postgres %.1f", readerMicrosPerRow,
+                    gcMicrosPerRow, natsMicrosPerRow, postgresMicrosPerRow)
                     : String.format("postgres %.1f us", postgresMicrosPerRow);
             return String.format("%7.0f rows/s (cpu/row %s)", rowsPerSecond, cpu);
         }
+    }
+
+    /** CPU ms per thread group of a process since it started (for finding where a fresh JVM spends it). */
+    private static Map<String, Long> threadCpu(long pid) throws Exception {
+        Map<String, Long> groups = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc",
+                Long.toString(pid), "task"))) {
+            for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) tasks::iterator) {
+                String name = java.nio.file.Files.readString(task.resolve("comm")).trim().replaceAll("[0-9#]+$", "");
+                String text = java.nio.file.Files.readString(task.resolve("stat"));
+                String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
+                groups.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10, Long::sum);
+            }
+        }
+        groups.values().removeIf(v -> v < 50);
+        return groups;
+    }
+
+    /** CPU of a process since it started, and of its garbage collector threads. */
+    private static double[] processCpuMillis(long pid) throws Exception {
+        String text = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
+        return new double[] {(Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0, gcCpuMillis(Long.toString(pid))};
+    }
+
+    /** CPU of a JVM's garbage collector threads (from /proc/<pid>/task). */
+    private static double gcCpuMillis(String pid) throws Exception {
+        double total = 0;
+        try (java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc", pid, "task"))) {
+            for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) tasks::iterator) {
+                try {
+                    String name = java.nio.file.Files.readString(task.resolve("comm")).trim();
+                    if (name.startsWith("GC Thread") || name.startsWith("G1 ")) {
+                        String text = java.nio.file.Files.readString(task.resolve("stat"));
+                        String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
+                        total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
+                    }
+                } catch (java.io.IOException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return total;
+    }
+
+    /** CPU of the local nats-server serving {@code nats} (0 when it cannot be found, e.g. a container). */
+    private static double natsCpuMillis(NatsServer nats) throws Exception {
+        String port = nats.url().substring(nats.url().lastIndexOf(':') + 1);
+        try (java.util.stream.Stream<java.nio.file.Path> procs = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+            for (java.nio.file.Path proc : (Iterable<java.nio.file.Path>) procs::iterator) {
+                java.nio.file.Path cmdline = proc.resolve("cmdline");
+                if (!proc.getFileName().toString().chars().allMatch(Character::isDigit) || !java.nio.file.Files.isReadable(cmdline)) {
+                    continue;
+                }
+                try {
+                    List<String> args = List.of(java.nio.file.Files.readString(cmdline).split("\0"));
+                    int p = args.indexOf("-p");
+                    if (!args.isEmpty() && args.get(0).endsWith("nats-server") && p >= 0 && p + 1 < args.size()
+                            && args.get(p + 1).equals(port)) {
+                        String text = java.nio.file.Files.readString(proc.resolve("stat"));
+                        String[] f = text.substring(text.lastIndexOf(')') + 2).split(" ");
+                        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
+                    }
+                } catch (java.io.IOException gone) {
+                    // the process ended meanwhile
+                }
+            }
+        }
+        return 0;
     }
 
     /** CPU time of the producer's own threads (fetch, loop, keepalive) so far. */
@@ -475,7 +600,7 @@ class SinkThroughputBenchmark {
                 s.execute("ALTER SUBSCRIPTION sub_" + slot + " DISABLE");
                 s.execute("ALTER SUBSCRIPTION sub_" + slot + " SET (slot_name = NONE)");
                 s.execute("DROP SUBSCRIPTION sub_" + slot);
-                return new Measured(w.rows * 1e9 / (done - reading), 0, (applyCpu + senderCpu) * 1000 / w.rows);
+                return new Measured(w.rows * 1e9 / (done - reading), 0, 0, 0, (applyCpu + senderCpu) * 1000 / w.rows);
             } finally {
                 try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
                     s.execute("DROP DATABASE IF EXISTS " + sink);
