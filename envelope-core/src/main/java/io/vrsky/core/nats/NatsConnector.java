@@ -54,17 +54,25 @@ public final class NatsConnector {
                         LOG.warn("NATS exception: {}", exp.toString());
                     }
                 });
+        return applySecurity(b, settings).build();
+    }
+
+    /**
+     * Adds the credentials (creds file, else token, else user and password) and TLS of
+     * {@code settings} to {@code builder}; shared by every NATS connection the services open.
+     */
+    public static Options.Builder applySecurity(Options.Builder builder, NatsSettings settings) throws GeneralSecurityException {
         if (settings.credsFile() != null) {
-            b.authHandler(Nats.credentials(settings.credsFile()));
+            builder.authHandler(Nats.credentials(settings.credsFile()));
         } else if (settings.token() != null && !settings.token().isEmpty()) {
-            b.token(settings.token().toCharArray());
+            builder.token(settings.token().toCharArray());
         } else if (settings.user() != null) {
-            b.userInfo(settings.user(), settings.password());
+            builder.userInfo(settings.user(), settings.password());
         }
         if (settings.tls()) {
-            b.secure();
+            builder.secure();
         }
-        return b.build();
+        return builder;
     }
 
     private void onEvent(Connection conn, ConnectionListener.Events event) {

@@ -50,7 +50,9 @@ public final class ValueDecoder {
                 out.raw(d, off, len);
             }
             case FLOAT -> {
-                if (isJsonNumber(d, off, len)) {
+                if (is(d, off, len, "-0")) {
+                    out.string(d, off, len); // a JSON number -0 reads back as integer 0: keep the sign as text
+                } else if (isJsonNumber(d, off, len)) {
                     out.raw(d, off, len);
                 } else if (is(d, off, len, "NaN") || is(d, off, len, "Infinity") || is(d, off, len, "-Infinity")) {
                     out.string(d, off, len);

@@ -17,6 +17,7 @@ import io.vrsky.consumer.tx.DeadLetterSink;
 import io.vrsky.consumer.tx.MessageSink;
 import io.vrsky.consumer.tx.OutgoingMessage;
 import io.vrsky.core.config.NatsSettings;
+import io.vrsky.core.nats.NatsConnector;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.nats.CdcHeaders;
 import io.vrsky.core.nats.DeadLetterPublisher;
@@ -27,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.security.NoSuchAlgorithmException;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -141,21 +142,11 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
                         LOG.debug("NATS exception: {}", exp.toString());
                     }
                 });
-        if (settings.credsFile() != null) {
-            b.authHandler(Nats.credentials(settings.credsFile()));
-        } else if (settings.token() != null && !settings.token().isEmpty()) {
-            b.token(settings.token().toCharArray());
-        } else if (settings.user() != null) {
-            b.userInfo(settings.user(), settings.password());
+        try {
+            return NatsConnector.applySecurity(b, settings).build();
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot set up NATS TLS: " + e.getMessage(), e);
         }
-        if (settings.tls()) {
-            try {
-                b.secure();
-            } catch (NoSuchAlgorithmException e) {
-                throw new IOException("cannot set up NATS TLS: " + e.getMessage(), e);
-            }
-        }
-        return b.build();
     }
 
     /** Whether the connection is up and no publish has failed. */
