@@ -15,6 +15,7 @@ import org.slf4j.MDC;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,8 +29,12 @@ import java.util.List;
 final class ProducerLoop {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProducerLoop.class);
-    /** Rows per sink transaction at most, whatever the message count (bounds the heap). */
-    static final long MAX_BATCH_ROWS = Long.getLong("xx.rows", 20_000);
+    /**
+     * Rows per sink transaction at most, whatever the message count. It bounds what a batch keeps
+     * alive: at 20,000 rows of ~210 bytes the garbage collector of a 256 MB heap spent more CPU
+     * copying the held batch than the producer spent writing it; at 5,000 it is negligible.
+     */
+    static final long MAX_BATCH_ROWS = 5_000;
     static final Duration MIN_WAIT = Duration.ofMillis(1);
 
     private final Prefetcher prefetcher;
@@ -109,7 +114,17 @@ final class ProducerLoop {
             if (!batch.isEmpty()) {
                 flush(FlushReason.BOUNDARY);
             }
-            chunks.onChunk(message);
+            // the next chunks of the same transaction that are pulled already go with it
+            List<InboundMessage> group = new ArrayList<>();
+            group.add(message);
+            long rows = message.changeCount();
+            InboundMessage next;
+            while (rows < MAX_BATCH_ROWS && (next = prefetcher.pollIf(m -> ChunkedTransactionWriter.follows(
+                    group.get(group.size() - 1), m))) != null) {
+                group.add(next);
+                rows += next.changeCount();
+            }
+            chunks.onChunks(group);
             return;
         }
         if (chunks.isOpen()) {

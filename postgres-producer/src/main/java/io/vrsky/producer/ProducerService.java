@@ -22,10 +22,12 @@ import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.JetStreamSource;
 import io.vrsky.producer.subscribe.Prefetcher;
+import io.vrsky.producer.subscribe.RawMessage;
 import io.vrsky.producer.write.AppliedPositions;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;
 import io.vrsky.producer.write.SqlErrors;
+import io.vrsky.producer.write.Warmup;
 import io.vrsky.producer.write.WriterContext;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
@@ -63,11 +65,10 @@ public final class ProducerService implements AutoCloseable {
     /** How long close() waits for the loop to write what it holds before interrupting it. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
     /**
-     * Raw bytes pulled and decoded ahead of the writer at most: a sixteenth of the heap, between 2 and
-     * 16 MiB (a decoded message takes about twice its raw size), so that the next batch is decoded
-     * while the current one is written.
+     * Raw bytes pulled and decoded ahead of the writer at most (a decoded message takes about twice
+     * its raw size). More does not help: what is held is copied by every young collection.
      */
-    static final long MAX_PREFETCH_BYTES = Long.getLong("xx.prefetch", Math.max(2L << 20, Math.min(16L << 20, Runtime.getRuntime().maxMemory() / 16)));
+    static final long MAX_PREFETCH_BYTES = 2L * 1024 * 1024;
 
     private final ProducerConfig config;
     private final Clock clock;
@@ -187,6 +188,17 @@ public final class ProducerService implements AutoCloseable {
         long beat = Math.max(200, config.ackWait().toMillis() / 3);
         scheduler.scheduleWithFixedDelay(() -> guarded("heartbeat", inFlight::heartbeat), beat, beat, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("postgres probe", this::probePostgres), 2, 2, TimeUnit.SECONDS);
+
+        // compile the per-row path before reporting ready: a backlog then meets compiled code
+        try {
+            Warmup.Result warm = Warmup.run(bytes -> source.decode(new RawMessage(0, "warm-up", null, bytes, 0)),
+                    config.conflictStrategy(), () -> closed);
+            LOG.info("warmed up the write path on {} synthetic rows in {} ms ({} us per row at the end)", warm.rows(),
+                    warm.took().toMillis(), String.format("%.1f", warm.lastMicrosPerRow()));
+        } catch (RuntimeException e) {
+            // only speed is lost
+            LOG.warn("warming up the write path failed, starting without: {}", e.toString());
+        }
 
         loopThread = new Thread(this::runLoop, "producer-loop");
         loopThread.start();

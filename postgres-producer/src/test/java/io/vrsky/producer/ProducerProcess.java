@@ -40,6 +40,11 @@ public final class ProducerProcess implements AutoCloseable {
 
     /** Starts the jar with exactly {@code env} (plus PATH) and waits until /health/ready answers 200. */
     public static ProducerProcess start(Map<String, String> env, String name, String... jvmOptions) throws IOException {
+        return start(env, name, jar(), jvmOptions);
+    }
+
+    /** As {@link #start(Map, String, String...)}, with another build of the jar (the benchmark compares two). */
+    public static ProducerProcess start(Map<String, String> env, String name, Path jar, String... jvmOptions) throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -51,7 +56,7 @@ public final class ProducerProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(jvmOptions));
         command.add("-jar");
-        command.add(jar().toString());
+        command.add(jar.toString());
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().clear();

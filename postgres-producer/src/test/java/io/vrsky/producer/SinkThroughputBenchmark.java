@@ -106,17 +106,21 @@ class SinkThroughputBenchmark {
      * the last row, as bench/run.sh does), and {@code copy}, a plain COPY of the same rows (10,000 per transaction).
      * The producer is timed from its first delivery to the last row visible. Runs alternate between the readers so a
      * load change on the machine hits both. System properties: {@code bench.workloads} (W1,W1C,W2),
-     * {@code bench.baseline} (native,copy or none), {@code bench.repeat} (3), {@code bench.w1.rows} (300000),
-     * {@code bench.w2.rows} (50000), {@code bench.batch} (the producer's POSTGRES_OUTPUT_BATCH_SIZE, 100).
+     * {@code bench.baseline} (native,copy or none), {@code bench.repeat} (3), {@code bench.w1.rows} (500000),
+     * {@code bench.w2.rows} (50000), {@code bench.batch} (the producer's POSTGRES_OUTPUT_BATCH_SIZE, 100), {@code bench.jvm}
+     * (the producer's JVM options, {@code -Xmx256m}; {@code in-process} runs it inside the test JVM instead of as the
+     * jar), {@code bench.compare} (another build of the jar, e.g. the previous commit's, run the same way in the same
+     * rounds), {@code bench.threads} (print each run's CPU per thread group of the producer process).
      */
     @Test
     void producerEndToEnd(PostgresServer pg, NatsServer nats) throws Exception {
         List<String> workloads = List.of(System.getProperty("bench.workloads", "W1,W1C,W2").split(","));
         String baselines = System.getProperty("bench.baseline", "native,copy");
         int repeat = Integer.getInteger("bench.repeat", 3);
-        int w1Rows = Integer.getInteger("bench.w1.rows", 300_000);
+        int w1Rows = Integer.getInteger("bench.w1.rows", 500_000);
         int w2Rows = Integer.getInteger("bench.w2.rows", 50_000);
         String batch = System.getProperty("bench.batch", "100");
+        String compare = System.getProperty("bench.compare");
         try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
             // the launcher starts a subscription's apply worker at once (as bench/run.sh configures it)
             s.execute("ALTER SYSTEM SET wal_retrieve_retry_interval = '100ms'");
@@ -134,6 +138,7 @@ class SinkThroughputBenchmark {
             };
             NativeBaseline nativeRuns = baselines.contains("native") ? new NativeBaseline(pg, w, repeat) : null;
             List<Measured> producer = new ArrayList<>();
+            List<Measured> before = new ArrayList<>();
             List<Measured> natives = new ArrayList<>();
             List<Double> copies = new ArrayList<>();
             for (int r = 0; r < repeat; r++) {
@@ -141,10 +146,18 @@ class SinkThroughputBenchmark {
                     natives.add(nativeRuns.run(r));
                 }
                 producer.add(producerRun(pg, nats, w, batch));
+                if (compare != null) {
+                    before.add(producerRun(pg, nats, w, batch, java.nio.file.Path.of(compare)));
+                }
                 if (baselines.contains("copy")) {
                     copies.add(copyRun(pg, w));
                 }
                 double rate = producer.get(r).rowsPerSecond();
+                if (compare != null) {
+                    System.out.printf("RESULT %-38s run %d: compared jar %s%s%n", w.name, r + 1, before.get(r),
+                            natives.isEmpty() ? "" : String.format(", ratio %.2f", before.get(r).rowsPerSecond()
+                                    / natives.get(r).rowsPerSecond()));
+                }
                 System.out.printf("RESULT %-38s run %d: producer %s%s%s%n", w.name, r + 1, producer.get(r),
                         natives.isEmpty() ? "" : String.format(", native %s, ratio %.2f", natives.get(r),
                                 rate / natives.get(r).rowsPerSecond()),
@@ -155,6 +168,17 @@ class SinkThroughputBenchmark {
             }
             List<Double> rates = producer.stream().map(Measured::rowsPerSecond).toList();
             List<Double> nativeRates = natives.stream().map(Measured::rowsPerSecond).toList();
+            if (compare != null) {
+                List<Double> beforeRates = before.stream().map(Measured::rowsPerSecond).toList();
+                summary.add(String.format("SUMMARY %-38s compared jar %7.0f rows/s [%s] cpu/row producer %.1f us (GC %.1f) + nats %.1f"
+                                + " + postgres %.1f%s", w.name, median(beforeRates), range(beforeRates),
+                        median(before.stream().map(Measured::readerMicrosPerRow).toList()),
+                        median(before.stream().map(Measured::gcMicrosPerRow).toList()),
+                        median(before.stream().map(Measured::natsMicrosPerRow).toList()),
+                        median(before.stream().map(Measured::postgresMicrosPerRow).toList()),
+                        natives.isEmpty() ? "" : String.format(", ratio to native %.2f", median(beforeRates)
+                                / median(natives.stream().map(Measured::rowsPerSecond).toList()))));
+            }
             summary.add(String.format("SUMMARY %-38s %d rows, batch %s, median of %d: producer %7.0f rows/s [%s] cpu/row producer %.1f"
                             + " us (GC %.1f) + nats %.1f + postgres %.1f%s%s", w.name, w.rows, batch, repeat, median(rates), range(rates),
                     median(producer.stream().map(Measured::readerMicrosPerRow).toList()),
@@ -178,8 +202,19 @@ class SinkThroughputBenchmark {
      */
     @Test
     void producerLatency(PostgresServer pg, NatsServer nats) throws Exception {
+        for (int r = 0; r < Integer.getInteger("bench.repeat", 1); r++) {
+            latency(pg, nats, ProducerProcess.jar());
+            if (System.getProperty("bench.compare") != null) {
+                latency(pg, nats, java.nio.file.Path.of(System.getProperty("bench.compare")));
+            }
+        }
+    }
+
+    private void latency(PostgresServer pg, NatsServer nats, java.nio.file.Path jar) throws Exception {
         int rate = Integer.getInteger("bench.w3.rate", 1000);
         int seconds = Integer.getInteger("bench.w3.seconds", 15);
+        String jvm = System.getProperty("bench.jvm", "-Xmx256m");
+        ProducerProcess process = null;
         try (ProducerHarness h = new ProducerHarness(pg, nats, "w3")) {
             h.sql("CREATE TABLE w3 (id bigint PRIMARY KEY, k int NOT NULL, v int NOT NULL, src_ts timestamptz NOT NULL,"
                             + " payload text NOT NULL, applied_at timestamptz)",
@@ -188,7 +223,11 @@ class SinkThroughputBenchmark {
                     "CREATE TRIGGER w3_applied BEFORE INSERT OR UPDATE ON w3 FOR EACH ROW EXECUTE FUNCTION stamp_applied()");
             h.env("POSTGRES_OUTPUT_TABLES", "w3");
             h.env("POSTGRES_OUTPUT_FLUSH_INTERVAL", "5s"); // the default (the harness shortens it)
-            h.start();
+            if (jvm.equals("in-process")) {
+                h.start();
+            } else {
+                process = ProducerProcess.start(h.env(), h.name, jar, jvm.split(" "));
+            }
             long rows = (long) rate * seconds;
             long interval = 1_000_000_000L / rate;
             long start = System.nanoTime();
@@ -212,15 +251,21 @@ class SinkThroughputBenchmark {
             List<List<String>> stats = h.rows("SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
                     + " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms) FROM (SELECT extract(epoch FROM applied_at - src_ts)"
                     + " * 1000 AS ms FROM w3 WHERE id > " + rate + ") l");
-            System.out.printf("RESULT W3 producer latency at %d rows/s for %d s (published at %.0f/s): rows %s, p50 %.1f ms,"
-                            + " p99 %.1f ms, max %.1f ms%n", rate, seconds, rows * 1e9 / (published - start), stats.get(0).get(0),
+            System.out.printf("RESULT W3 %s latency at %d rows/s for %d s (published at %.0f/s): rows %s, p50 %.1f ms,"
+                            + " p99 %.1f ms, max %.1f ms%n", jvm.equals("in-process") ? "in-process" : jar, rate, seconds,
+                    rows * 1e9 / (published - start), stats.get(0).get(0),
                     Double.parseDouble(stats.get(0).get(1)), Double.parseDouble(stats.get(0).get(2)),
                     Double.parseDouble(stats.get(0).get(3)));
-            for (String line : h.http("/metrics").split("\n")) {
-                if (line.startsWith("vrsky_producer_batch_messages_") || line.startsWith("vrsky_producer_flush_seconds_")
-                        || line.startsWith("vrsky_producer_batch_messages{")) {
-                    System.out.println("METRIC " + line);
+            if (process == null) {
+                for (String line : h.http("/metrics").split("\n")) {
+                    if (line.startsWith("vrsky_producer_batch_messages_max") || line.startsWith("vrsky_producer_flush_seconds_max")) {
+                        System.out.println("METRIC " + line);
+                    }
                 }
+            }
+        } finally {
+            if (process != null) {
+                process.terminate();
             }
         }
     }
@@ -309,6 +354,11 @@ class SinkThroughputBenchmark {
     }
 
     private Measured producerRun(PostgresServer pg, NatsServer nats, Workload w, String batch) throws Exception {
+        return producerRun(pg, nats, w, batch, ProducerProcess.jar());
+    }
+
+    private Measured producerRun(PostgresServer pg, NatsServer nats, Workload w, String batch, java.nio.file.Path jar)
+            throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "e2e")) {
             h.sql("CREATE TABLE bench " + BENCH_DDL);
             h.env("POSTGRES_OUTPUT_TABLES", "bench").env("POSTGRES_OUTPUT_BATCH_SIZE", batch)
@@ -319,7 +369,7 @@ class SinkThroughputBenchmark {
             String jvm = System.getProperty("bench.jvm", "-Xmx256m");
             ProducerProcess process = null;
             // the time (and CPU so far) of the first delivery, seen from another thread while the producer starts
-            long[] reading = new long[3];
+            long[] reading = new long[4];
             Thread watcher = new Thread(() -> {
                 try {
                     long deadline = System.nanoTime() + 60_000_000_000L;
@@ -327,10 +377,14 @@ class SinkThroughputBenchmark {
                         Thread.sleep(1);
                     }
                     reading[0] = System.nanoTime();
+                    reading[3] = (long) natsCpuMillis(nats);
                     // the producer's CPU so far (JVM start-up): not part of the run
                     ProcessHandle child = ProcessHandle.current().children()
                             .filter(c -> c.info().commandLine().orElse("").contains("postgres-producer.jar")).findFirst().orElse(null);
                     if (child != null) {
+                        if (Boolean.getBoolean("bench.threads")) {
+                            System.out.println("THREADS at first delivery: " + threadCpu(child.pid()));
+                        }
                         double[] cpu = processCpuMillis(child.pid());
                         reading[1] = (long) cpu[0];
                         reading[2] = (long) cpu[1];
@@ -339,13 +393,12 @@ class SinkThroughputBenchmark {
                     reading[0] = -1;
                 }
             }, "bench-watcher");
-            double natsBefore = natsCpuMillis(nats);
             watcher.start();
             try {
                 if (jvm.equals("in-process")) {
                     h.start();
                 } else {
-                    process = ProducerProcess.start(h.env(), h.name, jvm.split(" "));
+                    process = ProducerProcess.start(h.env(), h.name, jar, jvm.split(" "));
                 }
                 watcher.join(60_000);
                 if (reading[0] <= 0) {
@@ -357,9 +410,9 @@ class SinkThroughputBenchmark {
                 jvmCpu[0] -= reading[1];
                 jvmCpu[1] -= reading[2];
                 if (process != null && Boolean.getBoolean("bench.threads")) {
-                    System.out.println("THREADS " + w.name + ": " + threadCpu(process.pid()));
+                    System.out.println("THREADS " + w.name + " " + jar + ": " + threadCpu(process.pid()));
                 }
-                double natsCpu = natsCpuMillis(nats) - natsBefore;
+                double natsCpu = natsCpuMillis(nats) - reading[3];
                 double pgCpu = backendsCpuMillis(pg, h.database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
                         + " AND application_name = 'postgres-producer'");
                 await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(20)).until(h::allAcked);

@@ -178,6 +178,23 @@ public final class Prefetcher {
         }
     }
 
+    /** The next decoded message if one is queued and {@code take} accepts it, else null (it stays queued). */
+    public InboundMessage pollIf(java.util.function.Predicate<InboundMessage> take) {
+        lock.lock();
+        try {
+            InboundMessage head = queue.peek();
+            if (head == null || !take.test(head)) {
+                return null;
+            }
+            queue.poll();
+            queuedBytes -= head.data().length;
+            notFull.signal();
+            return head;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether more messages are queued or being decoded, else known to wait in the consumer, else nothing. */
     public Waiting waiting() {
         lock.lock();

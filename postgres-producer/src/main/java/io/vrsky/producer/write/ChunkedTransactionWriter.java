@@ -120,6 +120,31 @@ public final class ChunkedTransactionWriter {
 
     /** Handles one chunk message; commits and acknowledges the transaction when it is the last chunk. */
     public void onChunk(InboundMessage message) throws Exception {
+        onChunks(List.of(message));
+    }
+
+    /**
+     * Whether {@code next} is the chunk right after {@code previous} of the same transaction, so that
+     * both may be applied together ({@link #onChunks}).
+     */
+    public static boolean follows(InboundMessage previous, InboundMessage next) {
+        if (previous.envelope() == null || next.envelope() == null || !next.isChunkPart()) {
+            return false;
+        }
+        EnvelopeMetadata p = previous.envelope().metadata();
+        EnvelopeMetadata n = next.envelope().metadata();
+        return !p.lastChunk() && p.commitLsn() != null && p.commitLsn().equals(n.commitLsn())
+                && Objects.equals(previous.envelope().source(), next.envelope().source()) && n.chunk() == p.chunk() + 1;
+    }
+
+    /**
+     * Handles consecutive chunks of one transaction that arrived together ({@link #follows} holds for
+     * each pair): they are validated, planned and applied as one, so their rows share statements (one
+     * COPY for a transaction whose chunks are all waiting). Whatever the first one needs besides
+     * being applied (a duplicate, a gap, a poisoned transaction), each is then handled on its own.
+     */
+    public void onChunks(List<InboundMessage> group) throws Exception {
+        InboundMessage message = group.get(0);
         Envelope envelope = message.envelope();
         EnvelopeMetadata metadata = envelope.metadata();
         Lsn lsn = metadata.commitLsn();
@@ -127,11 +152,13 @@ public final class ChunkedTransactionWriter {
         int chunk = metadata.chunk();
         if (lsn == null) {
             deadLetterAndAck(message, ErrorClass.VALIDATION, "a chunked message (chunk " + chunk + ") needs metadata.commitLsn", null);
+            eachAfterFirst(group);
             return;
         }
         if (context.positions().committedApplied(source, lsn)) {
             context.metrics().skipped(message.changeCount());
             ack(Collections.singletonList(message.replyTo()));
+            eachAfterFirst(group);
             return;
         }
         if (poisoned != null) {
@@ -142,6 +169,7 @@ public final class ChunkedTransactionWriter {
                     poisoned = null;
                     recordPosition(source, lsn, chunk);
                 }
+                eachAfterFirst(group);
                 return;
             }
             poisoned = null;
@@ -153,6 +181,7 @@ public final class ChunkedTransactionWriter {
             if (chunk != 0) {
                 deadLetterAndAck(message, ErrorClass.VALIDATION, "chunk " + chunk + " of the transaction at " + lsn
                         + " arrived without the chunks before it", null);
+                eachAfterFirst(group);
                 return;
             }
             open = new Open(source, lsn, metadata.txId(), clock.instant());
@@ -163,6 +192,7 @@ public final class ChunkedTransactionWriter {
             open.applied.clear();
         } else if (chunk < open.nextChunk) {
             open.acks.add(message.replyTo());
+            eachAfterFirst(group);
             return;
         } else if (chunk > open.nextChunk) {
             String reason = "chunk " + open.nextChunk + " of the " + open.describe() + " never arrived (got chunk " + chunk + ")";
@@ -170,12 +200,20 @@ public final class ChunkedTransactionWriter {
             open = null;
             deadLetterOpen(gone, reason);
             deadLetterAndAck(message, ErrorClass.VALIDATION, reason, null);
+            eachAfterFirst(group);
             return;
         }
-        apply(message);
+        apply(group);
     }
 
-    private void apply(InboundMessage message) throws Exception {
+    private void eachAfterFirst(List<InboundMessage> group) throws Exception {
+        for (InboundMessage next : group.subList(1, group.size())) {
+            onChunks(List.of(next));
+        }
+    }
+
+    private void apply(List<InboundMessage> group) throws Exception {
+        InboundMessage message = group.get(group.size() - 1);
         EnvelopeMetadata metadata = message.envelope().metadata();
         Open tx = open;
         boolean[] committedBefore = {false};
@@ -190,7 +228,7 @@ public final class ChunkedTransactionWriter {
                                 closeConnection(tx);
                                 return null;
                             }
-                            applyChunk(tx, message);
+                            applyChunks(tx, group);
                             break;
                         } catch (SqlExecutor.CopyConflict conflict) {
                             // COPY met an existing row and is paused for the table: the transaction again, with upserts
@@ -220,14 +258,16 @@ public final class ChunkedTransactionWriter {
                 }
             });
         } catch (ChunkPoison poison) {
-            poison(tx, message, poison);
+            poison(tx, group, poison);
             return;
         }
         if (committedBefore[0] && !metadata.lastChunk()) {
             throw new IllegalStateException("the " + tx.describe() + " is recorded as applied before its last chunk");
         }
-        tx.applied.add(message.streamSeq());
-        tx.acks.add(message.replyTo());
+        for (InboundMessage m : group) {
+            tx.applied.add(m.streamSeq());
+            tx.acks.add(m.replyTo());
+        }
         tx.nextChunk = metadata.chunk() + 1;
         if (metadata.lastChunk()) {
             open = null;
@@ -265,17 +305,24 @@ public final class ChunkedTransactionWriter {
     }
 
     private void applyChunk(Open tx, InboundMessage message) throws SQLException, ChunkPoison {
-        if (message.envelope() == null) {
-            throw new ChunkPoison(ErrorClass.DECODE, message.decodeError(), null);
-        }
+        applyChunks(tx, List.of(message));
+    }
+
+    /** Validates and applies the changes of these chunks together (runs may span them). */
+    private void applyChunks(Open tx, List<InboundMessage> group) throws SQLException, ChunkPoison {
         Set<TableId> refreshed = new HashSet<>();
-        List<RowChange> changes = new ArrayList<>(message.changeCount());
-        try {
-            for (Change change : message.envelope().changes()) {
-                changes.add(context.validator().prepare(tx.connection, change, refreshed));
+        List<RowChange> changes = new ArrayList<>();
+        for (InboundMessage message : group) {
+            if (message.envelope() == null) {
+                throw new ChunkPoison(ErrorClass.DECODE, message.decodeError(), null);
             }
-        } catch (ValidationException e) {
-            throw new ChunkPoison(ErrorClass.VALIDATION, e.getMessage(), null);
+            try {
+                for (Change change : message.envelope().changes()) {
+                    changes.add(context.validator().prepare(tx.connection, change, refreshed));
+                }
+            } catch (ValidationException e) {
+                throw new ChunkPoison(ErrorClass.VALIDATION, e.getMessage(), null);
+            }
         }
         context.executor().execute(tx.connection, ChangePlanner.plan(changes), tx.stats);
     }
@@ -293,19 +340,24 @@ public final class ChunkedTransactionWriter {
         closeConnection(tx);
     }
 
-    private void poison(Open tx, InboundMessage message, ChunkPoison poison) throws Exception {
+    private void poison(Open tx, List<InboundMessage> group, ChunkPoison poison) throws Exception {
         open = null;
         closeConnection(tx);
+        InboundMessage message = group.get(group.size() - 1);
         EnvelopeMetadata metadata = message.envelope().metadata();
+        int firstChunk = group.get(0).envelope().metadata().chunk();
         String description = tx.describe();
-        String error = description + " failed in chunk " + metadata.chunk() + ": " + poison.getMessage();
+        String error = description + " failed in chunk " + (firstChunk == metadata.chunk() ? "" : firstChunk + "..")
+                + metadata.chunk() + ": " + poison.getMessage();
         for (long seq : tx.applied) {
             InboundMessage earlier = context.retrier().call("read chunk back", () -> stored.load(seq));
             context.deadLetters().send(earlier, poison.errorClass, error, poison.sqlState);
         }
-        context.deadLetters().send(message, poison.errorClass, poison.getMessage(), poison.sqlState);
         List<String> acks = new ArrayList<>(tx.acks);
-        acks.add(message.replyTo());
+        for (InboundMessage m : group) {
+            context.deadLetters().send(m, poison.errorClass, group.size() == 1 ? poison.getMessage() : error, poison.sqlState);
+            acks.add(m.replyTo());
+        }
         ack(acks);
         if (metadata.lastChunk()) {
             recordPosition(tx.source, tx.lsn, metadata.chunk());

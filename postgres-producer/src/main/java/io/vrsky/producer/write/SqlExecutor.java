@@ -127,21 +127,7 @@ final class SqlExecutor {
         StatementShape shape = run.shape();
         CopyIn in = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(sql.copy(shape));
         try {
-            CopyText text = copyText;
-            text.reset();
-            for (RowChange row : run.rows()) {
-                for (String value : row.values()) {
-                    text.value(value);
-                }
-                text.endRow();
-                if (text.length() >= COPY_FLUSH_BYTES) {
-                    in.writeToCopy(text.buffer(), 0, text.length());
-                    text.reset();
-                }
-            }
-            if (text.length() > 0) {
-                in.writeToCopy(text.buffer(), 0, text.length());
-            }
+            encode(run.rows(), copyText, in::writeToCopy);
             in.endCopy();
         } catch (SQLException e) {
             if (in.isActive()) {
@@ -159,6 +145,30 @@ final class SqlExecutor {
             throw e;
         } finally {
             copyText.shrink(2 * COPY_FLUSH_BYTES);
+        }
+    }
+
+    /** Where encoded COPY data goes. */
+    @FunctionalInterface
+    interface CopySink {
+        void write(byte[] data, int offset, int length) throws SQLException;
+    }
+
+    /** The rows' values in COPY text format, handed to {@code sink} in pieces of about {@value #COPY_FLUSH_BYTES} bytes. */
+    static void encode(List<RowChange> rows, CopyText text, CopySink sink) throws SQLException {
+        text.reset();
+        for (RowChange row : rows) {
+            for (String value : row.values()) {
+                text.value(value);
+            }
+            text.endRow();
+            if (text.length() >= COPY_FLUSH_BYTES) {
+                sink.write(text.buffer(), 0, text.length());
+                text.reset();
+            }
+        }
+        if (text.length() > 0) {
+            sink.write(text.buffer(), 0, text.length());
         }
     }
 
