@@ -9,8 +9,9 @@
 #   W2   50,000 single-row transactions               catch-up rows/s
 #   W3   a steady 1,000 rows/s for 30 s                commit-to-sink latency p50/p99 (live)
 #   W4   one 1,000,000-row transaction                 catch-up rows/s, peak RSS of both services (-Xmx256m)
-#   CAP  capture only, on W1's backlog: consumer -> JetStream (producer stopped)
-#        against pg_recvlogical reading the same changes (pgoutput) to /dev/null
+#   CAP  capture only, on the W1 and W2 backlogs (with those workloads): consumer -> JetStream
+#        (producer stopped) against pg_recvlogical reading the same changes (pgoutput) to
+#        /dev/null; the messages JetStream stored are reported as changes per message
 #   --quick  W1 50,000 / W2 5,000 / W3 10 s / W4 100,000: a smoke run
 #   --repeat N     catch-up runs per reader and workload (default 3; 1 with --quick): the
 #                  backlog is written once and each run reads it from its own slot; the median
@@ -29,7 +30,7 @@
 #
 # Rows are ~210 bytes: id bigint, k int, v int, src_ts timestamptz, payload text(170).
 # Results: bench/results/<timestamp>/ (results.tsv, summary.md, logs); the summary is printed.
-# Environment: BENCH_JAVA_OPTS (default -Xmx256m), BENCH_TIMEOUT (s per reader, default 900),
+# Environment: BENCH_JAVA_OPTS (default: the services' own, VRSKY_JAVA_OPTS in scripts/lib/common.sh), BENCH_TIMEOUT (s per reader, default 900),
 # BENCH_CONSUMER_ENV / BENCH_PRODUCER_ENV
 # (extra KEY=VALUE words for the services, e.g. "POSTGRES_INPUT_BATCH_SIZE=1000").
 set -uo pipefail
@@ -60,11 +61,11 @@ else
 fi
 W1_TX=1000
 W3_RATE=1000
-JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx256m}
 
 WORK=$(mktemp -d /tmp/vrsky-bench.XXXXXX)
 # shellcheck source=../scripts/lib/common.sh
 . "$VRSKY_ROOT/scripts/lib/common.sh"
+JAVA_OPTS=${BENCH_JAVA_OPTS:-$VRSKY_JAVA_OPTS}
 STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS="$VRSKY_ROOT/bench/results/$STAMP"
 mkdir -p "$RESULTS"
@@ -334,7 +335,7 @@ capture_only() {
   drop_slot "recv_$w"
   if [ "$NATIVE_ONLY" = 1 ]; then
     drop_slot "cap_$w"
-    record "CAP rows/s (consumer to JetStream vs pg_recvlogical)" "-" "$r_rate" "rows/s" "$rows rows of $w; baseline = pg_recvlogical"
+    record "CAP ${w^^} rows/s (consumer to JetStream vs pg_recvlogical)" "-" "$r_rate" "rows/s" "$rows rows of ${w^^}; baseline = pg_recvlogical"
     return
   fi
 
@@ -354,8 +355,10 @@ capture_only() {
   [ "$last" = "$txid true" ] || { log "CAP: the consumer did not publish the last transaction within ${BENCH_TIMEOUT}s"; end=""; }
   service_stop consumer
   local c_rate; c_rate=$(rate "$rows" "$active" "$end")
+  local messages; messages=$(nats_tool count "$NATS_URL" BENCH_CAP)
   drop_slot "cap_$w"
-  record "CAP rows/s (consumer to JetStream vs pg_recvlogical)" "$c_rate" "$r_rate" "rows/s" "$rows rows of $w; baseline = pg_recvlogical"
+  record "CAP ${w^^} rows/s (consumer to JetStream vs pg_recvlogical)" "$c_rate" "$r_rate" "rows/s" \
+    "$rows rows of ${w^^}; baseline = pg_recvlogical; $messages messages, $(calc "$rows / $messages" 1) changes per message"
 }
 
 # latency: a steady rate into w3, native first, then the pipeline; percentiles from the sink
@@ -410,7 +413,7 @@ SQL
 
 # ------------------------------------------------------------------------------------------------
 wants W1 && { if wants CAP; then catch_up W1 w1 "$W1_ROWS" "$W1_TX" capture; else catch_up W1 w1 "$W1_ROWS" "$W1_TX"; fi; }
-wants W2 && catch_up W2 w2 "$W2_ROWS" 1
+wants W2 && { if wants CAP; then catch_up W2 w2 "$W2_ROWS" 1 capture; else catch_up W2 w2 "$W2_ROWS" 1; fi; }
 wants W3 && steady
 wants W4 && catch_up W4 w4 "$W4_ROWS" "$W4_ROWS"
 
