@@ -52,7 +52,7 @@ log "nats-server with JetStream on 127.0.0.1:$NATS_PORT (monitoring http://127.0
 nats_start nats "$NATS_PORT" "$NATS_MON"
 
 log "postgres-consumer: source -> NATS (health http://127.0.0.1:$CONSUMER_HEALTH/health/ready, log $WORK/consumer.log)"
-service_start consumer "$CONSUMER_JAR" "$WORK/consumer.log" "-Xmx256m" \
+service_start consumer "$CONSUMER_JAR" "$WORK/consumer.log" "$VRSKY_JAVA_OPTS" \
   POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$PG_PORT" POSTGRES_INPUT_USER=postgres POSTGRES_INPUT_PASSWORD=unused-with-trust \
   POSTGRES_INPUT_DATABASE=source POSTGRES_INPUT_SSLMODE=disable POSTGRES_INPUT_REPLICATION_SLOT=vrsky_quickstart \
   POSTGRES_INPUT_PUBLICATION=vrsky_quickstart_pub POSTGRES_INPUT_TABLES=$TABLES POSTGRES_INPUT_BATCH_TIMEOUT=500ms \
@@ -60,7 +60,7 @@ service_start consumer "$CONSUMER_JAR" "$WORK/consumer.log" "-Xmx256m" \
 wait_http "http://127.0.0.1:$CONSUMER_HEALTH/health/ready" 60 || { tail -30 "$WORK/consumer.log"; die "the consumer did not become ready"; }
 
 log "postgres-producer: NATS -> sink (health http://127.0.0.1:$PRODUCER_HEALTH/health/ready, log $WORK/producer.log)"
-service_start producer "$PRODUCER_JAR" "$WORK/producer.log" "-Xmx256m" \
+service_start producer "$PRODUCER_JAR" "$WORK/producer.log" "$VRSKY_JAVA_OPTS" \
   POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$PG_PORT" POSTGRES_OUTPUT_USER=postgres POSTGRES_OUTPUT_PASSWORD=unused-with-trust \
   POSTGRES_OUTPUT_DATABASE=sink POSTGRES_OUTPUT_SSLMODE=disable POSTGRES_OUTPUT_TABLES=$TABLES \
   POSTGRES_OUTPUT_FLUSH_INTERVAL=500ms NATS_URL="nats://127.0.0.1:$NATS_PORT" NATS_SUBJECT=vrsky.cdc.source \

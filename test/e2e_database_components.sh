@@ -5,7 +5,7 @@
 # usage: test/e2e_database_components.sh --local | --docker [--keep]
 #   --local   a private PostgreSQL cluster (initdb, free port) and nats-server -js (free port) in a
 #             temp dir, the jars run with java (built first when missing). No Docker needed.
-#   --docker  docker compose (docker-compose.yml), images built from the Dockerfiles.
+#   --docker  docker compose (docker-compose.yml), images built from docker/service.Dockerfile.
 #   --keep    leave the temp dir (data, logs) behind for inspection.
 #
 # Prints PASS/FAIL per scenario and "N passed, N failed"; exits non-zero on any failure. Everything
@@ -106,7 +106,7 @@ if [ "$MODE" = local ]; then
     local name=$1 jar env
     if [ "$name" = consumer ]; then jar=$CONSUMER_JAR; env=$(consumer_env); else jar=$PRODUCER_JAR; env=$(producer_env); fi
     # shellcheck disable=SC2086 # env is a list of KEY=VALUE words without spaces
-    service_start "$name" "$jar" "$WORK/$name.log" "-Xmx256m" $env
+    service_start "$name" "$jar" "$WORK/$name.log" "$VRSKY_JAVA_OPTS" $env
     svc_wait_ready "$name"
   }
   svc_kill9() { service_stop "$1" KILL; }

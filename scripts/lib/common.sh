@@ -129,6 +129,11 @@ ensure_jars() {
   [ -f "$CONSUMER_JAR" ] && [ -f "$PRODUCER_JAR" ] || die "the build did not produce both jars"
 }
 
+# The services' JVM options when run from these scripts, as in the image (docker/service.Dockerfile):
+# a fixed heap, the serial collector and C1 only. On 1-2 cores C2's compiler threads take the CPU
+# the work needs during the first minute; docs/benchmark.md ("JVM options") has the figures.
+VRSKY_JAVA_OPTS=${VRSKY_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
+
 # service_start NAME JAR LOG "JAVA OPTIONS" [KEY=VALUE...]: runs the jar in the background with
 # the given environment added; pid in $WORK/NAME.pid. VRSKY_JAVA picks the java binary (e.g. a
 # jlinked runtime's bin/java; default: java on PATH). Call it directly (not in a subshell or

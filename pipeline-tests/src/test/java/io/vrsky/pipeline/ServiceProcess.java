@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * One of the service jars run as a user runs it: {@code java -Xmx256m -jar <jar>} in a child
+ * One of the service jars run as a user runs it: {@code java <JVM_OPTIONS> -jar <jar>} in a child
  * process, configured only through its environment, output appended to a log file under
  * {@code target/pipeline-logs}, readiness read from {@code GET /health/ready}.
  *
@@ -28,6 +28,8 @@ import static org.awaitility.Awaitility.await;
  */
 final class ServiceProcess implements AutoCloseable {
 
+    /** The image's JVM options (docker/service.Dockerfile) with the heap the benchmark uses. */
+    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private final String name;
@@ -49,12 +51,12 @@ final class ServiceProcess implements AutoCloseable {
 
     static ServiceProcess consumer(Map<String, String> env, Path logDir) {
         return new ServiceProcess("consumer", jar("vrsky.consumer.jar", "postgres-consumer"), new HashMap<>(env),
-                logDir.resolve("consumer.log"), List.of("-Xmx256m"));
+                logDir.resolve("consumer.log"), JVM_OPTIONS);
     }
 
     static ServiceProcess producer(Map<String, String> env, Path logDir) {
         return new ServiceProcess("producer", jar("vrsky.producer.jar", "postgres-producer"), new HashMap<>(env),
-                logDir.resolve("producer.log"), List.of("-Xmx256m"));
+                logDir.resolve("producer.log"), JVM_OPTIONS);
     }
 
     private static Path jar(String property, String module) {

@@ -1,33 +1,30 @@
 # syntax=docker/dockerfile:1.7
-# postgres-consumer: PostgreSQL logical replication (pgoutput) -> NATS JetStream (change data capture).
+# One image recipe for both services; SERVICE picks which (docker-compose.yml passes it):
+#   docker build -f docker/service.Dockerfile --build-arg SERVICE=postgres-consumer -t vrsky/postgres-consumer .
+#   docker build -f docker/service.Dockerfile --build-arg SERVICE=postgres-producer -t vrsky/postgres-producer .
+# Build from the repository root (the build needs the parent pom and envelope-core).
 #
-# Build from the repository root (the build needs the parent pom and envelope-core):
-#   docker build -f postgres-consumer/Dockerfile -t vrsky/postgres-consumer .
-# or let docker compose build it (docker-compose.yml).
-#
-# Three stages: Maven builds the shaded jar; jlink cuts a JRE down to the modules the jar uses;
+# Three stages: Maven builds the shaded jar; jlink cuts a JRE down to the modules the jars use;
 # the runtime is Alpine with that JRE, the jar and a non-root user. Measured (jlink of the same
 # module list, see docs/pipeline.md): JRE 40 MB + jar 14 MB = 54 MB, plus ~8 MB of Alpine.
 #
-# Configuration is by environment variable only (DESIGN.md; defaults in parentheses):
-#   POSTGRES_INPUT_HOST, POSTGRES_INPUT_PORT (5432), POSTGRES_INPUT_USER (needs REPLICATION),
-#   POSTGRES_INPUT_PASSWORD, POSTGRES_INPUT_DATABASE, POSTGRES_INPUT_REPLICATION_SLOT (vrsky_<database>),
-#   POSTGRES_INPUT_PUBLICATION (vrsky_pub), POSTGRES_INPUT_TABLES (comma list; empty = all),
-#   POSTGRES_INPUT_OPERATIONS (INSERT,UPDATE,DELETE,TRUNCATE; empty = all), POSTGRES_INPUT_BATCH_SIZE (100),
-#   POSTGRES_INPUT_BATCH_TIMEOUT (5s), POSTGRES_INPUT_SSLMODE (prefer),
-#   NATS_URL (nats://localhost:4222), NATS_STREAM (VRSKY_CDC), NATS_SUBJECT (vrsky.cdc.<database>),
-#   NATS_DLQ_SUBJECT (vrsky.dlq.postgres-consumer), HEALTH_PORT (8080), LOG_FORMAT (text|json), LOG_LEVEL (INFO)
-# JVM options: JAVA_TOOL_OPTIONS (read by the JVM), e.g. -Xmx256m. The JVM already caps its heap
-# at 75 % of the container's memory limit (MaxRAMPercentage below).
+# Configuration is by environment variable only: DESIGN.md, docs/consumer.md, docs/producer.md
+# and .env.example list them with their defaults.
+# JVM options: JDK_JAVA_OPTIONS holds the defaults (see docs/benchmark.md, "JVM options": C1 only
+# and the serial collector, measured faster and smaller on 1-2 vCPU); set it to replace them, or
+# add options with JAVA_TOOL_OPTIONS (e.g. -Xmx256m). The JVM already caps its heap at 75 % of the
+# container's memory limit (MaxRAMPercentage below).
 # Exit codes: 0 clean stop (SIGTERM), 1 unexpected, 2 bad configuration, 3 dependency still down
 # after retries, 4 data/protocol error.
 
+ARG SERVICE=postgres-consumer
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JDK_IMAGE=eclipse-temurin:17-jdk-alpine
 ARG BASE_IMAGE=alpine:3.20
 
 # ---- 1. build ----------------------------------------------------------------------------------
 FROM ${MAVEN_IMAGE} AS build
+ARG SERVICE
 WORKDIR /src
 COPY pom.xml ./
 COPY envelope-core/pom.xml envelope-core/
@@ -37,13 +34,13 @@ COPY postgres-producer/pom.xml postgres-producer/
 COPY pipeline-tests/pom.xml pipeline-tests/
 COPY envelope-core/src envelope-core/src
 COPY test-support/src test-support/src
-COPY postgres-consumer/src postgres-consumer/src
+COPY ${SERVICE}/src ${SERVICE}/src
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -ntp -q -pl postgres-consumer -am -Dmaven.test.skip=true package \
- && cp postgres-consumer/target/postgres-consumer.jar /postgres-consumer.jar
+    mvn -B -ntp -q -pl "${SERVICE}" -am -Dmaven.test.skip=true package \
+ && cp "${SERVICE}/target/${SERVICE}.jar" /service.jar
 
 # ---- 2. a JRE with only the modules the jar needs ----------------------------------------------
-# jdeps --ignore-missing-deps --multi-release 17 --print-module-deps postgres-consumer.jar prints
+# jdeps --ignore-missing-deps --multi-release 17 --print-module-deps <service>.jar prints
 # java.base,java.desktop,java.naming,java.net.http,java.security.jgss,java.sql,jdk.httpserver,
 # jdk.management,jdk.unsupported. java.desktop (11 MB) is left out: only Jackson's optional
 # java.beans support (loaded behind a guard) and pgjdbc's PGpoint.setLocation(java.awt.Point)
@@ -57,18 +54,23 @@ RUN jlink --add-modules "${JRE_MODULES}" --strip-debug --no-man-pages --no-heade
 
 # ---- 3. runtime --------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
+ARG SERVICE
+LABEL org.opencontainers.image.title="vrsky ${SERVICE}"
 RUN apk add --no-cache zlib \
  && addgroup -S -g 10001 vrsky \
  && adduser -S -D -H -u 10001 -G vrsky -s /sbin/nologin vrsky
 COPY --from=jre /opt/jre /opt/jre
-COPY --from=build /postgres-consumer.jar /app/postgres-consumer.jar
+COPY --from=build /service.jar /app/${SERVICE}.jar
 ENV JAVA_HOME=/opt/jre \
     PATH=/opt/jre/bin:$PATH \
-    HEALTH_PORT=8080
+    HEALTH_PORT=8080 \
+    VRSKY_JAR=/app/${SERVICE}.jar \
+    JDK_JAVA_OPTIONS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
 USER 10001:10001
 WORKDIR /app
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
   CMD wget -q -O /dev/null "http://127.0.0.1:${HEALTH_PORT}/health/ready" || exit 1
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/postgres-consumer.jar"]
+# exec form cannot expand variables; sh execs java, so java is PID 1 and gets SIGTERM itself
+ENTRYPOINT ["/bin/sh", "-c", "exec java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -jar \"$VRSKY_JAR\""]
