@@ -27,7 +27,6 @@ import io.vrsky.producer.write.AppliedPositions;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;
 import io.vrsky.producer.write.SqlErrors;
-import io.vrsky.producer.write.Warmup;
 import io.vrsky.producer.write.WriterContext;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
@@ -188,17 +187,6 @@ public final class ProducerService implements AutoCloseable {
         long beat = Math.max(200, config.ackWait().toMillis() / 3);
         scheduler.scheduleWithFixedDelay(() -> guarded("heartbeat", inFlight::heartbeat), beat, beat, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("postgres probe", this::probePostgres), 2, 2, TimeUnit.SECONDS);
-
-        // compile the per-row path before reporting ready: a backlog then meets compiled code
-        try {
-            Warmup.Result warm = Warmup.run(bytes -> source.decode(new RawMessage(0, "warm-up", null, bytes, 0)),
-                    config.conflictStrategy(), () -> closed);
-            LOG.info("warmed up the write path on {} synthetic rows in {} ms ({} us per row at the end)", warm.rows(),
-                    warm.took().toMillis(), String.format("%.1f", warm.lastMicrosPerRow()));
-        } catch (RuntimeException e) {
-            // only speed is lost
-            LOG.warn("warming up the write path failed, starting without: {}", e.toString());
-        }
 
         loopThread = new Thread(this::runLoop, "producer-loop");
         loopThread.start();

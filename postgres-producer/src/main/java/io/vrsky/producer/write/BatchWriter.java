@@ -153,16 +153,6 @@ public final class BatchWriter {
         }
     }
 
-    /** The write path of a batch up to its statements, without a connection or SQL ({@link Warmup}). */
-    List<Run> plan(List<InboundMessage> batch) throws SQLException {
-        positions.begin();
-        List<RowChange> all = new ArrayList<>();
-        for (Item item : prepare(null, batch, new HashSet<>(), new WriteStats())) {
-            all.addAll(item.changes);
-        }
-        return ChangePlanner.plan(all);
-    }
-
     private List<Item> prepare(Connection c, List<InboundMessage> batch, Set<TableId> refreshed, WriteStats stats)
             throws SQLException {
         List<Item> items = new ArrayList<>(batch.size());
