@@ -14,6 +14,7 @@ import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.ReplayPolicy;
 import io.vrsky.core.codec.EnvelopeCodec;
+import io.vrsky.core.codec.EnvelopeReader;
 import io.vrsky.core.codec.EnvelopeFormatException;
 import io.vrsky.core.model.Envelope;
 import org.slf4j.Logger;
@@ -55,7 +56,7 @@ public final class JetStreamSource {
     public JetStreamSource(Connection connection, EnvelopeCodec codec, String stream, String filterSubject, String durable,
                            Duration ackWait) {
         this.connection = connection;
-        this.readers = ThreadLocal.withInitial(() -> new EnvelopeReader(codec));
+        this.readers = ThreadLocal.withInitial(codec::newReader);
         this.stream = stream;
         this.filterSubject = filterSubject;
         this.durable = durable;

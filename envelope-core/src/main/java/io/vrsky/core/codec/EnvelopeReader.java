@@ -1,4 +1,4 @@
-package io.vrsky.producer.subscribe;
+package io.vrsky.core.codec;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.ColumnInfo;
 import io.vrsky.core.model.Envelope;
@@ -41,9 +40,9 @@ import java.util.Objects;
  * reference for both the result and the error message. So for every input this returns exactly
  * what the codec returns, or throws what it throws ({@code EnvelopeReaderTest} compares the two).
  *
- * <p>Not thread-safe (the shared values): one instance per thread.
+ * <p>Not thread-safe (the shared values): one instance per thread, from {@link EnvelopeCodec#newReader()}.
  */
-final class EnvelopeReader {
+public final class EnvelopeReader {
 
     /** The input is not the plain shape: let the codec read it. */
     private static final class Irregular extends Exception {
@@ -88,9 +87,9 @@ final class EnvelopeReader {
     }
 
     /**
-     * @throws io.vrsky.core.codec.EnvelopeFormatException as {@link EnvelopeCodec#decode(byte[])} does
+     * @throws EnvelopeFormatException as {@link EnvelopeCodec#decode(byte[])} does
      */
-    Envelope decode(byte[] bytes) {
+    public Envelope decode(byte[] bytes) {
         input = bytes;
         try (JsonParser p = factory.createParser(bytes)) {
             return envelope(p);

@@ -1,11 +1,9 @@
-package io.vrsky.producer.subscribe;
+package io.vrsky.core.codec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vrsky.core.codec.EnvelopeCodec;
-import io.vrsky.core.codec.EnvelopeFormatException;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.ColumnInfo;
 import io.vrsky.core.model.Envelope;
