@@ -30,7 +30,8 @@
 #
 # Rows are ~210 bytes: id bigint, k int, v int, src_ts timestamptz, payload text(170).
 # Results: bench/results/<timestamp>/ (results.tsv, summary.md, logs); the summary is printed.
-# Environment: BENCH_JAVA_OPTS (default: the services' own, VRSKY_JAVA_OPTS in scripts/lib/common.sh), BENCH_TIMEOUT (s per reader, default 900),
+# Environment: BENCH_JAVA_OPTS (default: the services' own, VRSKY_JAVA_OPTS in scripts/lib/common.sh;
+# BENCH_CONSUMER_JAVA_OPTS / BENCH_PRODUCER_JAVA_OPTS for one service), BENCH_TIMEOUT (s per reader, default 900),
 # BENCH_CONSUMER_ENV / BENCH_PRODUCER_ENV
 # (extra KEY=VALUE words for the services, e.g. "POSTGRES_INPUT_BATCH_SIZE=1000").
 set -uo pipefail
@@ -223,11 +224,11 @@ producer_env() { # DURABLE
 }
 start_consumer() { # SLOT STREAM SUBJECT LOGNAME
   # shellcheck disable=SC2046
-  service_start consumer "$CONSUMER_JAR" "$WORK/$4.log" "$JAVA_OPTS" $(consumer_env "$1" "$2" "$3")
+  service_start consumer "$CONSUMER_JAR" "$WORK/$4.log" "${BENCH_CONSUMER_JAVA_OPTS:-$JAVA_OPTS}" $(consumer_env "$1" "$2" "$3")
 }
 start_producer() { # DURABLE LOGNAME
   # shellcheck disable=SC2046
-  service_start producer "$PRODUCER_JAR" "$WORK/$2.log" "$JAVA_OPTS" $(producer_env "$1")
+  service_start producer "$PRODUCER_JAR" "$WORK/$2.log" "${BENCH_PRODUCER_JAVA_OPTS:-$JAVA_OPTS}" $(producer_env "$1")
   wait_http "http://127.0.0.1:$PRODUCER_HEALTH/health/ready" 60 || { tail -20 "$WORK/$2.log" >&2; die "producer not ready"; }
 }
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
