@@ -26,6 +26,7 @@ import io.vrsky.producer.subscribe.RawMessage;
 import io.vrsky.producer.write.AppliedPositions;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;
+import io.vrsky.producer.write.RefusedStatementOverride;
 import io.vrsky.producer.write.SqlErrors;
 import io.vrsky.producer.write.WriterContext;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -226,6 +227,7 @@ public final class ProducerService implements AutoCloseable {
         hikari.setValidationTimeout(2_000);
         hikari.setInitializationFailTimeout(-1);
         hikari.setKeepaliveTime(60_000);
+        hikari.setExceptionOverrideClassName(RefusedStatementOverride.class.getName());
         return new HikariDataSource(hikari);
     }
 

@@ -168,7 +168,7 @@ class CopyIT {
     @Test
     void tablesWithRulesOrIdentityColumnsShouldKeepTheInsertStatement(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "copyunsafe")) {
-            // without a primary key (an upsert cannot go to a table with rules at all)
+            // without a primary key: only the INSERT statement, not the upsert (TablesWithRulesIT)
             h.sql("CREATE TABLE audited (id int NOT NULL, v text NOT NULL)", "CREATE TABLE audit (id int, v text)",
                     "CREATE RULE keep_audit AS ON INSERT TO audited DO ALSO INSERT INTO audit VALUES (NEW.id, NEW.v)",
                     "CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text NOT NULL)");

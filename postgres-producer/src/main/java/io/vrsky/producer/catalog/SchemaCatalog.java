@@ -28,7 +28,9 @@ public final class SchemaCatalog {
             SELECT a.attname, a.attnum, pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(t.typname) AS cast_type,
                    bt.typname AS base_type, bt.typcategory AS base_category,
                    et.typname AS element_type, a.attgenerated <> '' AS generated,
-                   c.relhasrules OR c.relrowsecurity OR a.attidentity = 'a' AS no_copy
+                   c.relhasrules OR c.relrowsecurity OR a.attidentity = 'a' AS no_copy,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid AND r.ev_type IN ('2', '3'))
+                       AS no_on_conflict
             FROM pg_catalog.pg_attribute a
             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -115,6 +117,7 @@ public final class SchemaCatalog {
     static Optional<TableMeta> load(Connection connection, TableId id) throws SQLException {
         List<ColumnMeta> columns = new ArrayList<>();
         boolean copySafe = true;
+        boolean onConflictAllowed = true;
         try (PreparedStatement ps = connection.prepareStatement(COLUMNS_SQL)) {
             ps.setString(1, id.schema());
             ps.setString(2, id.table());
@@ -134,6 +137,7 @@ public final class SchemaCatalog {
                     columns.add(new ColumnMeta(rs.getString("attname"), rs.getInt("attnum"), rs.getString("cast_type"),
                             baseType, kind, elementKind, rs.getBoolean("generated")));
                     copySafe &= !rs.getBoolean("no_copy");
+                    onConflictAllowed &= !rs.getBoolean("no_on_conflict");
                 }
             }
         }
@@ -150,7 +154,7 @@ public final class SchemaCatalog {
                 }
             }
         }
-        return Optional.of(new TableMeta(id, columns, primaryKey, copySafe));
+        return Optional.of(new TableMeta(id, columns, primaryKey, copySafe, onConflictAllowed));
     }
 
     static ValueKind kindOf(String typeName) {

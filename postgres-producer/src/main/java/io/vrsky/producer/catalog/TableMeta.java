@@ -18,6 +18,7 @@ public final class TableMeta {
     private final Map<String, ColumnMeta> byName;
     private final List<ColumnMeta> primaryKeyColumns;
     private final boolean copySafe;
+    private final boolean onConflictAllowed;
 
     public TableMeta(TableId id, List<ColumnMeta> columns, List<String> primaryKey) {
         this(id, columns, primaryKey, true);
@@ -29,7 +30,16 @@ public final class TableMeta {
      *                 under RLS and writes identity values an INSERT would reject)
      */
     public TableMeta(TableId id, List<ColumnMeta> columns, List<String> primaryKey, boolean copySafe) {
+        this(id, columns, primaryKey, copySafe, true);
+    }
+
+    /**
+     * @param onConflictAllowed PostgreSQL accepts {@code INSERT ... ON CONFLICT} here: the table has
+     *                          no INSERT or UPDATE rules
+     */
+    public TableMeta(TableId id, List<ColumnMeta> columns, List<String> primaryKey, boolean copySafe, boolean onConflictAllowed) {
         this.copySafe = copySafe;
+        this.onConflictAllowed = onConflictAllowed;
         this.id = Objects.requireNonNull(id, "id");
         this.columns = List.copyOf(columns);
         this.primaryKey = List.copyOf(primaryKey);
@@ -72,6 +82,11 @@ public final class TableMeta {
         return primaryKeyColumns;
     }
 
+    /** Whether {@code INSERT ... ON CONFLICT} may be used (no INSERT or UPDATE rules). */
+    public boolean onConflictAllowed() {
+        return onConflictAllowed;
+    }
+
     /** Whether inserts may go through COPY (see the constructor). */
     public boolean copySafe() {
         return copySafe;
@@ -80,7 +95,7 @@ public final class TableMeta {
     @Override
     public boolean equals(Object o) {
         return o instanceof TableMeta t && id.equals(t.id) && columns.equals(t.columns) && primaryKey.equals(t.primaryKey)
-                && copySafe == t.copySafe;
+                && copySafe == t.copySafe && onConflictAllowed == t.onConflictAllowed;
     }
 
     @Override

@@ -134,8 +134,13 @@ final class ChangeValidator {
                     values, List.of(), List.of(), whole);
         }
         return switch (strategy) {
-            case UPSERT -> new RowChange(change.op(), table, shape(Kind.UPSERT, table, columns, pk), onMissing,
-                    values, afterKey, List.of(afterKey), whole);
+            case UPSERT -> table.onConflictAllowed()
+                    ? new RowChange(change.op(), table, shape(Kind.UPSERT, table, columns, pk), onMissing,
+                            values, afterKey, List.of(afterKey), whole)
+                    // PostgreSQL refuses ON CONFLICT on a table with INSERT or UPDATE rules: update by
+                    // key, then insert what was not found (onMissing), so the rules fire as usual
+                    : new RowChange(change.op(), table, shape(Kind.UPDATE_BY_KEY, table, columns, pk), onMissing,
+                            values, afterKey, List.of(afterKey), whole);
             case INSERT -> new RowChange(change.op(), table, shape(Kind.INSERT, table, columns, List.of()),
                     onMissing, values, List.of(), List.of(afterKey), whole);
             case UPDATE -> new RowChange(change.op(), table, shape(Kind.UPDATE_BY_KEY, table, columns, pk),

@@ -214,10 +214,14 @@ final class SqlExecutor {
         }
     }
 
-    /** Inserts the after-images of updates that found no row (UPSERT strategy). */
+    /**
+     * Inserts the after-images of updates that found no row (UPSERT strategy); with ON CONFLICT
+     * unless the table's rules forbid it (then the update just found the row missing, in this
+     * transaction).
+     */
     private void insertAfterImages(Connection connection, List<RowChange> rows, WriteStats stats) throws SQLException {
         RowChange first = rows.get(0);
-        StatementShape shape = first.table().hasPrimaryKey()
+        StatementShape shape = first.table().hasPrimaryKey() && first.table().onConflictAllowed()
                 ? new StatementShape(Kind.UPSERT, first.table().id(), first.shape().columns(), first.table().primaryKeyColumns())
                 : new StatementShape(Kind.INSERT, first.table().id(), first.shape().columns(), List.of());
         try (PreparedStatement ps = connection.prepareStatement(sql.sql(shape))) {

@@ -1,6 +1,9 @@
 package io.vrsky.producer.write;
 
 import io.vrsky.core.model.Change;
+import io.vrsky.producer.catalog.SchemaCatalog;
+import io.vrsky.producer.catalog.TableMeta;
+import io.vrsky.producer.catalog.TableWhitelist;
 import io.vrsky.producer.sql.StatementShape.Kind;
 import org.junit.jupiter.api.Test;
 
@@ -83,6 +86,20 @@ class ChangeValidatorTest {
         RowChange asUpdate = prepare(Tables.validator(ConflictStrategy.UPDATE), insert);
         assertThat(asUpdate.shape().kind()).isEqualTo(Kind.UPDATE_BY_KEY);
         assertThat(asUpdate.onMissing()).isEqualTo(MissingRowPolicy.FAIL);
+    }
+
+    @Test
+    void upsertShouldUpdateThenInsertWhereRulesForbidOnConflict() throws Exception {
+        TableMeta ruled = new TableMeta(Tables.ORDERS_ID, Tables.ORDERS.columns(), Tables.ORDERS.primaryKey(), false, false);
+        ChangeValidator validator = new ChangeValidator(SchemaCatalog.fixed(List.of(ruled)), TableWhitelist.of(Tables.ORDERS_ID),
+                ConflictStrategy.UPSERT);
+
+        RowChange change = prepare(validator, insert("orders", lsn(1), row("id", 1, "note", "n")));
+
+        assertThat(change.shape().kind()).isEqualTo(Kind.UPDATE_BY_KEY);
+        assertThat(change.onMissing()).isEqualTo(MissingRowPolicy.INSERT);
+        assertThat(change.keyValues()).containsExactly("1");
+        assertThat(change.whole()).isTrue();
     }
 
     @Test
