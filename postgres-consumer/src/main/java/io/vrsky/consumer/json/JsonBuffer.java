@@ -180,6 +180,9 @@ public final class JsonBuffer {
 
     /** The escaped characters of a JSON string from UTF-8 bytes, without the quotes. */
     public JsonBuffer stringContent(byte[] src, int off, int n) {
+        if (JsonText.plainLength(src, off, n) == n) { // the usual case: ASCII with nothing to escape
+            return raw(src, off, n);
+        }
         if (!Utf8.isValid(src, off, n)) {
             return stringContent(new String(src, off, n, StandardCharsets.UTF_8));
         }
@@ -221,7 +224,8 @@ public final class JsonBuffer {
 
     /** Valid UTF-8 copied as it is (a JSON document PostgreSQL produced); malformed bytes as U+FFFD. */
     public JsonBuffer rawUtf8(byte[] src, int off, int n) {
-        if (Utf8.isValid(src, off, n)) {
+        int plain = JsonText.plainLength(src, off, n); // ASCII up to here: only the rest needs checking
+        if (plain == n || Utf8.isValid(src, off + plain, n - plain)) {
             return raw(src, off, n);
         }
         byte[] fixed = new String(src, off, n, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8);

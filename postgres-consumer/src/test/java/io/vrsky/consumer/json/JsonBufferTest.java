@@ -5,7 +5,10 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.vrsky.core.model.Lsn;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.constraints.CharRange;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -43,6 +46,19 @@ class JsonBufferTest {
         if (s.codePoints().allMatch(c -> c < 0x10000)) {
             assertThat(fromBytes.toString()).isEqualTo(jackson(s));
         }
+    }
+
+    /** Mostly plain ASCII with the odd quote, backslash, control or DEL anywhere: the eight-bytes-at-a-time scan's edges. */
+    @Property(tries = 1000)
+    void shouldEscapeMostlyPlainAsciiLikeJackson(@ForAll @StringLength(max = 40) @CharRange(from = 0x1E, to = 0x7F) String s,
+                                                 @ForAll @IntRange(max = 7) int offset) throws Exception {
+        // a quote on either side: the scan must stop at the string's end
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        byte[] framed = new byte[utf8.length + offset + 3];
+        java.util.Arrays.fill(framed, (byte) '"');
+        System.arraycopy(utf8, 0, framed, offset, utf8.length);
+
+        assertThat(new JsonBuffer(4).string(framed, offset, utf8.length).toString()).isEqualTo(jackson(s));
     }
 
     @Property(tries = 500)
