@@ -56,6 +56,64 @@ class RestartIT {
         }
     }
 
+    /**
+     * A session published chunks 0-3 of a 1,000-row transaction in chunks of 100 and stopped; the
+     * next one runs with POSTGRES_INPUT_BATCH_SIZE 30. Its chunks 0-3 get the ids of the stored
+     * ones, so JetStream drops them: they must hold the same changes, or changes go missing or come
+     * twice. The half-published stream is built by copying the first four chunks of a full run into
+     * a second stream, and the slot is put back before the transaction with a copy made earlier.
+     */
+    @Test
+    @Timeout(180)
+    void shouldCutAHalfPublishedTransactionAsBeforeWhenTheBatchSizeChanged(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("rechunk");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_BATCH_SIZE", "100");
+        String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
+        try (ConsumerService svc = startStreaming(env)) {
+            assertThat(svc.state()).isEqualTo(ReplicationLoop.State.STREAMING); // slot and publication exist now
+        }
+        ItSupport.sql(pg, db, "SELECT pg_copy_logical_replication_slot('" + slot + "', '" + slot + "_before')",
+                "INSERT INTO t SELECT generate_series(1, 1000)");
+        List<ItSupport.Stored> full;
+        try (StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"));
+             ConsumerService svc = startStreaming(env)) {
+            await().atMost(WAIT).until(() -> reader.changes().size() >= 1000);
+            full = reader.all();
+        }
+        assertThat(full).hasSize(10);
+
+        // what a session that died after chunk 3 leaves: chunks 0-3, with their ids, in a stream of their own
+        Map<String, String> next = new java.util.HashMap<>(env);
+        next.put("NATS_STREAM", env.get("NATS_STREAM") + "_B");
+        next.put("NATS_SUBJECT", env.get("NATS_SUBJECT") + ".b");
+        next.put("POSTGRES_INPUT_BATCH_SIZE", "30");
+        try (StreamReader reader = new StreamReader(nats, next.get("NATS_STREAM"))) {
+            new io.vrsky.core.nats.StreamProvisioner(reader.connection().jetStreamManagement())
+                    .ensure(next.get("NATS_STREAM"), next.get("NATS_SUBJECT"), Duration.ofMinutes(2));
+            for (ItSupport.Stored stored : full.subList(0, 4)) {
+                io.nats.client.impl.Headers headers = new io.nats.client.impl.Headers();
+                for (String h : List.of("Nats-Msg-Id", "Vrsky-Commit-Lsn", "Vrsky-Tx-Id", "Vrsky-Chunk", "Vrsky-Last-Chunk")) {
+                    headers.put(h, stored.header(h));
+                }
+                reader.connection().jetStream().publish(io.nats.client.impl.NatsMessage.builder().subject(next.get("NATS_SUBJECT"))
+                        .headers(headers).data(stored.body()).build());
+            }
+            ItSupport.sql(pg, db, "SELECT pg_drop_replication_slot('" + slot + "')",
+                    "SELECT pg_copy_logical_replication_slot('" + slot + "_before', '" + slot + "')");
+
+            try (ConsumerService svc = startStreaming(next)) {
+                await().atMost(WAIT).until(() -> "true".equals(reader.all().get(reader.all().size() - 1).header("Vrsky-Last-Chunk")));
+                assertThat(ItSupport.insertedIds(reader.changes())).containsExactlyElementsOf(range(1, 1000));
+                assertThat(reader.all().subList(0, 4)).extracting(m -> m.envelope().changes().size()).containsOnly(100);
+                assertThat(reader.all().subList(4, reader.all().size())).extracting(m -> m.envelope().changes().size())
+                        .allMatch(n -> n <= 30);
+            }
+        }
+    }
+
     @Test
     @Timeout(120)
     void shouldConfirmWhatJetStreamAcknowledgedWhileStreaming(PostgresServer pg, NatsServer nats) throws Exception {

@@ -16,6 +16,8 @@ import io.vrsky.consumer.replication.LsnTracker;
 import io.vrsky.consumer.tx.DeadLetterSink;
 import io.vrsky.consumer.tx.MessageSink;
 import io.vrsky.consumer.tx.OutgoingMessage;
+import io.vrsky.consumer.tx.PublishedChunks;
+import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.nats.NatsConnector;
 import io.vrsky.core.model.Lsn;
@@ -172,6 +174,15 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         long reported = connection.getServerInfo().getMaxPayload();
         long max = reported <= 0 ? 1024 * 1024 : reported;
         return max - Math.min(ENVELOPE_ROOM, max / 4);
+    }
+
+    /**
+     * A transaction this slot's newest messages left unfinished (its last chunk was never
+     * published), read back from the stream; see {@link PublishedChunks}.
+     */
+    public Optional<PublishedChunks> unfinishedTransaction() throws IOException, JetStreamApiException {
+        return new UnfinishedTransactions(connection.jetStreamManagement(), settings.stream(), settings.subject(), slot,
+                new EnvelopeCodec()).find();
     }
 
     /** A new replication session: acks go to {@code tracker}; {@code ticker} runs while publish waits. */

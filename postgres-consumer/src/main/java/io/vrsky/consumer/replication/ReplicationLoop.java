@@ -321,6 +321,11 @@ public final class ReplicationLoop implements Runnable {
         publisher.startSession(tracker, () -> statusTick(session, tracker));
         MessageBatcher batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), publisher.maxChangeBytes(),
                 clock, publisher, publisher);
+        publisher.unfinishedTransaction().ifPresent(published -> {
+            LOG.info("the transaction committed at {} was left half published ({} chunk(s)); it is cut as before when read"
+                    + " again", published.commitLsn(), published.sizes().size());
+            batcher.resume(published);
+        });
         TransactionAssembler assembler = new TransactionAssembler(decoder, new RelationCache(types, catalog), tableFilter,
                 operationFilter, encoder, batcher, publisher);
         PGReplicationStream stream = session.stream;

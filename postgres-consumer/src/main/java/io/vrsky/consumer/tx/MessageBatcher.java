@@ -18,8 +18,10 @@ import java.util.List;
  *   <li>A larger transaction goes out as consecutive chunks, each emitted as soon as it is full,
  *       so a transaction is never held whole. A chunk is the longest run of the transaction's
  *       next changes that fits both limits; the boundaries depend only on the transaction, so a
- *       restart re-sends identical chunks (same {@code Nats-Msg-Id}). The last chunk always
- *       holds at least one change and carries the confirm position.</li>
+ *       restart re-sends identical chunks (same {@code Nats-Msg-Id}). A transaction an earlier
+ *       session left partly published ({@link #resume}) is cut as it was then, whatever the
+ *       limits are now. The last chunk always holds at least one change and carries the confirm
+ *       position.</li>
  * </ul>
  *
  * <p>Used by the replication thread only; not thread-safe.
@@ -32,6 +34,8 @@ public final class MessageBatcher implements TransactionSink {
     private final MessageSink out;
     private final DeadLetterSink deadLetters;
     private long maxBytes;
+    /** How an earlier session cut a transaction it did not finish publishing; null when none. */
+    private PublishedChunks resume;
 
     // the transaction being read
     private TxInfo tx;
@@ -66,6 +70,19 @@ public final class MessageBatcher implements TransactionSink {
         this.deadLetters = deadLetters;
     }
 
+    /** Cut the transaction of {@code published} as an earlier session did (one transaction, once). */
+    public void resume(PublishedChunks published) {
+        this.resume = published;
+    }
+
+    /** The most changes the current chunk may hold. */
+    private int chunkLimit() {
+        if (resume != null && tx != null && tx.commitLsn().equals(resume.commitLsn()) && chunk < resume.sizes().size()) {
+            return resume.sizes().get(chunk);
+        }
+        return batchSize;
+    }
+
     /** For a new session: the server may allow a different payload size. */
     public void maxBytes(long maxBytes) {
         this.maxBytes = maxBytes;
@@ -88,7 +105,7 @@ public final class MessageBatcher implements TransactionSink {
                     + change.size() + " bytes, more than the " + maxBytes + " a NATS message can carry; the body is cut");
             return;
         }
-        if (!txChanges.isEmpty() && (txChanges.size() + 1 > batchSize || txBytes + change.size() > maxBytes)) {
+        if (!txChanges.isEmpty() && (txChanges.size() + 1 > chunkLimit() || txBytes + change.size() > maxBytes)) {
             if (chunk == 0) {
                 flush(); // whatever whole transactions wait go out first: commit order
             }
@@ -105,6 +122,9 @@ public final class MessageBatcher implements TransactionSink {
 
     @Override
     public void commit(TxInfo committed, Lsn endLsn) throws InterruptedException {
+        if (resume != null && !resume.commitLsn().isAfter(committed.commitLsn())) {
+            resume = null;
+        }
         if (chunk > 0) {
             out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts.toMap()));
         } else if (txChanges.isEmpty()) {

@@ -64,6 +64,35 @@ class MessageBatcherTest {
     }
 
     @Test
+    void shouldCutAHalfPublishedTransactionAsTheEarlierSessionDid() throws Exception {
+        // an earlier session published chunks 0 and 1 of transaction 7 with 4 changes each, then stopped
+        MessageBatcher b = batcher(10, 1 << 20);
+        b.resume(new PublishedChunks(tx(7).commitLsn(), java.util.List.of(4, 4)));
+
+        transaction(b, 7, 25, 10);
+        transaction(b, 8, 25, 10);
+
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(4, 4, 10, 7, 10, 10, 5);
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(0, 1, 2, 3, 0, 1, 2);
+        assertThat(out.messages.get(3).lastChunk()).isTrue();
+    }
+
+    @Test
+    void shouldChunkAHalfPublishedTransactionEvenWhenItFitsTheBatchNow() throws Exception {
+        // chunk 0 with 4 changes is in the stream; the whole transaction (6) would now fit one message
+        // under the same id, which JetStream would drop as a duplicate with the last 2 changes in it
+        MessageBatcher b = batcher(10, 1 << 20);
+        b.resume(new PublishedChunks(tx(3).commitLsn(), java.util.List.of(4)));
+
+        transaction(b, 2, 3, 10);
+        transaction(b, 3, 6, 10);
+
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(3, 4, 2);
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(0, 0, 1);
+        assertThat(out.messages).extracting(OutgoingMessage::lastChunk).containsExactly(true, false, true);
+    }
+
+    @Test
     void shouldSendAFullMessageWithoutWaitingForMore() throws Exception {
         MessageBatcher b = batcher(10, 1 << 20);
 
