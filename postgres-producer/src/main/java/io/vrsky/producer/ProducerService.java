@@ -22,7 +22,6 @@ import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.JetStreamSource;
 import io.vrsky.producer.subscribe.Prefetcher;
-import io.vrsky.producer.subscribe.RawMessage;
 import io.vrsky.producer.write.AppliedPositions;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;

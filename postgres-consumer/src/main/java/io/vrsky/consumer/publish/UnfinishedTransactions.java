@@ -8,6 +8,8 @@ import io.vrsky.consumer.tx.PublishedChunks;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.nats.CdcHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -20,6 +22,8 @@ import java.util.Optional;
  * transaction's chunks 0..k holds, so they can be cut the same way again ({@link PublishedChunks}).
  */
 final class UnfinishedTransactions {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnfinishedTransactions.class);
 
     /** How many stored messages to look at at most (each is one request to the server). */
     static final int MAX_SCAN = 10_000;
@@ -41,9 +45,20 @@ final class UnfinishedTransactions {
 
     /**
      * @return empty when this slot's newest message ends a transaction, when it has none within
-     *         {@value #MAX_SCAN} messages, or when the chunks found do not run back to chunk 0
+     *         {@value #MAX_SCAN} messages, or when the chunks found do not run back to chunk 0 or
+     *         cannot be read (logged: the transaction is then cut with the current limits)
      */
     Optional<PublishedChunks> find() throws IOException, JetStreamApiException {
+        try {
+            return search();
+        } catch (RuntimeException e) { // a header or body this code did not write (NumberFormatException, EnvelopeFormatException)
+            LOG.warn("cannot read back this slot's newest messages in stream {} ({}); a transaction left half published, if"
+                    + " any, is cut with the current limits", stream, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private Optional<PublishedChunks> search() throws IOException, JetStreamApiException {
         MessageInfo m = lastOnSubject();
         int scanned = 0;
         while (m != null && !ours(m)) {

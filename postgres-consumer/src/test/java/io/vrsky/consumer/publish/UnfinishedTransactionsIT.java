@@ -104,6 +104,19 @@ class UnfinishedTransactionsIT {
     }
 
     @Test
+    void shouldGiveUpOnMessagesItCannotReadInsteadOfFailing() throws Exception {
+        publish("slot_a", 1000, 0, false, 3);
+        Headers headers = new Headers();
+        headers.put(CdcHeaders.MSG_ID, "slot_a:0/3E8:x");
+        headers.put(CdcHeaders.COMMIT_LSN, "0/3E8");
+        headers.put(CdcHeaders.CHUNK, "x");
+        headers.put(CdcHeaders.LAST_CHUNK, "false");
+        nc.jetStream().publish(NatsMessage.builder().subject(subject).headers(headers).data("not json".getBytes()).build());
+
+        assertThat(find()).isEmpty();
+    }
+
+    @Test
     void shouldGiveUpWhenTheChunksDoNotRunBackToChunkZero() throws Exception {
         publish("slot_a", 500, 0, true, 4);
         publish("slot_a", 1000, 1, false, 2);
