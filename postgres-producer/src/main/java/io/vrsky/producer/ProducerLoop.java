@@ -15,7 +15,9 @@ import org.slf4j.MDC;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 
 /**
@@ -25,6 +27,11 @@ import java.util.List;
  * {@link ChunkedTransactionWriter} one by one (the batch before them is written first). A batch is
  * written when full, when the flush interval has passed, at once when nothing more is waiting, and
  * after {@link BatchAccumulator#LINGER} when more is only reported by the consumer, not pulled yet.
+ *
+ * <p>Several sources (databases) may publish to the stream, so the chunks of one source's
+ * transaction can arrive with other sources' messages in between. Those are parked while the
+ * transaction is open (only their sequence and ack subject are kept: the transaction may be large)
+ * and read back from the stream, in stream order, once it is closed.
  */
 final class ProducerLoop {
 
@@ -44,10 +51,20 @@ final class ProducerLoop {
     private final BatchAccumulator<InboundMessage> batch;
     private final ProducerMetrics metrics;
     private final Clock clock;
+    private final ChunkedTransactionWriter.StoredMessages stored;
+    /** Other sources' messages that arrived while a chunked transaction was open, in stream order. */
+    private final List<Parked> parked = new ArrayList<>();
+    /** Parked messages to handle again, before anything new from the prefetcher. */
+    private final Deque<Parked> replay = new ArrayDeque<>();
     private volatile boolean stopping;
 
+    /** A message held back: enough to read it again and to acknowledge it. */
+    private record Parked(long streamSeq, String replyTo) {
+    }
+
     ProducerLoop(ProducerConfig config, Prefetcher prefetcher, InFlight inFlight, BatchWriter writer,
-                 ChunkedTransactionWriter chunks, ProducerMetrics metrics, Clock clock) {
+                 ChunkedTransactionWriter chunks, ChunkedTransactionWriter.StoredMessages stored, ProducerMetrics metrics,
+                 Clock clock) {
         this.prefetcher = prefetcher;
         this.inFlight = inFlight;
         this.writer = writer;
@@ -55,6 +72,7 @@ final class ProducerLoop {
         this.batch = new BatchAccumulator<>(config.batchSize(), MAX_BATCH_ROWS, config.flushInterval(), clock);
         this.metrics = metrics;
         this.clock = clock;
+        this.stored = stored;
     }
 
     /** Asks the loop to finish: it writes and acknowledges everything pulled so far, then returns. */
@@ -71,8 +89,8 @@ final class ProducerLoop {
                 step();
             }
             prefetcher.stop();
-            while (!prefetcher.finished() || prefetcher.hasQueued()) {
-                InboundMessage message = prefetcher.poll(Duration.ofMillis(50));
+            while (!replay.isEmpty() || !prefetcher.finished() || prefetcher.hasQueued()) {
+                InboundMessage message = replay.isEmpty() ? prefetcher.poll(Duration.ofMillis(50)) : readBack(replay.pollFirst());
                 if (message != null) {
                     handle(message);
                 }
@@ -84,10 +102,19 @@ final class ProducerLoop {
         } finally {
             prefetcher.stop();
             chunks.abortForShutdown();
+            // held back behind a transaction that did not finish: ask for them again
+            List<String> held = new ArrayList<>();
+            parked.forEach(p -> held.add(p.replyTo()));
+            replay.forEach(p -> held.add(p.replyTo()));
+            inFlight.nakAll(held);
         }
     }
 
     private void step() throws Exception {
+        if (!replay.isEmpty()) {
+            handle(readBack(replay.pollFirst()));
+            return;
+        }
         Duration wait = Prefetcher.IDLE_POLL;
         if (!batch.isEmpty()) {
             FlushReason reason = batch.due(prefetcher.waiting());
@@ -110,6 +137,28 @@ final class ProducerLoop {
     }
 
     private void handle(InboundMessage message) throws Exception {
+        if (chunks.isOpen() && !chunks.concerns(message)) {
+            parked.add(new Parked(message.streamSeq(), message.replyTo()));
+            return;
+        }
+        route(message);
+        if (!chunks.isOpen() && !parked.isEmpty()) {
+            // the transaction is closed: what was held back comes next, before anything newer
+            for (int i = parked.size() - 1; i >= 0; i--) {
+                replay.addFirst(parked.get(i));
+            }
+            LOG.debug("{} message(s) of other sources held back during a chunked transaction come next", parked.size());
+            parked.clear();
+        }
+    }
+
+    /** A parked message as the stream holds it, with the ack subject it was delivered with. */
+    private InboundMessage readBack(Parked p) throws Exception {
+        InboundMessage m = stored.load(p.streamSeq());
+        return new InboundMessage(m.streamSeq(), m.subject(), p.replyTo(), m.data(), m.envelope(), m.decodeError(), 0);
+    }
+
+    private void route(InboundMessage message) throws Exception {
         if (message.isChunkPart()) {
             if (!batch.isEmpty()) {
                 flush(FlushReason.BOUNDARY);

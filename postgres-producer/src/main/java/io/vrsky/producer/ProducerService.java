@@ -174,9 +174,10 @@ public final class ProducerService implements AutoCloseable {
         WriterContext context = new WriterContext(dataSource, new SchemaCatalog(clock, Duration.ofMinutes(1)), config.tables(),
                 config.conflictStrategy(), new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics);
         BatchWriter writer = new BatchWriter(context);
-        ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, source::load, inFlight, clock);
+        ChunkedTransactionWriter.StoredMessages stored = seq -> natsRetrier.call("read a message back", () -> source.load(seq));
+        ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, stored, inFlight, clock);
         Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, sleeper);
-        loop = new ProducerLoop(config, prefetcher, inFlight, writer, chunks, metrics, clock);
+        loop = new ProducerLoop(config, prefetcher, inFlight, writer, chunks, stored, metrics, clock);
 
         AtomicInteger threads = new AtomicInteger();
         scheduler = new ScheduledThreadPoolExecutor(2, r -> {

@@ -45,6 +45,37 @@ class ChunkedTransactionIT {
                 + "' AND application_name = 'postgres-producer' AND state = 'idle in transaction'") == 1;
     }
 
+    /**
+     * Two databases publish to the stream: the chunks of one's transaction arrive with the other's
+     * messages (and an undecodable body) in between. Those wait until the transaction is closed,
+     * then go through in stream order; nothing is dead-lettered but the bad body.
+     */
+    @Test
+    void otherSourcesMessagesBetweenChunksShouldWaitForTheTransaction(PostgresServer pg, NatsServer nats) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "chunksmixed")) {
+            h.sql("CREATE TABLE big (id int PRIMARY KEY, payload text)");
+            h.env("POSTGRES_OUTPUT_TABLES", "big");
+            String other = "postgres-consumer/otherdb/slot";
+            h.publish(part(lsn(100), 0, false, 50));
+            h.publish(message(other, insert("big", lsn(7), row("id", 1000, "payload", "other 1"))));
+            h.publish(part(lsn(100), 1, false, 50));
+            long bad = h.publishBytes("{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8), "bad");
+            h.publish(message(other, insert("big", lsn(8), row("id", 1000, "payload", "other 2")),
+                    insert("big", lsn(8), row("id", 1001, "payload", "other 3"))));
+            h.publish(part(lsn(100), 2, true, 50));
+            h.publish(message(other, Envelopes.delete("big", lsn(9), row("id", 1001))));
+            h.start();
+
+            await().atMost(Duration.ofSeconds(30)).until(h::allAcked);
+            assertThat(h.count("SELECT count(*) FROM big WHERE id < 150")).isEqualTo(150);
+            // the other source's changes applied in its own order: upsert 1000 twice, insert then delete 1001
+            assertThat(h.rows("SELECT id, payload FROM big WHERE id >= 150 ORDER BY id")).containsExactly(List.of("1000", "other 2"));
+            List<MessageInfo> dead = h.deadLetters();
+            assertThat(dead).singleElement().satisfies(m ->
+                    assertThat(m.getHeaders().getFirst(DeadLetterHeaders.SOURCE_SEQUENCE)).isEqualTo(Long.toString(bad)));
+        }
+    }
+
     @Test
     void shouldNotShowATransactionBeforeItsLastChunk(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "chunks")) {

@@ -45,7 +45,7 @@ public final class ChunkedTransactionWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChunkedTransactionWriter.class);
 
-    /** Reads a message back from the stream by its sequence. */
+    /** Reads a message back from the stream by its sequence (retrying while NATS is unreachable). */
     @FunctionalInterface
     public interface StoredMessages {
         InboundMessage load(long streamSeq) throws Exception;
@@ -116,6 +116,16 @@ public final class ChunkedTransactionWriter {
 
     public boolean isOpen() {
         return open != null;
+    }
+
+    /**
+     * Whether {@code message} comes from the source of the open transaction, so that it continues,
+     * ends or replays it. Messages of other sources (other databases publishing to the same stream,
+     * or bodies that cannot be decoded) have nothing to do with it: the loop holds them back until
+     * the transaction is closed.
+     */
+    public boolean concerns(InboundMessage message) {
+        return open != null && message.envelope() != null && Objects.equals(message.envelope().source(), open.source);
     }
 
     /** Handles one chunk message; commits and acknowledges the transaction when it is the last chunk. */
@@ -350,7 +360,7 @@ public final class ChunkedTransactionWriter {
         String error = description + " failed in chunk " + (firstChunk == metadata.chunk() ? "" : firstChunk + "..")
                 + metadata.chunk() + ": " + poison.getMessage();
         for (long seq : tx.applied) {
-            InboundMessage earlier = context.retrier().call("read chunk back", () -> stored.load(seq));
+            InboundMessage earlier = stored.load(seq);
             context.deadLetters().send(earlier, poison.errorClass, error, poison.sqlState);
         }
         List<String> acks = new ArrayList<>(tx.acks);
@@ -396,7 +406,7 @@ public final class ChunkedTransactionWriter {
     private void deadLetterOpen(Open tx, String reason) throws Exception {
         closeConnection(tx);
         for (long seq : tx.applied) {
-            InboundMessage earlier = context.retrier().call("read chunk back", () -> stored.load(seq));
+            InboundMessage earlier = stored.load(seq);
             context.deadLetters().send(earlier, ErrorClass.VALIDATION, reason, null);
         }
         ack(tx.acks);
