@@ -321,9 +321,14 @@ public final class ReplicationLoop implements Runnable {
         publisher.startSession(tracker, () -> statusTick(session, tracker));
         MessageBatcher batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), publisher.maxChangeBytes(),
                 clock, publisher, publisher);
+        // the previous session's messages must all be stored before its newest one is looked at
+        if (!publisher.awaitAcks(DRAIN_TIMEOUT)) {
+            throw new PublishFailedException("JetStream did not acknowledge the previous session's messages within "
+                    + DRAIN_TIMEOUT.toSeconds() + " s", null);
+        }
         publisher.unfinishedTransaction().ifPresent(published -> {
-            LOG.info("the transaction committed at {} was left half published ({} chunk(s)); it is cut as before when read"
-                    + " again", published.commitLsn(), published.sizes().size());
+            LOG.info("the transaction committed at {} was left half published ({} chunk(s), {} change(s)); it goes on after"
+                    + " them when read again", published.commitLsn(), published.sizes().size(), published.changes());
             batcher.resume(published);
         });
         TransactionAssembler assembler = new TransactionAssembler(decoder, new RelationCache(types, catalog), tableFilter,

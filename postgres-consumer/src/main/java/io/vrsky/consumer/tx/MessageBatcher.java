@@ -19,9 +19,9 @@ import java.util.List;
  *       so a transaction is never held whole. A chunk is the longest run of the transaction's
  *       next changes that fits both limits; the boundaries depend only on the transaction, so a
  *       restart re-sends identical chunks (same {@code Nats-Msg-Id}). A transaction an earlier
- *       session left partly published ({@link #resume}) is cut as it was then, whatever the
- *       limits are now. The last chunk always holds at least one change and carries the confirm
- *       position.</li>
+ *       session left partly published ({@link #resume}) goes on after the chunks already in the
+ *       stream: their changes are not sent again, whatever the limits are now. The last chunk
+ *       always holds at least one change and carries the confirm position.</li>
  * </ul>
  *
  * <p>Used by the replication thread only; not thread-safe.
@@ -34,8 +34,12 @@ public final class MessageBatcher implements TransactionSink {
     private final MessageSink out;
     private final DeadLetterSink deadLetters;
     private long maxBytes;
-    /** How an earlier session cut a transaction it did not finish publishing; null when none. */
+    /** The chunks an earlier session published of a transaction it did not finish; null when none. */
     private PublishedChunks resume;
+    /** Changes of the transaction being read that are in the stream already (a resumed one). */
+    private long skip;
+    /** The first chunk this session sends of the transaction being read: 0, or the next one of a resumed one. */
+    private int firstChunk;
 
     // the transaction being read
     private TxInfo tx;
@@ -70,17 +74,9 @@ public final class MessageBatcher implements TransactionSink {
         this.deadLetters = deadLetters;
     }
 
-    /** Cut the transaction of {@code published} as an earlier session did (one transaction, once). */
+    /** Go on with the transaction of {@code published} after the chunks already in the stream (one transaction, once). */
     public void resume(PublishedChunks published) {
         this.resume = published;
-    }
-
-    /** The most changes the current chunk may hold. */
-    private int chunkLimit() {
-        if (resume != null && tx != null && tx.commitLsn().equals(resume.commitLsn()) && chunk < resume.sizes().size()) {
-            return resume.sizes().get(chunk);
-        }
-        return batchSize;
     }
 
     /** For a new session: the server may allow a different payload size. */
@@ -94,19 +90,26 @@ public final class MessageBatcher implements TransactionSink {
         txChanges.clear();
         txCounts.clear();
         txBytes = 0;
-        chunk = 0;
+        boolean resumed = resume != null && tx.commitLsn().equals(resume.commitLsn());
+        chunk = resumed ? resume.sizes().size() : 0;
+        firstChunk = chunk;
+        skip = resumed ? resume.changes() : 0;
     }
 
     @Override
     public void change(EncodedChange change) throws InterruptedException {
+        if (skip > 0) { // in the stream already: an earlier session's chunks hold it (checked first: they are what was sent)
+            skip--;
+            return;
+        }
         if (change.size() > maxBytes) {
             byte[] head = java.util.Arrays.copyOf(change.json(), (int) Math.min(change.size(), maxBytes));
             deadLetters.deadLetter(head, change.op() + " on " + change.table() + " in transaction " + tx.txId() + " encodes to "
                     + change.size() + " bytes, more than the " + maxBytes + " a NATS message can carry; the body is cut");
             return;
         }
-        if (!txChanges.isEmpty() && (txChanges.size() + 1 > chunkLimit() || txBytes + change.size() > maxBytes)) {
-            if (chunk == 0) {
+        if (!txChanges.isEmpty() && (txChanges.size() + 1 > batchSize || txBytes + change.size() > maxBytes)) {
+            if (chunk == firstChunk) {
                 flush(); // whatever whole transactions wait go out first: commit order
             }
             out.publish(new OutgoingMessage(txChanges, txBytes, tx, chunk, false, 1, null, txCounts.toMap()));
@@ -126,6 +129,9 @@ public final class MessageBatcher implements TransactionSink {
             resume = null;
         }
         if (chunk > 0) {
+            if (chunk == firstChunk) {
+                flush(); // a resumed transaction's first chunk from this session is its last
+            }
             out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts.toMap()));
         } else if (txChanges.isEmpty()) {
             if (pending.isEmpty()) {
@@ -150,11 +156,7 @@ public final class MessageBatcher implements TransactionSink {
                 flush();
             }
         }
-        tx = null;
-        txChanges.clear();
-        txCounts.clear();
-        txBytes = 0;
-        chunk = 0;
+        clearTransaction();
     }
 
     /** Sends the pending whole transactions now (nothing more is waiting, or we are stopping). */
@@ -187,11 +189,17 @@ public final class MessageBatcher implements TransactionSink {
 
     /** Drops a transaction being read (the session ended before its commit; the server sends it again). */
     public void abortTransaction() {
+        clearTransaction();
+    }
+
+    private void clearTransaction() {
         tx = null;
         txChanges.clear();
         txCounts.clear();
         txBytes = 0;
         chunk = 0;
+        firstChunk = 0;
+        skip = 0;
     }
 
     /** Drops everything held (a failed session: the server sends it all again). */

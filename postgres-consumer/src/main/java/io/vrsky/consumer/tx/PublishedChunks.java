@@ -7,11 +7,11 @@ import java.util.Objects;
 
 /**
  * The chunks of one transaction that an earlier session published before it stopped: how many
- * changes each of chunks 0, 1, ... held. {@link MessageBatcher} cuts that transaction the same way
- * again when it is read again, so every re-sent chunk has the {@code Nats-Msg-Id} and the contents
- * of the one already in the stream, even if the batch size or the server's payload limit changed
- * in between (JetStream drops the re-sent ones as duplicates; a chunk cut differently under a used
- * id would be dropped too, and its changes lost).
+ * changes each of chunks 0, 1, ... held. When the transaction is read again, {@link MessageBatcher}
+ * skips those changes and goes on with the next chunk number, so nothing already in the stream is
+ * sent again under an id JetStream has seen (a chunk cut differently under a used id would be
+ * dropped as a duplicate, and its changes lost), even if the batch size or the server's payload
+ * limit changed in between.
  */
 public record PublishedChunks(Lsn commitLsn, List<Integer> sizes) {
 
@@ -21,5 +21,10 @@ public record PublishedChunks(Lsn commitLsn, List<Integer> sizes) {
         if (sizes.isEmpty() || sizes.stream().anyMatch(n -> n < 1)) {
             throw new IllegalArgumentException("chunk sizes must be >= 1, were " + sizes);
         }
+    }
+
+    /** The changes in the stream already. */
+    public long changes() {
+        return sizes.stream().mapToLong(Integer::longValue).sum();
     }
 }

@@ -64,32 +64,50 @@ class MessageBatcherTest {
     }
 
     @Test
-    void shouldCutAHalfPublishedTransactionAsTheEarlierSessionDid() throws Exception {
+    void shouldGoOnWithAHalfPublishedTransactionAfterTheChunksInTheStream() throws Exception {
         // an earlier session published chunks 0 and 1 of transaction 7 with 4 changes each, then stopped
         MessageBatcher b = batcher(10, 1 << 20);
         b.resume(new PublishedChunks(tx(7).commitLsn(), java.util.List.of(4, 4)));
 
-        transaction(b, 7, 25, 10);
+        b.begin(tx(7));
+        for (int i = 0; i < 25; i++) {
+            b.change(new EncodedChange(table, Operation.INSERT, new byte[] {(byte) i}));
+        }
+        b.commit(tx(7), end(7));
         transaction(b, 8, 25, 10);
 
-        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(4, 4, 10, 7, 10, 10, 5);
-        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(0, 1, 2, 3, 0, 1, 2);
-        assertThat(out.messages.get(3).lastChunk()).isTrue();
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(10, 7, 10, 10, 5);
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(2, 3, 0, 1, 2);
+        assertThat(out.messages).extracting(OutgoingMessage::lastChunk).containsExactly(false, true, false, false, true);
+        assertThat(out.messages.get(0).changes().get(0)).containsExactly(8); // the 9th change: the first 8 are in the stream
     }
 
     @Test
-    void shouldChunkAHalfPublishedTransactionEvenWhenItFitsTheBatchNow() throws Exception {
-        // chunk 0 with 4 changes is in the stream; the whole transaction (6) would now fit one message
-        // under the same id, which JetStream would drop as a duplicate with the last 2 changes in it
+    void aResumedTransactionShouldStayChunkedEvenWhenItFitsTheBatchNow() throws Exception {
+        // chunk 0 with 4 changes is in the stream; the rest (2) goes out as chunk 1, the last, after
+        // the whole transaction that waits before it
         MessageBatcher b = batcher(10, 1 << 20);
         b.resume(new PublishedChunks(tx(3).commitLsn(), java.util.List.of(4)));
 
         transaction(b, 2, 3, 10);
         transaction(b, 3, 6, 10);
 
-        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(3, 4, 2);
-        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(0, 0, 1);
-        assertThat(out.messages).extracting(OutgoingMessage::lastChunk).containsExactly(true, false, true);
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(3, 2);
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(0, 1);
+        assertThat(out.messages).extracting(OutgoingMessage::lastChunk).containsExactly(true, true);
+    }
+
+    @Test
+    void aResumedTransactionShouldNotDependOnTheLimitsTheChunksWereCutWith() throws Exception {
+        // chunks of 4 changes of 10 bytes were published; now a message holds 25 bytes of changes
+        MessageBatcher b = batcher(10, 25);
+        b.resume(new PublishedChunks(tx(5).commitLsn(), java.util.List.of(4, 4)));
+
+        transaction(b, 5, 12, 10);
+
+        assertThat(out.messages).extracting(m -> m.changes().size()).containsExactly(2, 2);
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(2, 3);
+        assertThat(out.messages).extracting(OutgoingMessage::lastChunk).containsExactly(false, true);
     }
 
     @Test
