@@ -2,6 +2,7 @@ package io.vrsky.consumer;
 
 import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.Env;
+import io.vrsky.core.config.LogSettings;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
 import io.vrsky.core.model.Operation;
@@ -106,9 +107,7 @@ public record ConsumerConfig(
             env.problem("NATS_SUBJECT=" + nats.subject() + " is not allowed: the consumer publishes to it, so it may not hold wildcards");
         }
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65_535);
-        env.checked("LOG_FORMAT", "text", v -> v.equals("text") || v.equals("json") ? null : "is not allowed: allowed text | json");
-        env.checked("LOG_LEVEL", "INFO", v -> Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(v.toUpperCase(Locale.ROOT))
-                ? null : "is not allowed: allowed TRACE | DEBUG | INFO | WARN | ERROR | OFF");
+        LogSettings.check(env);
         env.validate();
         return new ConsumerConfig(host, port, user, password, database, slot, publication, tables,
                 ops.isEmpty() ? Set.of() : EnumSet.copyOf(ops), batchSize, batchTimeout, sslMode, nats, healthPort);

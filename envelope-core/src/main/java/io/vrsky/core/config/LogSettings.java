@@ -16,7 +16,8 @@ public final class LogSettings {
 
     public static void check(Env env) {
         env.checked("LOG_FORMAT", "text", v -> FORMATS.contains(v) ? null : "is not allowed: allowed text | json");
-        env.checked("LOG_LEVEL", "INFO", v -> LEVELS.contains(v) ? null
+        // logback reads levels in any case
+        env.checked("LOG_LEVEL", "INFO", v -> LEVELS.contains(v.toUpperCase(java.util.Locale.ROOT)) ? null
                 : "is not allowed: allowed TRACE | DEBUG | INFO | WARN | ERROR | OFF");
     }
 }

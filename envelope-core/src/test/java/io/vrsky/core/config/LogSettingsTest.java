@@ -13,6 +13,9 @@ class LogSettingsTest {
         Env env = new Env(Map.of("LOG_FORMAT", "json", "LOG_LEVEL", "DEBUG"));
         LogSettings.check(env);
         env.validate();
+        Env lower = new Env(Map.of("LOG_LEVEL", "debug"));
+        LogSettings.check(lower);
+        lower.validate();
         Env empty = new Env(Map.of());
         LogSettings.check(empty);
         empty.validate();

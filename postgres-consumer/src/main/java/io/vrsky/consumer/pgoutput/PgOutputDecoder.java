@@ -93,11 +93,6 @@ public final class PgOutputDecoder {
         return b;
     }
 
-    /** Whether {@code tag} is a row message that {@link #readRow} reads. */
-    public static boolean isRow(byte tag) {
-        return tag == 'I' || tag == 'U' || tag == 'D';
-    }
-
     /**
      * Reads an Insert, Update or Delete in place into {@code row} (no copy of the values), from the
      * buffer's position to its limit; the buffer is left untouched. Checks the same as

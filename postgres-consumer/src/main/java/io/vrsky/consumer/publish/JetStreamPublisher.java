@@ -334,14 +334,6 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         }
     }
 
-    public int inFlight() {
-        lock.lock();
-        try {
-            return inFlight;
-        } finally {
-            lock.unlock();
-        }
-    }
 
     /** Closes the connection, dropping anything still queued; in-flight acks fail. */
     public void disconnect() throws InterruptedException {

@@ -33,7 +33,7 @@ public final class MessageBatcher implements TransactionSink {
     private final Clock clock;
     private final MessageSink out;
     private final DeadLetterSink deadLetters;
-    private long maxBytes;
+    private final long maxBytes;
     /** The chunks an earlier session published of a transaction it did not finish; null when none. */
     private PublishedChunks resume;
     /** Changes of the transaction being read that are in the stream already (a resumed one). */
@@ -77,11 +77,6 @@ public final class MessageBatcher implements TransactionSink {
     /** Go on with the transaction of {@code published} after the chunks already in the stream (one transaction, once). */
     public void resume(PublishedChunks published) {
         this.resume = published;
-    }
-
-    /** For a new session: the server may allow a different payload size. */
-    public void maxBytes(long maxBytes) {
-        this.maxBytes = maxBytes;
     }
 
     @Override
