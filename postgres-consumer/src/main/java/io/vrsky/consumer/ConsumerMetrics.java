@@ -66,7 +66,7 @@ public final class ConsumerMetrics {
         return registry;
     }
 
-    public void acknowledged(OutgoingMessage message, long nanos, boolean duplicate) {
+    public void acknowledged(OutgoingMessage.Counted message, long nanos, boolean duplicate) {
         latency.record(nanos, TimeUnit.NANOSECONDS);
         messages.increment();
         if (duplicate) {

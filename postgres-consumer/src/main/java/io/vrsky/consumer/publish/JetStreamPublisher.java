@@ -212,6 +212,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         LsnTracker sessionTracker = tracker;
         long seq = sessionTracker.register(m.confirmLsn());
         long start = System.nanoTime();
+        OutgoingMessage.Counted counted = m.counted(); // the callback must not keep the changes alive until the ack
         CompletableFuture<PublishAck> future;
         try {
             future = jetStream.publishAsync(message, publishOptions);
@@ -221,9 +222,12 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         }
         future.orTimeout(ackTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
             if (error == null) {
-                metrics.acknowledged(m, System.nanoTime() - start, ack.isDuplicate());
-                sessionTracker.ack(seq);
-                release(size, null, gen);
+                try {
+                    metrics.acknowledged(counted, System.nanoTime() - start, ack.isDuplicate());
+                } finally { // the slot and the confirm position must not depend on the metrics
+                    sessionTracker.ack(seq);
+                    release(size, null, gen);
+                }
             } else {
                 release(size, error, gen);
             }

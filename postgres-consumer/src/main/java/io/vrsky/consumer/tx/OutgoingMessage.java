@@ -33,6 +33,14 @@ public record OutgoingMessage(List<byte[]> changes, long bytes, TxInfo lastTx, i
         }
     }
 
+    /** What the metrics count once the message is acknowledged, without holding its changes meanwhile. */
+    public record Counted(boolean lastChunk, int transactionCount, Map<TableOp, Integer> counts) {
+    }
+
+    public Counted counted() {
+        return new Counted(lastChunk, transactionCount, counts);
+    }
+
     /** {@code Nats-Msg-Id}: {@code <slot>:<commit_lsn>:<chunk>}. */
     public String messageId(String slot) {
         return slot + ":" + lastTx.commitLsn() + ":" + chunk;
