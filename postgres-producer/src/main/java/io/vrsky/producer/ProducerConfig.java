@@ -103,7 +103,7 @@ public record ProducerConfig(
     }
 
     public String jdbcUrl() {
-        return "jdbc:postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + database;
+        return "jdbc:postgresql://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port + "/" + database;
     }
 
     @Override

@@ -51,9 +51,14 @@ public record NatsSettings(
                 env.secret("NATS_PASSWORD"), env.secret("NATS_TOKEN"), env.bool("NATS_TLS", false), window);
     }
 
+    /** {@code url} with any {@code user:password@} replaced by {@code ***@}, for logs. */
+    public static String redact(String url) {
+        return url == null ? null : url.replaceAll("//[^/@,]*@", "//***@");
+    }
+
     @Override
     public String toString() {
-        return "NatsSettings[url=" + url + ", stream=" + stream + ", subject=" + subject + ", dlqSubject=" + dlqSubject
+        return "NatsSettings[url=" + redact(url) + ", stream=" + stream + ", subject=" + subject + ", dlqSubject=" + dlqSubject
                 + ", credsFile=" + credsFile + ", user=" + user + ", tls=" + tls + ", duplicateWindow=" + duplicateWindow + "]";
     }
 }

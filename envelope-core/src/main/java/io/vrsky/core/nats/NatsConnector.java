@@ -79,10 +79,10 @@ public final class NatsConnector {
         switch (event) {
             case RECONNECTED -> {
                 reconnects.incrementAndGet();
-                LOG.info("NATS reconnected to {}", conn.getConnectedUrl());
+                LOG.info("NATS reconnected to {}", NatsSettings.redact(conn.getConnectedUrl()));
             }
             case DISCONNECTED -> LOG.warn("NATS disconnected");
-            case CONNECTED -> LOG.info("NATS connected to {}", conn.getConnectedUrl());
+            case CONNECTED -> LOG.info("NATS connected to {}", NatsSettings.redact(conn.getConnectedUrl()));
             case CLOSED -> LOG.info("NATS connection closed");
             default -> LOG.debug("NATS event {}", event);
         }

@@ -48,8 +48,13 @@ public final class StreamProvisioner {
                 LOG.info("created JetStream stream {} for subject {} (duplicate window {})", stream, subject, duplicateWindow);
                 return created;
             } catch (JetStreamApiException raced) {
-                // another instance may have created it between our lookup and add
-                info = jsm.getStreamInfo(stream);
+                // another instance may have created it between our lookup and add; if not, the add's error is the cause
+                try {
+                    info = jsm.getStreamInfo(stream);
+                } catch (JetStreamApiException notThere) {
+                    raced.addSuppressed(notThere);
+                    throw raced;
+                }
             }
         }
         StreamConfiguration current = info.getConfiguration();

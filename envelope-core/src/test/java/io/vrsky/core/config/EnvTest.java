@@ -116,6 +116,14 @@ class EnvTest {
     }
 
     @Test
+    void shouldKeepAPasswordInTheNatsUrlOutOfLogs() {
+        NatsSettings s = NatsSettings.read(new Env(Map.of("NATS_URL", "nats://app:s3cret@nats1:4222,nats://app:s3cret@nats2:4222")),
+                "vrsky.cdc.x", "p");
+        assertThat(s.toString()).doesNotContain("s3cret").contains("nats://***@nats1:4222,nats://***@nats2:4222");
+        assertThat(NatsSettings.redact("nats://nats1:4222")).isEqualTo("nats://nats1:4222");
+    }
+
+    @Test
     void shouldRejectBadNatsSettingsAndHideTheirPassword() {
         Env env = new Env(Map.of("NATS_URL", "localhost:4222", "NATS_DLQ_SUBJECT", "dead", "NATS_PASSWORD", "s3cret"));
         NatsSettings s = NatsSettings.read(env, "vrsky.cdc.x", "p");

@@ -117,7 +117,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         this.deadLetters = new DeadLetterPublisher(js, settings.dlqSubject());
         this.failure = null;
         this.connection = c;
-        LOG.info("connected to NATS {}, publishing to {} in stream {}", c.getConnectedUrl(), settings.subject(), settings.stream());
+        LOG.info("connected to NATS {}, publishing to {} in stream {}", NatsSettings.redact(c.getConnectedUrl()), settings.subject(), settings.stream());
     }
 
     private Options options() throws IOException {
