@@ -7,8 +7,8 @@ import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
 import io.vrsky.core.model.TableId;
 import io.vrsky.producer.catalog.TableWhitelist;
-import io.vrsky.producer.write.AppliedPositions;
-import io.vrsky.producer.write.ConflictStrategy;
+import io.vrsky.producer.plan.ConflictStrategy;
+import io.vrsky.producer.position.AppliedPositions;
 
 import java.time.Duration;
 import java.util.ArrayList;

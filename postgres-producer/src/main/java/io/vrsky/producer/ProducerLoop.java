@@ -38,8 +38,8 @@ final class ProducerLoop {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerLoop.class);
     /**
      * Rows per sink transaction at most, whatever the message count. It bounds what a batch keeps
-     * alive: at 20,000 rows of ~210 bytes the garbage collector of a 256 MB heap spent more CPU
-     * copying the held batch than the producer spent writing it; at 5,000 it is negligible.
+     * alive: every young collection copies the held batch, so a larger cap costs the garbage
+     * collector more than it saves in commits (figures in docs/benchmark.md).
      */
     static final long MAX_BATCH_ROWS = 5_000;
     static final Duration MIN_WAIT = Duration.ofMillis(1);

@@ -3,7 +3,7 @@ package io.vrsky.producer;
 import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.SslMode;
 import io.vrsky.core.model.TableId;
-import io.vrsky.producer.write.ConflictStrategy;
+import io.vrsky.producer.plan.ConflictStrategy;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

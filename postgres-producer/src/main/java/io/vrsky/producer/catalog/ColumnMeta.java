@@ -14,19 +14,19 @@ import java.util.Objects;
  * @param elementKind for arrays, how elements are converted; otherwise {@code null}
  * @param baseType    the (base) type's name, e.g. {@code int8}, {@code _int4}, {@code jsonb}
  */
-public record ColumnMeta(String name, int position, String castType, String baseType, ValueKind kind,
-                         ValueKind elementKind, boolean generated) {
+public record ColumnMeta(String name, int position, String castType, String baseType, ColumnKind kind,
+                         ColumnKind elementKind, boolean generated) {
     public ColumnMeta {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(castType, "castType");
         Objects.requireNonNull(kind, "kind");
-        if (kind == ValueKind.ARRAY && elementKind == null) {
+        if (kind == ColumnKind.ARRAY && elementKind == null) {
             throw new IllegalArgumentException("array column " + name + " needs an element kind");
         }
     }
 
     /** A convenience for tests: a scalar column. */
     public static ColumnMeta scalar(String name, int position, String castType) {
-        return new ColumnMeta(name, position, castType, castType, ValueKind.SCALAR, null, false);
+        return new ColumnMeta(name, position, castType, castType, ColumnKind.SCALAR, null, false);
     }
 }

@@ -126,10 +126,10 @@ public final class SchemaCatalog {
                     String baseType = rs.getString("base_type");
                     String category = rs.getString("base_category");
                     String elementType = rs.getString("element_type");
-                    ValueKind kind;
-                    ValueKind elementKind = null;
+                    ColumnKind kind;
+                    ColumnKind elementKind = null;
                     if ("A".equals(category) && elementType != null) {
-                        kind = ValueKind.ARRAY;
+                        kind = ColumnKind.ARRAY;
                         elementKind = kindOf(elementType);
                     } else {
                         kind = kindOf(baseType);
@@ -157,11 +157,11 @@ public final class SchemaCatalog {
         return Optional.of(new TableMeta(id, columns, primaryKey, copySafe, onConflictAllowed));
     }
 
-    static ValueKind kindOf(String typeName) {
+    static ColumnKind kindOf(String typeName) {
         return switch (typeName) {
-            case "bytea" -> ValueKind.BYTEA;
-            case "json", "jsonb" -> ValueKind.JSON;
-            default -> ValueKind.SCALAR;
+            case "bytea" -> ColumnKind.BYTEA;
+            case "json", "jsonb" -> ColumnKind.JSON;
+            default -> ColumnKind.SCALAR;
         };
     }
 }

@@ -1,7 +1,7 @@
 package io.vrsky.producer.sql;
 
+import io.vrsky.producer.catalog.ColumnKind;
 import io.vrsky.producer.catalog.ColumnMeta;
-import io.vrsky.producer.catalog.ValueKind;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -193,7 +193,7 @@ public final class SqlStatementBuilder {
             }
             ColumnMeta c = identity.get(i);
             String name = "s." + Identifiers.quote(c.name());
-            if (c.kind() == ValueKind.JSON && "json".equals(c.baseType())) {
+            if (c.kind() == ColumnKind.JSON && "json".equals(c.baseType())) {
                 sb.append(name).append("::jsonb IS NOT DISTINCT FROM ?::jsonb");
             } else if (NO_EQUALITY.contains(c.baseType())) {
                 sb.append(name).append("::text IS NOT DISTINCT FROM ?::").append(c.castType()).append("::text");

@@ -1,8 +1,8 @@
 package io.vrsky.producer.sql;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vrsky.producer.catalog.ColumnKind;
 import io.vrsky.producer.catalog.ColumnMeta;
-import io.vrsky.producer.catalog.ValueKind;
 
 import java.util.Base64;
 import java.util.HexFormat;
@@ -97,7 +97,7 @@ public final class SqlValues {
             JsonNode element = array.get(i);
             if (element == null || element.isNull()) {
                 sb.append("NULL");
-            } else if (element.isArray() && column.elementKind() != ValueKind.JSON) {
+            } else if (element.isArray() && column.elementKind() != ColumnKind.JSON) {
                 appendArray(sb, element, column);
             } else {
                 String text = switch (column.elementKind()) {

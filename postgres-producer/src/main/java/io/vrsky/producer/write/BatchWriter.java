@@ -8,11 +8,15 @@ import io.vrsky.core.retry.Retrier;
 import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.dlq.DeadLetterSink;
 import io.vrsky.producer.metrics.ProducerMetrics;
+import io.vrsky.producer.plan.ChangePlanner;
+import io.vrsky.producer.plan.ChangeValidator;
+import io.vrsky.producer.plan.RowChange;
+import io.vrsky.producer.plan.ValidationException;
+import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.subscribe.InboundMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -20,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import javax.sql.DataSource;
 
 /**
  * Applies a batch of whole messages (many source transactions) in one sink transaction:

@@ -2,12 +2,15 @@ package io.vrsky.producer.write;
 
 import io.vrsky.core.model.TableId;
 import io.vrsky.producer.catalog.TableMeta;
+import io.vrsky.producer.plan.MissingRowPolicy;
+import io.vrsky.producer.plan.RowChange;
+import io.vrsky.producer.plan.Run;
 import io.vrsky.producer.sql.CopyText;
 import io.vrsky.producer.sql.SqlStatementBuilder;
+import io.vrsky.producer.sql.StatementShape.Kind;
+import io.vrsky.producer.sql.StatementShape;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
-import io.vrsky.producer.sql.StatementShape;
-import io.vrsky.producer.sql.StatementShape.Kind;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -18,8 +21,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -27,8 +30,9 @@ import java.util.function.Function;
  * one {@code text[]} per column (one round trip per run whatever its size); runs on tables
  * without a primary key go row by row as a JDBC batch, each statement changing at most one row.
  *
- * <p>Inserts of {@value #COPY_MIN_ROWS} rows or more go through COPY, which costs PostgreSQL about
- * half the CPU of {@code INSERT ... SELECT FROM unnest} ({@link TableMeta#copySafe()} tables only).
+ * <p>Inserts of {@value #COPY_MIN_ROWS} rows or more go through COPY, which costs PostgreSQL less CPU
+ * than {@code INSERT ... SELECT FROM unnest} (figures in docs/benchmark.md; {@link TableMeta#copySafe()}
+ * tables only).
  * For an INSERT run that is the same operation. For an UPSERT run it is optimistic: when a row
  * exists already COPY fails with 23505, the table goes back to the upsert statement for its next
  * {@value #COPY_PAUSE_RUNS} runs, and {@link CopyConflict} tells the caller to roll back and apply

@@ -5,6 +5,9 @@ import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.catalog.TableWhitelist;
 import io.vrsky.producer.dlq.DeadLetterSink;
 import io.vrsky.producer.metrics.ProducerMetrics;
+import io.vrsky.producer.plan.ChangeValidator;
+import io.vrsky.producer.plan.ConflictStrategy;
+import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.sql.SqlStatementBuilder;
 
 import javax.sql.DataSource;

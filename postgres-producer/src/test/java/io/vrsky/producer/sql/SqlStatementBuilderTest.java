@@ -1,8 +1,8 @@
 package io.vrsky.producer.sql;
 
 import io.vrsky.core.model.TableId;
+import io.vrsky.producer.catalog.ColumnKind;
 import io.vrsky.producer.catalog.ColumnMeta;
-import io.vrsky.producer.catalog.ValueKind;
 import io.vrsky.producer.sql.StatementShape.Kind;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +16,7 @@ class SqlStatementBuilderTest {
     private static final ColumnMeta ID = ColumnMeta.scalar("id", 1, "bigint");
     private static final ColumnMeta NOTE = ColumnMeta.scalar("note", 2, "text");
     private static final ColumnMeta PRICE = ColumnMeta.scalar("price", 3, "numeric");
-    private static final ColumnMeta DOC = new ColumnMeta("doc", 4, "json", "json", ValueKind.JSON, null, false);
+    private static final ColumnMeta DOC = new ColumnMeta("doc", 4, "json", "json", ColumnKind.JSON, null, false);
 
     private final SqlStatementBuilder builder = new SqlStatementBuilder(16);
 

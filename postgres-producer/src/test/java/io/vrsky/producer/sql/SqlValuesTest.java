@@ -3,8 +3,8 @@ package io.vrsky.producer.sql;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.vrsky.producer.catalog.ColumnKind;
 import io.vrsky.producer.catalog.ColumnMeta;
-import io.vrsky.producer.catalog.ValueKind;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
@@ -21,8 +21,8 @@ class SqlValuesTest {
         return ColumnMeta.scalar("c", 1, type);
     }
 
-    private static ColumnMeta array(String castType, ValueKind element) {
-        return new ColumnMeta("a", 1, castType, "_x", ValueKind.ARRAY, element, false);
+    private static ColumnMeta array(String castType, ColumnKind element) {
+        return new ColumnMeta("a", 1, castType, "_x", ColumnKind.ARRAY, element, false);
     }
 
     private static JsonNode json(String text) throws Exception {
@@ -33,7 +33,7 @@ class SqlValuesTest {
     void shouldKeepNullsNull() throws Exception {
         assertThat(SqlValues.toText(F.nullNode(), scalar("bigint"))).isNull();
         assertThat(SqlValues.toText(null, scalar("text"))).isNull();
-        assertThat(SqlValues.toText(F.nullNode(), new ColumnMeta("j", 1, "jsonb", "jsonb", ValueKind.JSON, null, false))).isNull();
+        assertThat(SqlValues.toText(F.nullNode(), new ColumnMeta("j", 1, "jsonb", "jsonb", ColumnKind.JSON, null, false))).isNull();
     }
 
     @Test
@@ -56,7 +56,7 @@ class SqlValuesTest {
 
     @Test
     void shouldTurnBase64IntoByteaHex() throws Exception {
-        ColumnMeta bytea = new ColumnMeta("b", 1, "bytea", "bytea", ValueKind.BYTEA, null, false);
+        ColumnMeta bytea = new ColumnMeta("b", 1, "bytea", "bytea", ColumnKind.BYTEA, null, false);
 
         assertThat(SqlValues.toText(F.textNode("3q2+7w=="), bytea)).isEqualTo("\\xdeadbeef");
         assertThat(SqlValues.toText(F.textNode(""), bytea)).isEqualTo("\\x");
@@ -67,7 +67,7 @@ class SqlValuesTest {
 
     @Test
     void shouldSerializeJsonValues() throws Exception {
-        ColumnMeta jsonb = new ColumnMeta("j", 1, "jsonb", "jsonb", ValueKind.JSON, null, false);
+        ColumnMeta jsonb = new ColumnMeta("j", 1, "jsonb", "jsonb", ColumnKind.JSON, null, false);
 
         assertThat(SqlValues.toText(json("{\"a\":[1,2,{\"b\":null}],\"c\":\"x\\\"y\"}"), jsonb))
                 .isEqualTo("{\"a\":[1,2,{\"b\":null}],\"c\":\"x\\\"y\"}");
@@ -77,20 +77,20 @@ class SqlValuesTest {
 
     @Test
     void shouldBuildArrayLiteralsWithQuotedElements() throws Exception {
-        assertThat(SqlValues.toText(json("[1,2,null,3]"), array("integer[]", ValueKind.SCALAR))).isEqualTo("{\"1\",\"2\",NULL,\"3\"}");
-        assertThat(SqlValues.toText(json("[[1,2],[3,4]]"), array("integer[]", ValueKind.SCALAR)))
+        assertThat(SqlValues.toText(json("[1,2,null,3]"), array("integer[]", ColumnKind.SCALAR))).isEqualTo("{\"1\",\"2\",NULL,\"3\"}");
+        assertThat(SqlValues.toText(json("[[1,2],[3,4]]"), array("integer[]", ColumnKind.SCALAR)))
                 .isEqualTo("{{\"1\",\"2\"},{\"3\",\"4\"}}");
         assertThat(SqlValues.toText(json("[\"a,b\",\"say \\\"hi\\\"\",\"back\\\\slash\",\"{}\",\"NULL\"]"),
-                array("text[]", ValueKind.SCALAR)))
+                array("text[]", ColumnKind.SCALAR)))
                 .isEqualTo("{\"a,b\",\"say \\\"hi\\\"\",\"back\\\\slash\",\"{}\",\"NULL\"}");
-        assertThat(SqlValues.toText(json("[]"), array("text[]", ValueKind.SCALAR))).isEqualTo("{}");
+        assertThat(SqlValues.toText(json("[]"), array("text[]", ColumnKind.SCALAR))).isEqualTo("{}");
     }
 
     @Test
     void shouldConvertByteaAndJsonArrayElements() throws Exception {
-        assertThat(SqlValues.toText(json("[\"3q2+7w==\",null]"), array("bytea[]", ValueKind.BYTEA)))
+        assertThat(SqlValues.toText(json("[\"3q2+7w==\",null]"), array("bytea[]", ColumnKind.BYTEA)))
                 .isEqualTo("{\"\\\\xdeadbeef\",NULL}");
-        assertThat(SqlValues.toText(json("[{\"k\":1},[1,2]]"), array("jsonb[]", ValueKind.JSON)))
+        assertThat(SqlValues.toText(json("[{\"k\":1},[1,2]]"), array("jsonb[]", ColumnKind.JSON)))
                 .isEqualTo("{\"{\\\"k\\\":1}\",\"[1,2]\"}");
     }
 
@@ -100,7 +100,7 @@ class SqlValuesTest {
                 .isInstanceOf(ValueConversionException.class).hasMessageContaining("column \"c\"").hasMessageContaining("object");
         assertThatThrownBy(() -> SqlValues.toText(json("[1]"), scalar("integer")))
                 .isInstanceOf(ValueConversionException.class).hasMessageContaining("array");
-        assertThatThrownBy(() -> SqlValues.toText(json("{\"a\":1}"), array("integer[]", ValueKind.SCALAR)))
+        assertThatThrownBy(() -> SqlValues.toText(json("{\"a\":1}"), array("integer[]", ColumnKind.SCALAR)))
                 .isInstanceOf(ValueConversionException.class);
     }
 }

@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vrsky.core.model.Change;
@@ -9,8 +9,8 @@ import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.catalog.TableMeta;
 import io.vrsky.producer.catalog.TableWhitelist;
 import io.vrsky.producer.sql.SqlValues;
-import io.vrsky.producer.sql.StatementShape;
 import io.vrsky.producer.sql.StatementShape.Kind;
+import io.vrsky.producer.sql.StatementShape;
 import io.vrsky.producer.sql.ValueConversionException;
 
 import java.sql.Connection;
@@ -30,7 +30,7 @@ import java.util.Set;
  * the catalog's own column metadata does. A table or column the cache does not know is looked up
  * again once per batch before the change is rejected, so columns added to the sink are picked up.
  */
-final class ChangeValidator {
+public final class ChangeValidator {
 
     private final SchemaCatalog catalog;
     private final TableWhitelist whitelist;
@@ -45,7 +45,7 @@ final class ChangeValidator {
     /** The last statement shape of each kind, reused while table, columns and key are the same objects. */
     private final StatementShape[] shapes = new StatementShape[Kind.values().length];
 
-    ChangeValidator(SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy) {
+    public ChangeValidator(SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy) {
         this.catalog = catalog;
         this.whitelist = whitelist;
         this.strategy = strategy;
@@ -54,7 +54,7 @@ final class ChangeValidator {
     /**
      * @param refreshed tables already reloaded from the catalog in this batch (updated here)
      */
-    RowChange prepare(Connection connection, Change change, Set<TableId> refreshed) throws SQLException, ValidationException {
+    public RowChange prepare(Connection connection, Change change, Set<TableId> refreshed) throws SQLException, ValidationException {
         TableId id = change.tableId();
         if (!whitelist.allows(id)) {
             throw new ValidationException("table " + id + " is not in POSTGRES_OUTPUT_TABLES");

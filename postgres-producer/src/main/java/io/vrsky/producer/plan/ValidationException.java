@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 /**
  * A change cannot be applied as written: table not whitelisted or missing, unknown column,

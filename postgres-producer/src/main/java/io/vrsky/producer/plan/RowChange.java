@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 import io.vrsky.core.model.Operation;
 import io.vrsky.producer.catalog.TableMeta;
@@ -21,10 +21,10 @@ import java.util.Objects;
  * @param whole       the after-image has every written column and the whole primary key, so it may
  *                    be inserted when an update finds no row
  */
-record RowChange(Operation op, TableMeta table, StatementShape shape, MissingRowPolicy onMissing, List<String> values,
+public record RowChange(Operation op, TableMeta table, StatementShape shape, MissingRowPolicy onMissing, List<String> values,
                  List<String> keyValues, List<List<String>> touchedKeys, boolean whole) {
 
-    RowChange {
+    public RowChange {
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(shape, "shape");
         values = Collections.unmodifiableList(values);

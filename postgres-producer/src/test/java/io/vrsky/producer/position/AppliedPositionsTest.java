@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.position;
 
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Envelope;

@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vrsky.core.model.Change;
@@ -21,23 +21,23 @@ import java.util.TreeMap;
  * statement (every row matched against the table as it was before the statement, an UPSERT may
  * not touch a row twice, an UPDATE target matched by two source rows is an error).
  */
-final class OrderingModel {
+public final class OrderingModel {
 
     /** A generated change. {@code note == TOAST} marks an unchanged-TOAST note. */
-    sealed interface Op permits Ins, Upd, Del {
+    public sealed interface Op permits Ins, Upd, Del {
         Change toChange();
     }
 
-    static final String TOAST = "<toast>";
+    public static final String TOAST = "<toast>";
 
-    record Ins(int key, String note, Integer qty) implements Op {
+    public record Ins(int key, String note, Integer qty) implements Op {
         @Override
         public Change toChange() {
             return Envelopes.insert("orders", Envelopes.lsn(1), Envelopes.row("id", key, "note", note, "qty", qty));
         }
     }
 
-    record Upd(int before, int after, String note, Integer qty, boolean noBefore) implements Op {
+    public record Upd(int before, int after, String note, Integer qty, boolean noBefore) implements Op {
         @Override
         public Change toChange() {
             int newKey = noBefore ? before : after;
@@ -49,7 +49,7 @@ final class OrderingModel {
         }
     }
 
-    record Del(int key) implements Op {
+    public record Del(int key) implements Op {
         @Override
         public Change toChange() {
             return Envelopes.delete("orders", Envelopes.lsn(1), Envelopes.row("id", key));
@@ -57,8 +57,8 @@ final class OrderingModel {
     }
 
     /** The table's content (key → column values) or the fact that applying failed. */
-    record Outcome(boolean failed, Map<String, Map<String, String>> rows) {
-        static Outcome failure() {
+    public record Outcome(boolean failed, Map<String, Map<String, String>> rows) {
+        public static Outcome failure() {
             return new Outcome(true, Map.of());
         }
     }
@@ -66,7 +66,7 @@ final class OrderingModel {
     private OrderingModel() {
     }
 
-    static Map<String, Map<String, String>> initial(Set<Integer> keys) {
+    public static Map<String, Map<String, String>> initial(Set<Integer> keys) {
         Map<String, Map<String, String>> rows = new TreeMap<>();
         for (int k : keys) {
             Map<String, String> row = new HashMap<>();
@@ -78,7 +78,7 @@ final class OrderingModel {
     }
 
     /** Applies the changes one by one. */
-    static Outcome sequential(Map<String, Map<String, String>> initial, List<Op> ops, ConflictStrategy strategy) {
+    public static Outcome sequential(Map<String, Map<String, String>> initial, List<Op> ops, ConflictStrategy strategy) {
         Map<String, Map<String, String>> rows = copy(initial);
         for (Op op : ops) {
             if (op instanceof Ins ins) {
@@ -116,7 +116,7 @@ final class OrderingModel {
     }
 
     /** Executes the planned runs with one-statement semantics. */
-    static Outcome planned(Map<String, Map<String, String>> initial, List<Run> runs) {
+    public static Outcome planned(Map<String, Map<String, String>> initial, List<Run> runs) {
         Map<String, Map<String, String>> rows = copy(initial);
         for (Run run : runs) {
             if (!execute(rows, run)) {

@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 /**
  * How INSERT changes meet existing rows and UPDATE changes meet missing ones
@@ -16,7 +16,7 @@ public enum ConflictStrategy {
     /** INSERTs update the existing row by key; a missing row (for an INSERT or an UPDATE) is an error (to the DLQ, SQLSTATE 02000). */
     UPDATE;
 
-    MissingRowPolicy missingRowPolicy() {
+    public MissingRowPolicy missingRowPolicy() {
         return switch (this) {
             case UPSERT -> MissingRowPolicy.INSERT;
             case INSERT -> MissingRowPolicy.IGNORE;

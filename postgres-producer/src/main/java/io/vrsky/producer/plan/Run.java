@@ -1,12 +1,12 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 import io.vrsky.producer.sql.StatementShape;
 
 import java.util.List;
 
 /** Consecutive changes that one statement applies together, in order. */
-record Run(StatementShape shape, MissingRowPolicy onMissing, List<RowChange> rows) {
-    Run {
+public record Run(StatementShape shape, MissingRowPolicy onMissing, List<RowChange> rows) {
+    public Run {
         rows = List.copyOf(rows);
     }
 }

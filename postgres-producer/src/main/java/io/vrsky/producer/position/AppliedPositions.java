@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.position;
 
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Envelope;
@@ -139,7 +139,7 @@ public final class AppliedPositions {
         return committed.get(source);
     }
 
-    static Lsn commitLsn(Envelope envelope, Change change) {
+    public static Lsn commitLsn(Envelope envelope, Change change) {
         if (change.commitLsn() != null) {
             return change.commitLsn();
         }

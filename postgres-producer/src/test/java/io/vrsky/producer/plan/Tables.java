@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 import io.vrsky.core.model.TableId;
 import io.vrsky.producer.catalog.ColumnMeta;

@@ -1,7 +1,7 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 /** What an update does when it finds no row. */
-enum MissingRowPolicy {
+public enum MissingRowPolicy {
     /** Count it and move on. */
     IGNORE,
     /** Insert the after-image when it is whole, else count it. */

@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 import io.vrsky.producer.sql.StatementShape;
 
@@ -15,15 +15,15 @@ import java.util.Set;
  * row a second time", an update that misses a row moved by the one before). Splitting there keeps
  * the result equal to applying every change one by one, in order.
  */
-final class ChangePlanner {
+public final class ChangePlanner {
 
     /** Rows per statement, to keep array parameters a sane size. */
-    static final int MAX_RUN_ROWS = 2_000;
+    public static final int MAX_RUN_ROWS = 2_000;
 
     private ChangePlanner() {
     }
 
-    static List<Run> plan(List<RowChange> changes) {
+    public static List<Run> plan(List<RowChange> changes) {
         List<Run> runs = new ArrayList<>();
         List<RowChange> current = new ArrayList<>();
         Set<List<String>> touched = new HashSet<>();

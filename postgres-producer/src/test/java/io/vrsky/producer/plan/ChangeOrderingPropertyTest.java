@@ -1,10 +1,10 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
-import io.vrsky.producer.write.OrderingModel.Del;
-import io.vrsky.producer.write.OrderingModel.Ins;
-import io.vrsky.producer.write.OrderingModel.Op;
-import io.vrsky.producer.write.OrderingModel.Outcome;
-import io.vrsky.producer.write.OrderingModel.Upd;
+import io.vrsky.producer.plan.OrderingModel.Del;
+import io.vrsky.producer.plan.OrderingModel.Ins;
+import io.vrsky.producer.plan.OrderingModel.Op;
+import io.vrsky.producer.plan.OrderingModel.Outcome;
+import io.vrsky.producer.plan.OrderingModel.Upd;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * also with unchanged TOAST) and deletes on the same few keys, under every conflict strategy.
  * The same property runs against a real PostgreSQL in {@code ChangeOrderingIT}.
  */
-class ChangeOrderingPropertyTest {
+public class ChangeOrderingPropertyTest {
 
     @Property(tries = 1000)
     void plannedStatementsEqualOneByOneApplication(@ForAll("changes") List<Op> ops, @ForAll("initialKeys") Set<Integer> initial,
@@ -46,12 +46,12 @@ class ChangeOrderingPropertyTest {
     }
 
     @Provide
-    static Arbitrary<Set<Integer>> initialKeys() {
+    public static Arbitrary<Set<Integer>> initialKeys() {
         return Arbitraries.integers().between(1, 4).set();
     }
 
     @Provide
-    static Arbitrary<List<Op>> changes() {
+    public static Arbitrary<List<Op>> changes() {
         Arbitrary<Integer> key = Arbitraries.integers().between(1, 4);
         Arbitrary<String> note = Arbitraries.of("a", "b").injectNull(0.2);
         Arbitrary<Integer> qty = Arbitraries.integers().between(1, 3).injectNull(0.2);

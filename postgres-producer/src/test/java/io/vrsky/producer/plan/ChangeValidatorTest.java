@@ -1,4 +1,4 @@
-package io.vrsky.producer.write;
+package io.vrsky.producer.plan;
 
 import io.vrsky.core.model.Change;
 import io.vrsky.producer.catalog.SchemaCatalog;
