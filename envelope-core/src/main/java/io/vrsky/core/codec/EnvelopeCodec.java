@@ -11,6 +11,7 @@ import io.vrsky.core.model.Change;
 import io.vrsky.core.model.ColumnInfo;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.EnvelopeMetadata;
+import io.vrsky.core.model.ErrorReport;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.Operation;
 
@@ -81,6 +82,9 @@ public final class EnvelopeCodec {
             g.writeBooleanField("lastChunk", m.lastChunk());
             g.writeNumberField("changeCount", m.changeCount());
             g.writeNumberField("transactionCount", m.transactionCount());
+            if (m.error() != null) {
+                writeError(g, m.error());
+            }
             g.writeEndObject();
         }
         g.writeObjectFieldStart("payload");
@@ -118,7 +122,37 @@ public final class EnvelopeCodec {
             g.writeString(name);
         }
         g.writeEndArray();
+        if (c.oversized() != null) {
+            g.writeObjectFieldStart("oversized");
+            g.writeNumberField("bytes", c.oversized().bytes());
+            g.writeNumberField("limit", c.oversized().limit());
+            g.writeEndObject();
+        }
+        if (c.undecodable() != null) {
+            g.writeObjectFieldStart("undecodable");
+            g.writeStringField("error", c.undecodable().error());
+            g.writeEndObject();
+        }
         g.writeEndObject();
+    }
+
+    private static void writeError(JsonGenerator g, ErrorReport e) throws IOException {
+        g.writeObjectFieldStart("error");
+        g.writeStringField("class", e.errorClass());
+        g.writeStringField("message", e.message());
+        writeOptional(g, "sqlState", e.sqlState());
+        writeOptional(g, "constraint", e.constraint());
+        writeOptional(g, "schema", e.schema());
+        writeOptional(g, "table", e.table());
+        writeOptional(g, "column", e.column());
+        g.writeEndObject();
+    }
+
+    /** A field written only when known (metadata.error leaves unknown fields out). */
+    private static void writeOptional(JsonGenerator g, String name, String value) throws IOException {
+        if (value != null) {
+            g.writeStringField(name, value);
+        }
     }
 
     private void writeRow(JsonGenerator g, String field, Map<String, JsonNode> row) throws IOException {
@@ -219,10 +253,53 @@ public final class EnvelopeCodec {
                     chunk == null || chunk.isNull() ? 0 : chunk.asInt(),
                     last == null || last.isNull() || last.asBoolean(),
                     count == null || count.isNull() ? changeCount : count.asInt(),
-                    txCount == null || txCount.isNull() ? 1 : txCount.asInt());
+                    txCount == null || txCount.isNull() ? 1 : txCount.asInt(),
+                    errorReport(m.get("error")));
         } catch (IllegalArgumentException e) {
             throw new EnvelopeFormatException("invalid 'metadata': " + e.getMessage(), e);
         }
+    }
+
+    private static ErrorReport errorReport(JsonNode e) {
+        if (e == null || e.isNull()) {
+            return null;
+        }
+        if (!e.isObject()) {
+            throw new EnvelopeFormatException("'metadata.error' must be an object");
+        }
+        String errorClass = text(e, "class", "metadata.error.class");
+        String message = text(e, "message", "metadata.error.message");
+        if (errorClass == null || message == null) {
+            throw new EnvelopeFormatException("'metadata.error' needs 'class' and 'message'");
+        }
+        return new ErrorReport(errorClass, message, text(e, "sqlState", "metadata.error.sqlState"),
+                text(e, "constraint", "metadata.error.constraint"), text(e, "schema", "metadata.error.schema"),
+                text(e, "table", "metadata.error.table"), text(e, "column", "metadata.error.column"));
+    }
+
+    private static Change.Oversized oversized(JsonNode c, String path) {
+        JsonNode o = c.get("oversized");
+        if (o == null || o.isNull()) {
+            return null;
+        }
+        if (!o.isObject()) {
+            throw new EnvelopeFormatException("'" + path + ".oversized' must be an object");
+        }
+        Long bytes = longValue(o, "bytes", path + ".oversized.bytes");
+        Long limit = longValue(o, "limit", path + ".oversized.limit");
+        return new Change.Oversized(bytes == null ? 0 : bytes, limit == null ? 0 : limit);
+    }
+
+    private static Change.Undecodable undecodable(JsonNode c, String path) {
+        JsonNode u = c.get("undecodable");
+        if (u == null || u.isNull()) {
+            return null;
+        }
+        if (!u.isObject()) {
+            throw new EnvelopeFormatException("'" + path + ".undecodable' must be an object");
+        }
+        String error = text(u, "error", path + ".undecodable.error");
+        return new Change.Undecodable(error == null ? "" : error);
     }
 
     private Change readChange(JsonNode c, String path) {
@@ -274,7 +351,7 @@ public final class EnvelopeCodec {
         return new Change(op, text(c, "schema", path + ".schema"), table,
                 longValue(c, "txId", path + ".txId"), lsn(c, "commitLsn", path + ".commitLsn"),
                 instant(c, "commitTime", path + ".commitTime"), lsn(c, "lsn", path + ".lsn"),
-                columns, before, after, toast);
+                columns, before, after, toast, oversized(c, path), undecodable(c, path));
     }
 
     private static Map<String, JsonNode> row(JsonNode change, String field, String path) {

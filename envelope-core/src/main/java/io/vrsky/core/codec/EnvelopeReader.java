@@ -219,6 +219,8 @@ public final class EnvelopeReader {
                     seen = once(seen, 1 << 6);
                     transactionCount = intValue(p);
                 }
+                // a dead letter's report: rare, the codec reads it
+                case "error" -> throw Irregular.INSTANCE;
                 default -> p.skipChildren();
             }
         }
@@ -320,6 +322,8 @@ public final class EnvelopeReader {
                     seen = once(seen, 1 << 11);
                     toast = toast(p);
                 }
+                // placeholders for changes the consumer could not carry: rare, the codec reads them
+                case "oversized", "undecodable" -> throw Irregular.INSTANCE;
                 default -> p.skipChildren();
             }
         }

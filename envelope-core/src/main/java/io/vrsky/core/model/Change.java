@@ -11,11 +11,16 @@ import java.util.Objects;
 
 /**
  * One row change. Values are JSON nodes in the wire representation of DESIGN.md (numbers for
- * integers and floats, exact strings for numeric, base64 for bytea, arrays as arrays, ...).
+ * integers and floats, exact strings for numeric, base64 for bytea, arrays as arrays, json/jsonb
+ * as a string holding the document's text, ...).
  *
  * <p>{@code txId}, {@code commitLsn}, {@code commitTime}, {@code lsn} and {@code columns} are set
  * by postgres-consumer; envelopes from other VRSky components may carry only {@code op},
  * {@code table}, {@code after} and {@code before} (or a key) for deletes.
+ *
+ * <p>A placeholder stands for a change the consumer could not carry: {@code oversized} (its JSON
+ * exceeds what one NATS message holds) or {@code undecodable} (a value did not convert). It has
+ * no images, only the row's key in {@code before}; its transaction must never be applied.
  */
 public record Change(
         Operation op,
@@ -28,7 +33,20 @@ public record Change(
         List<ColumnInfo> columns,
         Map<String, JsonNode> before,
         Map<String, JsonNode> after,
-        List<String> unchangedToast) {
+        List<String> unchangedToast,
+        Oversized oversized,
+        Undecodable undecodable) {
+
+    /** The change's encoded size and the limit it exceeded, in bytes. */
+    public record Oversized(long bytes, long limit) {
+    }
+
+    /** Why the consumer could not decode the row. */
+    public record Undecodable(String error) {
+        public Undecodable {
+            Objects.requireNonNull(error, "error");
+        }
+    }
 
     public Change {
         Objects.requireNonNull(op, "op");
@@ -39,8 +57,20 @@ public record Change(
         unchangedToast = unchangedToast == null ? List.of() : List.copyOf(unchangedToast);
     }
 
+    /** A change that carries its row (no placeholder). */
+    public Change(Operation op, String schema, String table, Long txId, Lsn commitLsn, Instant commitTime, Lsn lsn,
+                  List<ColumnInfo> columns, Map<String, JsonNode> before, Map<String, JsonNode> after,
+                  List<String> unchangedToast) {
+        this(op, schema, table, txId, commitLsn, commitTime, lsn, columns, before, after, unchangedToast, null, null);
+    }
+
     /** The table, with {@code public} when the change names no schema. */
     public TableId tableId() {
         return new TableId(schema == null || schema.isEmpty() ? "public" : schema, table);
+    }
+
+    /** Whether this is a placeholder for a change the consumer could not carry ({@code oversized} or {@code undecodable}). */
+    public boolean isPlaceholder() {
+        return oversized != null || undecodable != null;
     }
 }

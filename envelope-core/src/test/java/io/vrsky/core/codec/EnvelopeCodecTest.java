@@ -6,6 +6,7 @@ import io.vrsky.core.model.Change;
 import io.vrsky.core.model.ColumnInfo;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.EnvelopeMetadata;
+import io.vrsky.core.model.ErrorReport;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.Operation;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,32 @@ class EnvelopeCodecTest {
     private Map<String, JsonNode> roundTrip(Map<String, JsonNode> after) {
         Envelope decoded = codec.decode(codec.encode(envelopeWith(after, List.of())));
         return decoded.changes().get(0).after();
+    }
+
+    @Test
+    void shouldRoundTripPlaceholdersAndAnErrorReport() {
+        Instant commit = Instant.parse("2026-02-17T10:00:00.120001Z");
+        Map<String, JsonNode> key = Map.of("id", NODES.numberNode(7));
+        Change oversized = new Change(Operation.INSERT, "public", "docs", 9L, Lsn.parse("0/20"), commit, Lsn.parse("0/18"),
+                List.of(new ColumnInfo("id", "int8", true)), key, null, List.of(), new Change.Oversized(5_000_000, 1_048_576), null);
+        Change undecodable = new Change(Operation.UPDATE, "public", "docs", 9L, Lsn.parse("0/20"), commit, Lsn.parse("0/19"),
+                List.of(), key, null, List.of(), null, new Change.Undecodable("invalid input for numeric"));
+        ErrorReport error = new ErrorReport("sql", "new row violates check constraint \"c\"", "23514", "c", "public", "docs", null);
+        Envelope original = new Envelope("dl-1", Envelope.CDC_TRANSACTION_TYPE, "postgres-consumer/shop/slot", commit,
+                new EnvelopeMetadata(9L, Lsn.parse("0/20"), commit, 0, true, 2, 1, error), List.of(oversized, undecodable));
+        byte[] bytes = codec.encode(original);
+        assertThat(codec.decode(bytes)).isEqualTo(original);
+        assertThat(codec.newReader().decode(bytes)).isEqualTo(original);
+        String json = new String(bytes, StandardCharsets.UTF_8);
+        assertThat(json).contains("\"oversized\":{\"bytes\":5000000,\"limit\":1048576}", "\"undecodable\":{\"error\":",
+                "\"error\":{\"class\":\"sql\",", "\"constraint\":\"c\"").doesNotContain("\"column\"");
+        assertThat(oversized.isPlaceholder()).isTrue();
+    }
+
+    @Test
+    void shouldWriteNoPlaceholderOrErrorFieldsForAnOrdinaryEnvelope() {
+        String json = new String(codec.encode(envelopeWith(Map.of("id", NODES.numberNode(1)), List.of())), StandardCharsets.UTF_8);
+        assertThat(json).doesNotContain("oversized", "undecodable", "\"error\"");
     }
 
     @Test

@@ -86,6 +86,13 @@ class EnvelopeReaderTest {
                 "{\"time\":\"2026-02-30T10:00:00Z\",\"payload\":{\"changes\":[]}}",
                 "{\"time\":\"2024-02-29T24:00:00Z\",\"payload\":{\"changes\":[]}}",
                 "{\"time\":\"+12026-02-17T10:00:00Z\",\"payload\":{\"changes\":[]}}",
+                // placeholders and a dead letter's error report (the codec reads them)
+                "{\"payload\":{\"changes\":[{\"op\":\"INSERT\",\"table\":\"t\",\"key\":{\"id\":1},"
+                        + "\"oversized\":{\"bytes\":5,\"limit\":4}}]}}",
+                "{\"payload\":{\"changes\":[{\"op\":\"INSERT\",\"table\":\"t\",\"undecodable\":{\"error\":\"x\"}}]}}",
+                "{\"metadata\":{\"error\":{\"class\":\"sql\",\"message\":\"m\",\"table\":\"t\"}},\"payload\":{\"changes\":[]}}",
+                "{\"metadata\":{\"error\":{\"message\":\"m\"}},\"payload\":{\"changes\":[]}}",
+                "{\"payload\":{\"changes\":[{\"op\":\"INSERT\",\"table\":\"t\",\"oversized\":1}]}}",
                 // broken ones: the codec's message
                 "", "[]", "{", "{\"payload\":{}}", "{\"payload\":{\"changes\":null}}", "{\"id\":1,\"payload\":{\"changes\":[]}}",
                 "{\"id\":\"a\",\"id\":\"b\",\"payload\":{\"changes\":[]}}",
