@@ -6,8 +6,10 @@ import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.InboundMessage;
 import io.vrsky.producer.subscribe.Prefetcher;
+import io.vrsky.producer.subscribe.StoredMessages;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;
+import io.vrsky.producer.write.Stall;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -19,6 +21,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The write side of the data path, on one thread ({@code producer-loop}): take decoded messages
@@ -32,6 +36,14 @@ import java.util.List;
  * transaction can arrive with other sources' messages in between. Those are parked while the
  * transaction is open (only their sequence and ack subject are kept: the transaction may be large)
  * and read back from the stream, in stream order, once it is closed.
+ *
+ * <p>A writer that stops short ({@link Stall}: a schema difference, a gap in a source's messages)
+ * leaves the rest held: the loop waits in {@link Stalls} and asks again, taking nothing new
+ * meanwhile. After a batch in which most transactions were dead-lettered, {@link PoisonStorm}
+ * slows it down.
+ *
+ * <p>{@link #run()} runs on the loop thread; {@link #stop()} and {@link #problem()} are called from
+ * others.
  */
 final class ProducerLoop {
 
@@ -51,7 +63,11 @@ final class ProducerLoop {
     private final BatchAccumulator<InboundMessage> batch;
     private final ProducerMetrics metrics;
     private final Clock clock;
-    private final ChunkedTransactionWriter.StoredMessages stored;
+    private final StoredMessages stored;
+    private final PoisonStorm storm;
+    private Stalls stalls;
+    private final ReentrantLock stopLock = new ReentrantLock();
+    private final Condition stopRequested = stopLock.newCondition();
     /** Other sources' messages that arrived while a chunked transaction was open, in stream order. */
     private final List<Parked> parked = new ArrayList<>();
     /** Parked messages to handle again, before anything new from the prefetcher. */
@@ -63,8 +79,7 @@ final class ProducerLoop {
     }
 
     ProducerLoop(ProducerConfig config, Prefetcher prefetcher, InFlight inFlight, BatchWriter writer,
-                 ChunkedTransactionWriter chunks, ChunkedTransactionWriter.StoredMessages stored, ProducerMetrics metrics,
-                 Clock clock) {
+                 ChunkedTransactionWriter chunks, StoredMessages stored, ProducerMetrics metrics, Clock clock) {
         this.prefetcher = prefetcher;
         this.inFlight = inFlight;
         this.writer = writer;
@@ -73,11 +88,45 @@ final class ProducerLoop {
         this.metrics = metrics;
         this.clock = clock;
         this.stored = stored;
+        this.storm = new PoisonStorm(metrics, clock);
     }
 
-    /** Asks the loop to finish: it writes and acknowledges everything pulled so far, then returns. */
+    /** Sets how stalls are handled (they need the loop's {@link #pause}); before {@link #run()}. */
+    void stalls(Stalls handler) {
+        this.stalls = handler;
+    }
+
+    /**
+     * Asks the loop to finish: it writes and acknowledges everything pulled so far, then returns.
+     * While stalled it returns at once, and what it holds is redelivered later. Any thread.
+     */
     void stop() {
         stopping = true;
+        stopLock.lock();
+        try {
+            stopRequested.signalAll();
+        } finally {
+            stopLock.unlock();
+        }
+    }
+
+    /** Why the line does not move (a stall), for readiness; empty while it does. Any thread. */
+    java.util.Optional<String> problem() {
+        return stalls == null ? java.util.Optional.empty() : stalls.problem();
+    }
+
+    /** Waits for {@code duration}, unless asked to stop: then returns false at once. */
+    boolean pause(Duration duration) throws InterruptedException {
+        long nanos = duration.toNanos();
+        stopLock.lock();
+        try {
+            while (!stopping && nanos > 0) {
+                nanos = stopRequested.awaitNanos(nanos);
+            }
+            return !stopping;
+        } finally {
+            stopLock.unlock();
+        }
     }
 
     /** Runs until stopped (returns normally) or until a failure it cannot get past (thrown). */
@@ -99,6 +148,11 @@ final class ProducerLoop {
             if (!batch.isEmpty()) {
                 flush(FlushReason.BOUNDARY);
             }
+        } catch (Stalls.StoppedWhileStalled e) {
+            // whatever is held (the stalled messages, the queue) comes again after a restart
+            LOG.info("stopping while stalled: {} held messages will be redelivered", inFlight.held());
+            prefetcher.stop();
+            inFlight.nakEverything();
         } finally {
             prefetcher.stop();
             chunks.abortForShutdown();
@@ -154,8 +208,7 @@ final class ProducerLoop {
 
     /** A parked message as the stream holds it, with the ack subject it was delivered with. */
     private InboundMessage readBack(Parked p) throws Exception {
-        InboundMessage m = stored.load(p.streamSeq());
-        return new InboundMessage(m.streamSeq(), m.subject(), p.replyTo(), m.data(), m.envelope(), m.decodeError(), 0);
+        return stored.load(p.streamSeq()).withReplyTo(p.replyTo());
     }
 
     private void route(InboundMessage message) throws Exception {
@@ -173,10 +226,16 @@ final class ProducerLoop {
                 group.add(next);
                 rows += next.changeCount();
             }
-            chunks.onChunks(group);
+            List<InboundMessage> left = group;
+            Stall stall;
+            while ((stall = chunks.onChunks(left)) != null) {
+                left = left.subList(left.indexOf(stall.message()), left.size());
+                stalls.handle(stall);
+            }
+            stalls.clear();
             return;
         }
-        if (chunks.isOpen()) {
+        if (chunks.isOpen() || chunks.collecting(message)) {
             chunks.interrupt(message);
         }
         batch.add(message, Math.max(1, message.changeCount()));
@@ -187,18 +246,35 @@ final class ProducerLoop {
 
     private void flush(FlushReason reason) throws Exception {
         List<InboundMessage> messages = batch.drain();
-        Instant start = clock.instant();
-        MDC.put("seq", messages.get(0).streamSeq() + "-" + messages.get(messages.size() - 1).streamSeq());
-        try {
-            BatchWriter.Result result = writer.write(messages);
-            inFlight.ackAll(messages.stream().map(InboundMessage::replyTo).toList());
-            metrics.acked(messages.size());
-            Duration elapsed = Duration.between(start, clock.instant());
-            metrics.batch(messages.size(), result.rows(), elapsed);
-            LOG.debug("batch written ({}): {} messages, {} rows, {} skipped, {} dead letters in {} ms", reason, result.messages(),
-                    result.rows(), result.skipped(), result.deadLetters(), elapsed.toMillis());
-        } finally {
-            MDC.remove("seq");
+        while (true) {
+            Instant start = clock.instant();
+            MDC.put("seq", messages.get(0).streamSeq() + "-" + messages.get(messages.size() - 1).streamSeq());
+            BatchWriter.Result result;
+            try {
+                result = writer.write(messages);
+                List<InboundMessage> handled = messages.subList(0, result.messages());
+                inFlight.ackAll(handled.stream().map(InboundMessage::replyTo).toList());
+                metrics.acked(handled.size());
+                Duration elapsed = Duration.between(start, clock.instant());
+                if (!handled.isEmpty()) {
+                    metrics.batch(handled.size(), result.rows(), elapsed);
+                }
+                LOG.debug("batch written ({}): {} messages, {} transactions, {} rows, {} skipped, {} dead-lettered in {} ms", reason,
+                        result.messages(), result.transactions(), result.rows(), result.skipped(), result.deadTransactions(),
+                        elapsed.toMillis());
+            } finally {
+                MDC.remove("seq");
+            }
+            Duration slowDown = storm.after(result.transactions(), result.deadTransactions());
+            if (result.stall() == null) {
+                stalls.clear();
+                if (!slowDown.isZero() && !pause(slowDown)) {
+                    LOG.info("stopping during a poison-storm slow-down");
+                }
+                return;
+            }
+            messages = messages.subList(result.messages(), messages.size());
+            stalls.handle(result.stall());
         }
     }
 

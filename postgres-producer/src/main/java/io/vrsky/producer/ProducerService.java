@@ -7,7 +7,6 @@ import io.nats.client.Connection;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.health.HealthServer;
 import io.vrsky.core.health.ReadinessCheck;
-import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.JetStreamSetup;
 import io.vrsky.core.nats.NatsConnector;
 import io.vrsky.core.retry.Backoff;
@@ -23,6 +22,7 @@ import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.JetStreamSource;
 import io.vrsky.producer.subscribe.Prefetcher;
+import io.vrsky.producer.subscribe.StoredMessages;
 import io.vrsky.producer.write.BatchWriter;
 import io.vrsky.producer.write.ChunkedTransactionWriter;
 import io.vrsky.producer.write.RefusedStatementOverride;
@@ -69,7 +69,11 @@ public final class ProducerService implements AutoCloseable {
      */
     static final long MAX_PREFETCH_BYTES = 2L * 1024 * 1024;
 
+    /** How long a gap may stay unfilled by default (DEPENDENCY_RETRY_TIMEOUT's default). */
+    static final Duration DEFAULT_GAP_TIMEOUT = Duration.ofMinutes(5);
+
     private final ProducerConfig config;
+    private final Duration gapTimeout;
     private final Clock clock;
     private final PrometheusMeterRegistry registry;
     private final ProducerMetrics metrics;
@@ -89,16 +93,26 @@ public final class ProducerService implements AutoCloseable {
     private Integer closeResult;
 
     public ProducerService(ProducerConfig config, Clock clock, PrometheusMeterRegistry registry) {
-        this(config, clock, registry, () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), Sleeper.SYSTEM);
+        this(config, clock, registry, DEFAULT_GAP_TIMEOUT);
     }
 
-    ProducerService(ProducerConfig config, Clock clock, PrometheusMeterRegistry registry, DoubleSupplier random, Sleeper sleeper) {
+    /**
+     * @param gapTimeout how long a gap in a source's messages may stay unfilled before the service stops
+     *                   (exit 4); DEPENDENCY_RETRY_TIMEOUT's default until the configuration carries it
+     */
+    ProducerService(ProducerConfig config, Clock clock, PrometheusMeterRegistry registry, Duration gapTimeout) {
+        this(config, clock, registry, () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), Sleeper.SYSTEM, gapTimeout);
+    }
+
+    ProducerService(ProducerConfig config, Clock clock, PrometheusMeterRegistry registry, DoubleSupplier random, Sleeper sleeper,
+                    Duration gapTimeout) {
         this.config = config;
         this.clock = clock;
         this.registry = registry;
         this.metrics = new ProducerMetrics(registry);
         this.random = random;
         this.sleeper = sleeper;
+        this.gapTimeout = gapTimeout;
     }
 
     /**
@@ -166,18 +180,22 @@ public final class ProducerService implements AutoCloseable {
                 failure -> failure instanceof IOException || failure instanceof TimeoutException);
         DeadLetterSink deadLetters;
         try {
-            deadLetters = new DeadLetterSink(new DeadLetterPublisher(nats.jetStream(), config.nats().dlqSubject()), natsRetrier,
-                    metrics);
+            deadLetters = new DeadLetterSink(nats.jetStream(), config.nats().dlqSubject(), config.durable(),
+                    nats.getServerInfo().getMaxPayload(), codec, natsRetrier, metrics);
         } catch (IOException e) {
             throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "JetStream is not available: " + e.getMessage(), e);
         }
-        WriterContext context = new WriterContext(dataSource, new SchemaCatalog(clock, Duration.ofMinutes(1)), config.tables(),
-                config.conflictStrategy(), new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics);
+        SchemaCatalog catalog = new SchemaCatalog(clock, Duration.ofMinutes(1));
+        WriterContext context = new WriterContext(dataSource, catalog, config.tables(), config.conflictStrategy(),
+                new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics);
         BatchWriter writer = new BatchWriter(context);
-        ChunkedTransactionWriter.StoredMessages stored = seq -> natsRetrier.call("read a message back", () -> source.load(seq));
+        StoredMessages stored = seq -> natsRetrier.call("read a message back", () -> source.load(seq));
         ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, stored, inFlight, clock);
         Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, sleeper);
         loop = new ProducerLoop(config, prefetcher, inFlight, writer, chunks, stored, metrics, clock);
+        loop.stalls(new Stalls(writer, positions, catalog,
+                (subject, from) -> natsRetrier.call("look ahead in the stream", () -> source.next(subject, from)), loop::pause,
+                metrics, clock, config.nats().stream(), gapTimeout));
 
         AtomicInteger threads = new AtomicInteger();
         scheduler = new ScheduledThreadPoolExecutor(2, r -> {
@@ -274,7 +292,7 @@ public final class ProducerService implements AutoCloseable {
         if (loopThread == null) {
             return Optional.of("not consuming yet");
         }
-        return exit.isDone() ? Optional.of("stopped") : Optional.empty();
+        return exit.isDone() ? Optional.of("stopped") : loop.problem();
     }
 
     private static void guarded(String what, Runnable task) {

@@ -94,6 +94,23 @@ public final class Envelopes {
                 commitLsn, List.<ColumnInfo>of(), before, after, toast);
     }
 
+    /** The same change with a column list, as postgres-consumer sends it (name and type pairs; the first is the key). */
+    public static Change withColumns(Change c, String... namesAndTypes) {
+        List<ColumnInfo> columns = new java.util.ArrayList<>();
+        for (int i = 0; i < namesAndTypes.length; i += 2) {
+            columns.add(new ColumnInfo(namesAndTypes[i], namesAndTypes[i + 1], i == 0));
+        }
+        return new Change(c.op(), c.schema(), c.table(), c.txId(), c.commitLsn(), c.commitTime(), c.lsn(), columns, c.before(),
+                c.after(), c.unchangedToast(), c.oversized(), c.undecodable());
+    }
+
+    /** The consumer's placeholder for a change too large for one message: only the key. */
+    public static Change oversized(String table, Lsn commitLsn, Map<String, JsonNode> key, long bytes) {
+        Change c = change(Operation.INSERT, table, commitLsn, key, null, List.of());
+        return new Change(c.op(), c.schema(), c.table(), c.txId(), c.commitLsn(), c.commitTime(), c.lsn(), c.columns(), key, null,
+                List.of(), new Change.Oversized(bytes, 1024 * 1024), null);
+    }
+
     /** A whole message (one or more whole transactions) from {@code source}; metadata describes the last change's transaction. */
     public static Envelope message(String source, Change... changes) {
         Lsn last = null;

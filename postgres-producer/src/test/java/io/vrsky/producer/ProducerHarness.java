@@ -7,6 +7,7 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
 import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.DiscardPolicy;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -56,6 +57,7 @@ public final class ProducerHarness implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private ProducerService service;
     private final AtomicInteger published = new AtomicInteger();
+    private Duration gapTimeout = ProducerService.DEFAULT_GAP_TIMEOUT;
 
     public ProducerHarness(PostgresServer pg, NatsServer natsServer, String prefix) throws Exception {
         this.pg = pg;
@@ -89,10 +91,24 @@ public final class ProducerHarness implements AutoCloseable {
         return Map.copyOf(env);
     }
 
+    /** How long the producer waits for a gap in a source's messages to be filled before it stops (default 5 minutes). */
+    public ProducerHarness gapTimeout(Duration timeout) {
+        this.gapTimeout = timeout;
+        return this;
+    }
+
     public ProducerService start() throws Exception {
-        service = new ProducerService(ProducerConfig.fromEnv(env), Clock.systemUTC(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        service = new ProducerService(ProducerConfig.fromEnv(env), Clock.systemUTC(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                gapTimeout);
         service.start();
         return service;
+    }
+
+    /** Caps the stream at {@code maxMessages}, dropping the oldest ones (discard=old): how messages nobody read get lost. */
+    public void limitStream(long maxMessages) throws IOException, JetStreamApiException {
+        JetStreamManagement jsm = nats.jetStreamManagement();
+        StreamConfiguration current = jsm.getStreamInfo(stream).getConfiguration();
+        jsm.updateStream(StreamConfiguration.builder(current).maxMessages(maxMessages).discardPolicy(DiscardPolicy.Old).build());
     }
 
     public ProducerService service() {
@@ -142,10 +158,24 @@ public final class ProducerHarness implements AutoCloseable {
                 + envelope.metadata().chunk());
     }
 
-    public long publishBytes(byte[] body, String idHint) throws IOException, JetStreamApiException {
+    /** Publishes with extra headers, given as name/value pairs. */
+    public long publish(Envelope envelope, String... headerPairs) throws IOException, JetStreamApiException {
+        return publishBytes(codec.encode(envelope), envelope.metadata() == null ? null : envelope.metadata().commitLsn() + ":"
+                + envelope.metadata().chunk(), headerPairs);
+    }
+
+    public long publishBytes(byte[] body, String idHint, String... headerPairs) throws IOException, JetStreamApiException {
         Headers headers = new Headers();
         headers.put(CdcHeaders.MSG_ID, name + ":" + published.incrementAndGet() + ":" + idHint);
+        for (int i = 0; i < headerPairs.length; i += 2) {
+            headers.put(headerPairs[i], headerPairs[i + 1]);
+        }
         return nats.jetStream().publish(NatsMessage.builder().subject(subject).headers(headers).data(body).build()).getSeqno();
+    }
+
+    /** A dead letter's body decoded. */
+    public Envelope envelopeOf(MessageInfo deadLetter) {
+        return codec.decode(deadLetter.getData());
     }
 
     /** The dead letters sent to this test's DLQ subject, oldest first. */

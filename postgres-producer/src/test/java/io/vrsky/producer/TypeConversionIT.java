@@ -122,4 +122,27 @@ class TypeConversionIT {
             assertThat(states).containsExactly("sql:22001", "sql:22P02", "sql:22P02", "sql:23514", "validation:-", "validation:-");
         }
     }
+
+    @Test
+    void shouldWriteAJsonStringAsTheDocumentTextItHolds(PostgresServer pg, NatsServer nats) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "jsontext")) {
+            h.sql("CREATE TABLE docs (id int PRIMARY KEY, j json, jb jsonb, ja jsonb[])");
+            h.env("POSTGRES_OUTPUT_TABLES", "docs");
+            String spaced = "{\"a\" :  1,  \"a\": [2,3]}";
+            h.publish(message(SOURCE,
+                    insert("docs", lsn(1), row("id", 1, "j", spaced, "jb", "null", "ja", json("[\"{\\\"k\\\": 1}\", \"null\", null]"))),
+                    insert("docs", lsn(2), row("id", 2, "j", null, "jb", null)),
+                    insert("docs", lsn(3), row("id", 3, "j", json("{\"b\": 2.50}"), "jb", json("[1, \"x\"]"))),
+                    insert("docs", lsn(4), row("id", 4, "j", json("12.0"), "jb", json("true")))));
+            h.start();
+
+            await().atMost(Duration.ofSeconds(20)).until(h::allAcked);
+            assertThat(h.deadLetters()).isEmpty();
+            assertThat(h.rows("SELECT id, j::text, jb::text, jb IS NULL, ja::text FROM docs ORDER BY id")).containsExactly(
+                    java.util.Arrays.asList("1", spaced, "null", "f", "{\"{\\\"k\\\": 1}\",\"null\",NULL}"),
+                    java.util.Arrays.asList("2", null, null, "t", null),
+                    java.util.Arrays.asList("3", "{\"b\":2.5}", "[1, \"x\"]", "f", null),
+                    java.util.Arrays.asList("4", "12.0", "true", "f", null));
+        }
+    }
 }

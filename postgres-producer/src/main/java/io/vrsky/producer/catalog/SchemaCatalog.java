@@ -102,6 +102,12 @@ public final class SchemaCatalog {
         return table;
     }
 
+    /** What the cache holds for the table now, without reading the catalog (empty when nothing or a missing table). */
+    public Optional<TableMeta> cached(TableId id) {
+        Entry entry = cache.get(id);
+        return entry == null ? Optional.empty() : entry.table();
+    }
+
     public void invalidate(TableId id) {
         if (!fixed) {
             cache.remove(id);

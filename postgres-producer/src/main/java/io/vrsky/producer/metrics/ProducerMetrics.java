@@ -22,7 +22,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code vrsky_producer_skipped_changes_total}: changes skipped as already applied</li>
  *   <li>{@code vrsky_producer_missing_rows_total{table,op}}: updates whose row was missing and was left alone</li>
  *   <li>{@code vrsky_producer_messages_acked_total}</li>
+ *   <li>{@code vrsky_producer_schema_pauses_total}: times the line paused on a table or column the sink lacks</li>
+ *   <li>{@code vrsky_producer_paused}: 1 while paused on such a schema difference</li>
+ *   <li>{@code vrsky_producer_gap}: 1 while a source's messages have a gap the producer waits to be filled</li>
+ *   <li>{@code vrsky_producer_poison_storm}: 1 while most transactions of each batch are dead-lettered and the
+ *       producer slows down</li>
  * </ul>
+ *
+ * <p>Thread-safe (Micrometer's meters are).
  */
 public final class ProducerMetrics {
 
@@ -33,6 +40,10 @@ public final class ProducerMetrics {
     private final Counter skipped;
     private final Counter acked;
     private final AtomicLong pending = new AtomicLong();
+    private final AtomicLong paused = new AtomicLong();
+    private final AtomicLong gap = new AtomicLong();
+    private final AtomicLong poisonStorm = new AtomicLong();
+    private final Counter schemaPauses;
 
     public ProducerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -51,6 +62,32 @@ public final class ProducerMetrics {
                 .register(registry);
         Gauge.builder("vrsky.producer.consumer.pending.messages", pending, AtomicLong::get)
                 .description("Messages waiting in the durable consumer (consumer lag)").register(registry);
+        this.schemaPauses = Counter.builder("vrsky.producer.schema.pauses")
+                .description("Times the producer paused on a table or column the sink lacks").register(registry);
+        Gauge.builder("vrsky.producer.paused", paused, AtomicLong::get)
+                .description("1 while paused on a table or column the sink lacks").register(registry);
+        Gauge.builder("vrsky.producer.gap", gap, AtomicLong::get)
+                .description("1 while a source's messages have a gap the producer waits to be filled").register(registry);
+        Gauge.builder("vrsky.producer.poison.storm", poisonStorm, AtomicLong::get)
+                .description("1 while most source transactions of each batch are dead-lettered and the producer slows down")
+                .register(registry);
+    }
+
+    /** A schema pause begins ({@code true}) or ends. */
+    public void paused(boolean on) {
+        if (on && paused.getAndSet(1) == 0) {
+            schemaPauses.increment();
+        } else if (!on) {
+            paused.set(0);
+        }
+    }
+
+    public void gap(boolean on) {
+        gap.set(on ? 1 : 0);
+    }
+
+    public void poisonStorm(boolean on) {
+        poisonStorm.set(on ? 1 : 0);
     }
 
     public void rowsWritten(String table, String op, long rows) {

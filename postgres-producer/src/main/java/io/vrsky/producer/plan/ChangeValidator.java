@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,13 +30,21 @@ import java.util.Set;
  * every value must convert to its column's type. Names from the envelope never reach SQL: only
  * the catalog's own column metadata does. A table or column the cache does not know is looked up
  * again once per batch before the change is rejected, so columns added to the sink are picked up.
+ *
+ * <p>A change that carries its column list (postgres-consumer's) and names a table or column the
+ * sink lacks is a schema difference, not bad data: the {@link SchemaPolicy} decides whether it
+ * pauses the line ({@link SchemaMismatchException}). A change without one (another component's
+ * minimal envelope) naming an unknown table or column is bad input ({@link ValidationException}).
+ *
+ * <p>Used by the loop thread only.
  */
 public final class ChangeValidator {
 
     private final SchemaCatalog catalog;
     private final TableWhitelist whitelist;
     private final ConflictStrategy strategy;
-    /** The last column list found complete, and in which table (identity: the decoder shares equal lists). */
+    private final SchemaPolicy policy;
+    /** The last column list found to match its table, and which table (identity: the decoder shares equal lists). */
     private List<ColumnInfo> checkedColumns;
     private TableMeta checkedColumnsOf;
     /** The last after-image layout and the columns it writes (most changes repeat the one before). */
@@ -46,15 +55,23 @@ public final class ChangeValidator {
     private final StatementShape[] shapes = new StatementShape[Kind.values().length];
 
     public ChangeValidator(SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy) {
+        this(catalog, whitelist, strategy, SchemaPolicy.PAUSE_ON_MISSING);
+    }
+
+    public ChangeValidator(SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy, SchemaPolicy policy) {
         this.catalog = catalog;
         this.whitelist = whitelist;
         this.strategy = strategy;
+        this.policy = policy;
     }
 
     /**
      * @param refreshed tables already reloaded from the catalog in this batch (updated here)
+     * @throws ValidationException     the change cannot be applied as written (bad input)
+     * @throws SchemaMismatchException the sink table lacks what the change's column list names, and the policy pauses
      */
-    public RowChange prepare(Connection connection, Change change, Set<TableId> refreshed) throws SQLException, ValidationException {
+    public RowChange prepare(Connection connection, Change change, Set<TableId> refreshed)
+            throws SQLException, ValidationException, SchemaMismatchException {
         TableId id = change.tableId();
         if (!whitelist.allows(id)) {
             throw new ValidationException("table " + id + " is not in POSTGRES_OUTPUT_TABLES");
@@ -70,20 +87,42 @@ public final class ChangeValidator {
     }
 
     private TableMeta table(Connection connection, TableId id, Set<TableId> refreshed, Change change)
-            throws SQLException, ValidationException {
+            throws SQLException, ValidationException, SchemaMismatchException {
         Optional<TableMeta> table = catalog.table(connection, id);
         String unknown = table.map(t -> unknownColumn(t, change)).orElse(null);
         if ((table.isEmpty() || unknown != null) && refreshed.add(id)) {
             table = catalog.reload(connection, id);
             unknown = table.map(t -> unknownColumn(t, change)).orElse(null);
         }
+        boolean described = !change.columns().isEmpty();
         if (table.isEmpty()) {
+            if (described) {
+                mismatch(SchemaDifference.missingTable(id, change.columns()));
+            }
             throw new ValidationException("table " + id + " does not exist in the sink database");
         }
         if (unknown != null) {
+            if (described) {
+                mismatch(difference(table.get(), change));
+            }
             throw new ValidationException("column \"" + unknown + "\" does not exist in table " + id);
         }
+        if (described && !(change.columns() == checkedColumns && table.get() == checkedColumnsOf)) {
+            // the decoder shares one column list between the changes that repeat it: compare it once
+            SchemaDifference difference = difference(table.get(), change);
+            if (!difference.isEmpty()) {
+                mismatch(difference);
+            }
+            checkedColumns = change.columns();
+            checkedColumnsOf = table.get();
+        }
         return table.get();
+    }
+
+    private void mismatch(SchemaDifference difference) throws SchemaMismatchException {
+        if (policy.decide(difference) == SchemaPolicy.Decision.PAUSE) {
+            throw new SchemaMismatchException(difference);
+        }
     }
 
     /** The first name (after-image, before-image, unchanged TOAST, then column list) the table does not have. */
@@ -96,14 +135,11 @@ public final class ChangeValidator {
             unknown = unknownName(table, change.unchangedToast());
         }
         if (unknown == null && !(change.columns() == checkedColumns && table == checkedColumnsOf)) {
-            // the decoder shares one column list between the changes that repeat it: check it once
             for (ColumnInfo c : change.columns()) {
                 if (table.column(c.name()) == null) {
                     return c.name();
                 }
             }
-            checkedColumns = change.columns();
-            checkedColumnsOf = table;
         }
         return unknown;
     }
@@ -115,6 +151,49 @@ public final class ChangeValidator {
             }
         }
         return null;
+    }
+
+    /** How the change's column list (and the names in its images) differ from the sink table. */
+    static SchemaDifference difference(TableMeta table, Change change) {
+        Map<String, ColumnInfo> missing = new LinkedHashMap<>();
+        List<SchemaDifference.TypeDifference> types = new ArrayList<>();
+        for (ColumnInfo c : change.columns()) {
+            ColumnMeta column = table.column(c.name());
+            if (column == null) {
+                missing.put(c.name(), c);
+            } else if (c.type() != null && !sameType(column, c.type())) {
+                types.add(new SchemaDifference.TypeDifference(c.name(), typeName(column), c.type()));
+            }
+        }
+        List<Iterable<String>> images = new ArrayList<>();
+        images.add(change.after() == null ? List.of() : change.after().keySet());
+        images.add(change.before() == null ? List.of() : change.before().keySet());
+        images.add(change.unchangedToast());
+        for (Iterable<String> names : images) {
+            for (String name : names) {
+                if (table.column(name) == null && !missing.containsKey(name)) {
+                    missing.put(name, new ColumnInfo(name, null, false));
+                }
+            }
+        }
+        return new SchemaDifference(table.id(), false, new ArrayList<>(missing.values()), types);
+    }
+
+    /** Whether the source's type name ({@code int4}, {@code int4[]}, a domain's name) is the sink column's type. */
+    private static boolean sameType(ColumnMeta column, String sourceType) {
+        String source = sourceType.endsWith("[]") ? "_" + sourceType.substring(0, sourceType.length() - 2) : sourceType;
+        return source.equals(typeName(column));
+    }
+
+    /** The sink column's pg_type name, from its quoted, schema-qualified cast type. */
+    private static String typeName(ColumnMeta column) {
+        String cast = column.castType();
+        int dot = cast.lastIndexOf('.');
+        String name = cast.substring(dot + 1);
+        if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+            name = name.substring(1, name.length() - 1).replace("\"\"", "\"");
+        }
+        return name;
     }
 
     private RowChange insert(Change change, TableMeta table) throws ValidationException {

@@ -17,7 +17,8 @@ import java.util.Set;
 /**
  * The last source transaction applied per source ({@code postgres-consumer/<database>/<slot>}),
  * kept in the sink table {@value #TABLE} and written in the same transaction as the rows it
- * covers (invariant 2). A change whose {@code (source, commitLsn)} is at or below the recorded
+ * covers. A message published back for replay is tracked under its own key,
+ * {@code replay:<replay id>}, so it is applied once per replay id whatever its source's position. A change whose {@code (source, commitLsn)} is at or below the recorded
  * position was applied before and is skipped; the check is per change, since after a restart
  * the consumer may pack transactions into messages differently. Envelopes without a source or
  * commit LSN are not tracked (their exactly-once rests on the JetStream ack).
@@ -137,6 +138,11 @@ public final class AppliedPositions {
 
     public Position position(String source) {
         return committed.get(source);
+    }
+
+    /** The position of {@code key} including this batch's progress, or null. */
+    public Position current(String key) {
+        return working.get(key);
     }
 
     public static Lsn commitLsn(Envelope envelope, Change change) {

@@ -17,7 +17,10 @@ import java.util.HexFormat;
  *   <li>Numbers, strings and booleans: their text; so numeric keeps its exact digits, floats
  *       accept {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}, timestamps their ISO-8601 text.</li>
  *   <li>bytea: base64 on the wire, sent as {@code \x} hex; invalid base64 is rejected.</li>
- *   <li>json/jsonb: the JSON value itself, serialized.</li>
+ *   <li>json/jsonb: a JSON string is the document's text, written as it is (so json keeps its
+ *       spacing and duplicate keys, and the document {@code null}, the string "null", differs from
+ *       SQL NULL, JSON null); an embedded object, array, number or boolean (other publishers) is
+ *       written as its JSON text.</li>
  *   <li>arrays: a JSON array (nested for more dimensions) becomes an array literal with every
  *       element quoted; a string is taken as an array literal already.</li>
  * </ul>
@@ -37,7 +40,7 @@ public final class SqlValues {
         return switch (column.kind()) {
             case SCALAR -> scalar(value, column.name(), column.baseType());
             case BYTEA -> bytea(value, column.name());
-            case JSON -> value.toString();
+            case JSON -> json(value);
             case ARRAY -> array(value, column);
         };
     }
@@ -59,6 +62,11 @@ public final class SqlValues {
                 + value.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
     }
 
+    /** A document: a string holds its text; anything else is embedded JSON. */
+    private static String json(JsonNode value) {
+        return value.isTextual() ? value.textValue() : value.toString();
+    }
+
     private static String bytea(JsonNode value, String column) throws ValueConversionException {
         return "\\x" + HEX.formatHex(base64(value, column));
     }
@@ -71,7 +79,8 @@ public final class SqlValues {
         try {
             return Base64.getDecoder().decode(value.textValue());
         } catch (IllegalArgumentException e) {
-            throw new ValueConversionException("column \"" + column + "\" of type bytea holds invalid base64: " + e.getMessage());
+            // the decoder's message quotes a character of the value: left out
+            throw new ValueConversionException("column \"" + column + "\" of type bytea holds invalid base64");
         }
     }
 
@@ -102,7 +111,7 @@ public final class SqlValues {
             } else {
                 String text = switch (column.elementKind()) {
                     case BYTEA -> "\\x" + HEX.formatHex(base64(element, column.name()));
-                    case JSON -> element.toString();
+                    case JSON -> json(element);
                     default -> scalar(element, column.name(), column.castType());
                 };
                 appendQuoted(sb, text);

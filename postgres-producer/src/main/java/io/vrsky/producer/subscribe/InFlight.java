@@ -57,6 +57,16 @@ public final class InFlight {
         }
     }
 
+    /** Asks for redelivery of every held message (stopping while stalled: nothing held is applied). */
+    public void nakEverything() {
+        nakAll(List.copyOf(held));
+    }
+
+    /** How many delivered messages are not acknowledged yet. */
+    public int held() {
+        return held.size();
+    }
+
     /** Resets the ack timer of every held message (called every ackWait / 3). */
     public void heartbeat() {
         int count = 0;

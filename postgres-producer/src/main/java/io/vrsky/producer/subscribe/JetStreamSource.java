@@ -13,10 +13,12 @@ import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.ReplayPolicy;
+import io.nats.client.impl.Headers;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.codec.EnvelopeReader;
 import io.vrsky.core.codec.EnvelopeFormatException;
 import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.Lsn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +43,10 @@ public final class JetStreamSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamSource.class);
     private static final int CONSUMER_NOT_FOUND = 10014;
+    private static final int NO_MESSAGE_FOUND = 10037;
+    /** Header names (CdcHeaders.REPLAY and CdcHeaders.PREV_COMMIT_LSN of the wire format). */
+    static final String REPLAY = "Vrsky-Replay";
+    static final String PREV_COMMIT_LSN = "Vrsky-Prev-Commit-Lsn";
     /** Max deliveries pending an ack: the chunks of one transaction stay unacked until its last chunk. */
     static final long MAX_ACK_PENDING = 1_000_000;
 
@@ -153,28 +159,69 @@ public final class JetStreamSource {
                 continue;
             }
             result.add(new RawMessage(m.metaData().streamSequence(), m.getSubject(), m.getReplyTo(),
-                    m.getData() == null ? new byte[0] : m.getData(), m.metaData().pendingCount()));
+                    m.getData() == null ? new byte[0] : m.getData(), header(m.getHeaders(), REPLAY),
+                    header(m.getHeaders(), PREV_COMMIT_LSN), m.metaData().pendingCount()));
         }
         return result;
     }
 
     /** Re-reads a message from the stream by sequence (for replaying or dead-lettering earlier chunks). */
     public InboundMessage load(long streamSeq) throws IOException, JetStreamApiException {
-        MessageInfo info = connection.jetStreamManagement().getMessage(stream, streamSeq);
-        return decode(new RawMessage(streamSeq, info.getSubject(), null, info.getData() == null ? new byte[0] : info.getData(), 0));
+        return decode(raw(connection.jetStreamManagement().getMessage(stream, streamSeq)));
+    }
+
+    /**
+     * The first message on {@code subject} at or after stream sequence {@code fromSeq}, or null
+     * when there is none (for looking ahead in the stream). Thread-safe.
+     */
+    public InboundMessage next(String subject, long fromSeq) throws IOException, JetStreamApiException {
+        MessageInfo info;
+        try {
+            info = connection.jetStreamManagement().getNextMessage(stream, fromSeq, subject);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
+                return null;
+            }
+            throw e;
+        }
+        return info == null || !info.isMessage() ? null : decode(raw(info));
+    }
+
+    private static RawMessage raw(MessageInfo info) {
+        return new RawMessage(info.getSeq(), info.getSubject(), null, info.getData() == null ? new byte[0] : info.getData(),
+                header(info.getHeaders(), REPLAY), header(info.getHeaders(), PREV_COMMIT_LSN), 0);
+    }
+
+    private static String header(Headers headers, String name) {
+        return headers == null ? null : headers.getFirst(name);
     }
 
     /** Decodes the envelope, or records why it cannot be decoded. */
     public InboundMessage decode(RawMessage raw) {
+        Lsn prev = prevCommitLsn(raw);
         try {
             Envelope envelope = readers.get().decode(raw.data());
-            return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), envelope, null, raw.pendingAfter());
-        } catch (EnvelopeFormatException e) {
-            return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), null, e.getMessage(),
+            return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), envelope, null, raw.replayId(), prev,
                     raw.pendingAfter());
+        } catch (EnvelopeFormatException e) {
+            return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), null, e.getMessage(), raw.replayId(),
+                    prev, raw.pendingAfter());
         } catch (RuntimeException e) {
             return new InboundMessage(raw.streamSeq(), raw.subject(), raw.replyTo(), raw.data(), null,
-                    "cannot decode envelope: " + e, raw.pendingAfter());
+                    "cannot decode envelope: " + e, raw.replayId(), prev, raw.pendingAfter());
+        }
+    }
+
+    /** The header's LSN; an unreadable one counts as absent (the message is applied as before such headers existed). */
+    private static Lsn prevCommitLsn(RawMessage raw) {
+        if (raw.prevCommitLsn() == null) {
+            return null;
+        }
+        try {
+            return Lsn.parse(raw.prevCommitLsn().trim());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("stream sequence {}: unreadable {} header ignored", raw.streamSeq(), PREV_COMMIT_LSN);
+            return null;
         }
     }
 

@@ -6,12 +6,16 @@ import io.vrsky.core.model.EnvelopeMetadata;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.TableId;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.producer.dlq.DeadTransaction;
+import io.vrsky.producer.dlq.Failure;
 import io.vrsky.producer.plan.ChangePlanner;
 import io.vrsky.producer.plan.RowChange;
+import io.vrsky.producer.plan.SchemaMismatchException;
 import io.vrsky.producer.plan.ValidationException;
 import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.InboundMessage;
+import io.vrsky.producer.subscribe.StoredMessages;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,11 +41,15 @@ import java.util.Set;
  *
  * <p>A lost connection (or deadlock) rolls everything back; the chunks applied so far are read
  * again from the stream by sequence and re-applied, then the current one. A chunk that fails on
- * its data dead-letters the whole transaction (earlier chunks re-read from the stream) and the
- * rest of its chunks as they come. Chunk 0 of the open transaction arriving again (the source
- * re-sent it) starts it over; a chunk already applied is a duplicate; a gap, or a message of
- * another transaction before the last chunk, ends the open one: it is dropped silently when the
- * same source is replaying from an earlier position (it will come again), else dead-lettered.
+ * its data (or holds a placeholder for a change the consumer could not carry) poisons the whole
+ * transaction: the rest of its chunks are collected as they come, and at its last chunk the whole
+ * transaction is dead-lettered (its chunks read back from the stream) and acknowledged. A failure
+ * at COMMIT is handled the same way. A chunk naming a table or column the sink lacks rolls back
+ * and stalls ({@link Stall}): once the sink is fixed the transaction is replayed from its first
+ * chunk. Chunk 0 of the open transaction arriving again (the source re-sent it) starts it over; a
+ * chunk already applied is a duplicate; a gap, or a message of another transaction before the last
+ * chunk, ends the open one: it is dropped silently when the same source is replaying from an
+ * earlier position (it will come again), else dead-lettered.
  *
  * <p>Used by the loop thread only.
  */
@@ -49,58 +57,79 @@ public final class ChunkedTransactionWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChunkedTransactionWriter.class);
 
-    /** Reads a message back from the stream by its sequence (retrying while NATS is unreachable). */
-    @FunctionalInterface
-    public interface StoredMessages {
-        InboundMessage load(long streamSeq) throws Exception;
-    }
-
     private static final class Open {
-        final String source;
+        /** Where the position is kept: the source, or {@code replay:<id>}. */
+        final String key;
         final Lsn lsn;
-        final Long txId;
+        final DeadTransaction description;
         final Instant started;
         int nextChunk;
         Connection connection;
         /** A connection was opened before: positions must be checked again on the next one. */
         boolean retried;
+        /** The catalog was read again after a failure that said the sink table changed. */
+        boolean catalogReread;
         WriteStats stats = new WriteStats();
         /** Ack subjects of every message to acknowledge with the transaction, in stream order. */
         final List<String> acks = new ArrayList<>();
         final List<Long> applied = new ArrayList<>();
 
-        Open(String source, Lsn lsn, Long txId, Instant started) {
-            this.source = source;
+        Open(String key, Lsn lsn, DeadTransaction description, Instant started) {
+            this.key = key;
             this.lsn = lsn;
-            this.txId = txId;
+            this.description = description;
             this.started = started;
         }
 
-        boolean same(String otherSource, Lsn otherLsn) {
-            return Objects.equals(source, otherSource) && lsn.equals(otherLsn);
+        boolean same(String otherKey, Lsn otherLsn) {
+            return Objects.equals(key, otherKey) && lsn.equals(otherLsn);
         }
 
         String describe() {
-            return "transaction " + (txId == null ? "?" : txId) + " at " + lsn + (source == null ? "" : " from " + source);
+            return "chunked " + description.describe();
         }
     }
 
-    private record Poisoned(String source, Lsn lsn, String description, ErrorClass errorClass, String error, String sqlState) {
-        boolean same(String otherSource, Lsn otherLsn) {
-            return Objects.equals(source, otherSource) && lsn.equals(otherLsn);
+    /** A transaction that failed in a chunk before its last: the rest of its chunks are collected, then it is dead-lettered whole. */
+    private static final class Poisoned {
+        final String key;
+        final Lsn lsn;
+        final DeadTransaction description;
+        final Failure failure;
+        final List<Long> seqs;
+        final List<String> acks;
+
+        Poisoned(String key, Lsn lsn, DeadTransaction description, Failure failure, List<Long> seqs, List<String> acks) {
+            this.key = key;
+            this.lsn = lsn;
+            this.description = description;
+            this.failure = failure;
+            this.seqs = seqs;
+            this.acks = acks;
+        }
+
+        boolean same(String otherKey, Lsn otherLsn) {
+            return Objects.equals(key, otherKey) && lsn.equals(otherLsn);
         }
     }
 
-    /** A chunk that cannot be applied because of its own data. */
+    /** Chunks that cannot be applied because of their own data. */
     private static final class ChunkPoison extends Exception {
         private static final long serialVersionUID = 1L;
-        final ErrorClass errorClass;
-        final String sqlState;
+        final transient Failure failure;
 
-        ChunkPoison(ErrorClass errorClass, String message, String sqlState) {
-            super(message, null, false, false);
-            this.errorClass = errorClass;
-            this.sqlState = sqlState;
+        ChunkPoison(Failure failure) {
+            super(failure.message(), null, false, false);
+            this.failure = failure;
+        }
+    }
+
+    /** The sink table changed under the cached catalog: read it again and replay the transaction. */
+    private static final class CatalogChanged extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        CatalogChanged() {
+            super(null, null, false, false);
         }
     }
 
@@ -123,18 +152,13 @@ public final class ChunkedTransactionWriter {
     }
 
     /**
-     * Whether {@code message} comes from the source of the open transaction, so that it continues,
-     * ends or replays it. Messages of other sources (other databases publishing to the same stream,
-     * or bodies that cannot be decoded) have nothing to do with it: the loop holds them back until
-     * the transaction is closed.
+     * Whether {@code message} belongs to the line of the open transaction (same source, or same
+     * replay), so that it continues, ends or replays it. Messages of other sources (other databases
+     * publishing to the same stream, replays, or bodies that cannot be decoded) have nothing to do
+     * with it: the loop holds them back until the transaction is closed.
      */
     public boolean concerns(InboundMessage message) {
-        return open != null && message.envelope() != null && Objects.equals(message.envelope().source(), open.source);
-    }
-
-    /** Handles one chunk message; commits and acknowledges the transaction when it is the last chunk. */
-    public void onChunk(InboundMessage message) throws Exception {
-        onChunks(List.of(message));
+        return open != null && message.envelope() != null && Objects.equals(message.ledgerKey(), open.key);
     }
 
     /**
@@ -148,7 +172,12 @@ public final class ChunkedTransactionWriter {
         EnvelopeMetadata p = previous.envelope().metadata();
         EnvelopeMetadata n = next.envelope().metadata();
         return !p.lastChunk() && p.commitLsn() != null && p.commitLsn().equals(n.commitLsn())
-                && Objects.equals(previous.envelope().source(), next.envelope().source()) && n.chunk() == p.chunk() + 1;
+                && Objects.equals(previous.ledgerKey(), next.ledgerKey()) && n.chunk() == p.chunk() + 1;
+    }
+
+    /** Handles one chunk message; commits and acknowledges the transaction when it is the last chunk. */
+    public Stall onChunk(InboundMessage message) throws Exception {
+        return onChunks(List.of(message));
     }
 
     /**
@@ -156,124 +185,161 @@ public final class ChunkedTransactionWriter {
      * each pair): they are validated, planned and applied as one, so their rows share statements (one
      * COPY for a transaction whose chunks are all waiting). Whatever the first one needs besides
      * being applied (a duplicate, a gap, a poisoned transaction), each is then handled on its own.
+     *
+     * @return null when every message of the group was handled; else why the writer stopped at
+     *         {@link Stall#message()} (a message of the group): call again with the group from there
+     *         once the cause is gone
      */
-    public void onChunks(List<InboundMessage> group) throws Exception {
+    public Stall onChunks(List<InboundMessage> group) throws Exception {
         InboundMessage message = group.get(0);
         Envelope envelope = message.envelope();
         EnvelopeMetadata metadata = envelope.metadata();
         Lsn lsn = metadata.commitLsn();
-        String source = envelope.source();
+        String key = message.ledgerKey();
         int chunk = metadata.chunk();
-        if (lsn == null) {
-            deadLetterAndAck(message, ErrorClass.VALIDATION, "a chunked message (chunk " + chunk + ") needs metadata.commitLsn", null);
-            eachAfterFirst(group);
-            return;
+        if (message.isReplay() && !message.validReplayId()) {
+            deadLetterAndAck(message, Failure.of(ErrorClass.VALIDATION,
+                    "invalid Vrsky-Replay header: allowed 1 to 200 of A-Z a-z 0-9 . _ : -"));
+            return eachAfterFirst(group);
         }
-        if (context.positions().committedApplied(source, lsn)) {
+        if (lsn == null) {
+            deadLetterAndAck(message, Failure.of(ErrorClass.VALIDATION, "a chunked message (chunk " + chunk
+                    + ") needs metadata.commitLsn"));
+            return eachAfterFirst(group);
+        }
+        if (key != null && context.positions().committedApplied(key, lsn)) {
             context.metrics().skipped(message.changeCount());
             ack(Collections.singletonList(message.replyTo()));
-            eachAfterFirst(group);
-            return;
+            return eachAfterFirst(group);
         }
         if (poisoned != null) {
-            if (poisoned.same(source, lsn)) {
-                deadLetterAndAck(message, poisoned.errorClass(), poisoned.description() + " failed in an earlier chunk: "
-                        + poisoned.error(), poisoned.sqlState());
-                if (metadata.lastChunk()) {
-                    poisoned = null;
-                    recordPosition(source, lsn, chunk);
+            if (poisoned.same(key, lsn)) {
+                for (InboundMessage m : group) {
+                    poisoned.seqs.add(m.streamSeq());
+                    poisoned.acks.add(m.replyTo());
                 }
-                eachAfterFirst(group);
-                return;
+                if (group.get(group.size() - 1).envelope().metadata().lastChunk()) {
+                    finishPoisoned(group.get(group.size() - 1).envelope().metadata().chunk());
+                }
+                return null;
             }
-            poisoned = null;
+            abandonPoisoned(message);
         }
-        if (open != null && !open.same(source, lsn)) {
+        if (open != null && !open.same(key, lsn)) {
             abandon(message);
         }
         if (open == null) {
             if (chunk != 0) {
-                deadLetterAndAck(message, ErrorClass.VALIDATION, "chunk " + chunk + " of the transaction at " + lsn
-                        + " arrived without the chunks before it", null);
-                eachAfterFirst(group);
-                return;
+                deadLetterAndAck(message, Failure.of(ErrorClass.VALIDATION, "chunk " + chunk + " of the transaction at " + lsn
+                        + " arrived without the chunks before it"));
+                return eachAfterFirst(group);
             }
-            open = new Open(source, lsn, metadata.txId(), clock.instant());
-            LOG.debug("opened chunked {}", open.describe());
+            Stall gap = gap(message);
+            if (gap != null) {
+                return gap;
+            }
+            open = new Open(key, lsn, describe(message), clock.instant());
+            LOG.debug("opened {}", open.describe());
         } else if (chunk == 0) {
             LOG.info("chunk 0 of the open {} arrived again: starting it over", open.describe());
             closeConnection(open);
             open.applied.clear();
         } else if (chunk < open.nextChunk) {
             open.acks.add(message.replyTo());
-            eachAfterFirst(group);
-            return;
+            return eachAfterFirst(group);
         } else if (chunk > open.nextChunk) {
             String reason = "chunk " + open.nextChunk + " of the " + open.describe() + " never arrived (got chunk " + chunk + ")";
             Open gone = open;
             open = null;
             deadLetterOpen(gone, reason);
-            deadLetterAndAck(message, ErrorClass.VALIDATION, reason, null);
-            eachAfterFirst(group);
-            return;
+            deadLetterAndAck(message, Failure.of(ErrorClass.VALIDATION, reason));
+            return eachAfterFirst(group);
         }
-        apply(group);
+        return apply(group);
     }
 
-    private void eachAfterFirst(List<InboundMessage> group) throws Exception {
+    private Stall eachAfterFirst(List<InboundMessage> group) throws Exception {
         for (InboundMessage next : group.subList(1, group.size())) {
-            onChunks(List.of(next));
+            Stall stall = onChunks(List.of(next));
+            if (stall != null) {
+                return stall;
+            }
         }
+        return null;
     }
 
-    private void apply(List<InboundMessage> group) throws Exception {
+    /**
+     * Whether the source has a gap before this transaction (see {@link Stall.Gap}): checked on its
+     * first chunk, against the committed position (the batch before it is committed already).
+     */
+    private Stall gap(InboundMessage message) {
+        Lsn previous = message.prevCommitLsn();
+        String source = message.envelope().source();
+        if (message.isReplay() || previous == null || source == null) {
+            return null;
+        }
+        AppliedPositions.Position p = context.positions().position(source);
+        if (p != null && previous.compareTo(p.commitLsn()) <= 0) {
+            return null;
+        }
+        return new Stall.Gap(source, p == null ? null : p.commitLsn(), previous, message);
+    }
+
+    private static DeadTransaction describe(InboundMessage first) {
+        Envelope e = first.envelope();
+        EnvelopeMetadata m = e.metadata();
+        return new DeadTransaction(e.source(), m.txId(), m.commitLsn(), m.commitTime(), e.type(), e.time(), first.subject(),
+                first.streamSeq());
+    }
+
+    private Stall apply(List<InboundMessage> group) throws Exception {
         InboundMessage message = group.get(group.size() - 1);
         EnvelopeMetadata metadata = message.envelope().metadata();
         Open tx = open;
         boolean[] committedBefore = {false};
         try {
             context.retrier().call("apply chunk", () -> {
-                try {
-                    while (true) {
-                        try {
-                            if (tx.connection == null && reopen(tx)) {
-                                // a COMMIT whose answer was lost did go through
-                                committedBefore[0] = true;
-                                closeConnection(tx);
-                                return null;
-                            }
-                            applyChunks(tx, group);
-                            break;
-                        } catch (SqlExecutor.CopyConflict conflict) {
-                            // COPY met an existing row and is paused for the table: the transaction again, with upserts
-                            LOG.debug("{}: applying the {} again with upserts", conflict.getMessage(), tx.describe());
+                while (true) {
+                    try {
+                        if (tx.connection == null && reopen(tx)) {
+                            // a COMMIT whose answer was lost did go through
+                            committedBefore[0] = true;
                             closeConnection(tx);
-                            tx.retried = false;
+                            return null;
                         }
-                    }
-                    if (metadata.lastChunk()) {
-                        commit(tx, metadata.chunk());
-                    }
-                    return null;
-                } catch (SQLException e) {
-                    closeConnection(tx);
-                    SqlErrors.Kind kind = SqlErrors.classify(e);
-                    if (kind == SqlErrors.Kind.POISON || kind == SqlErrors.Kind.STALE_CATALOG) {
-                        if (kind == SqlErrors.Kind.STALE_CATALOG) {
-                            context.catalog().invalidateAll();
+                        applyChunks(tx, group);
+                        if (metadata.lastChunk()) {
+                            commit(tx, metadata.chunk());
                         }
-                        throw new ChunkPoison(ErrorClass.SQL, e.getMessage(), SqlErrors.sqlState(e));
+                        return null;
+                    } catch (SqlExecutor.CopyConflict conflict) {
+                        // COPY met an existing row and is paused for the table: the transaction again, with upserts
+                        LOG.debug("{}: applying the {} again with upserts", conflict.getMessage(), tx.describe());
+                        closeConnection(tx);
+                        tx.retried = false;
+                    } catch (CatalogChanged changed) {
+                        closeConnection(tx);
+                        tx.retried = false;
+                    } catch (SQLException e) {
+                        closeConnection(tx);
+                        throw classify(tx, e);
+                    } catch (Exception e) {
+                        // whatever went wrong, the next attempt starts from a fresh connection and replays
+                        closeConnection(tx);
+                        throw e;
                     }
-                    throw e;
-                } catch (Exception e) {
-                    // whatever went wrong, the next attempt starts from a fresh connection and replays
-                    closeConnection(tx);
-                    throw e;
                 }
             });
         } catch (ChunkPoison poison) {
-            poison(tx, group, poison);
-            return;
+            poison(tx, group, poison.failure);
+            return null;
+        } catch (SchemaMismatchException mismatch) {
+            closeConnection(tx);
+            if (tx.applied.isEmpty()) {
+                // nothing of it was applied: it starts afresh once the sink is fixed
+                open = null;
+            }
+            return new Stall.Schema(mismatch.difference(), group.get(0));
         }
         if (committedBefore[0] && !metadata.lastChunk()) {
             throw new IllegalStateException("the " + tx.describe() + " is recorded as applied before its last chunk");
@@ -288,8 +354,29 @@ public final class ChunkedTransactionWriter {
             ack(tx.acks);
             tx.stats.record(context.metrics());
             context.metrics().batch(tx.acks.size(), tx.stats.rows(), Duration.between(tx.started, clock.instant()));
-            LOG.debug("committed chunked {}: {} chunks, {} rows", tx.describe(), metadata.chunk() + 1, tx.stats.rows());
+            LOG.debug("committed {}: {} chunks, {} rows", tx.describe(), metadata.chunk() + 1, tx.stats.rows());
         }
+        return null;
+    }
+
+    /**
+     * What an SQL failure means for the transaction: its data is bad (poison), the catalog is stale
+     * (read it again and replay, once), or the failure is the caller's (retry, stop).
+     */
+    private Exception classify(Open tx, SQLException e) {
+        SqlErrors.Kind kind = SqlErrors.classify(e);
+        boolean stale = kind == SqlErrors.Kind.STALE_CATALOG || kind == SqlErrors.Kind.POISON
+                && SqlErrors.isOutOfRange(SqlErrors.sqlState(e));
+        if (stale && !tx.catalogReread) {
+            LOG.info("SQLSTATE {} in the {}: reading the catalog again and applying it again", SqlErrors.sqlState(e), tx.describe());
+            tx.catalogReread = true;
+            context.catalog().invalidateAll();
+            return new CatalogChanged();
+        }
+        if (kind == SqlErrors.Kind.POISON || kind == SqlErrors.Kind.STALE_CATALOG) {
+            return new ChunkPoison(SqlErrors.failure(e));
+        }
+        return e;
     }
 
     /**
@@ -304,38 +391,37 @@ public final class ChunkedTransactionWriter {
         tx.stats = new WriteStats();
         if (tx.retried) {
             context.positions().load(c);
-            if (context.positions().committedApplied(tx.source, tx.lsn)) {
+            if (tx.key != null && context.positions().committedApplied(tx.key, tx.lsn)) {
                 return true;
             }
         }
         tx.retried = true;
         if (!tx.applied.isEmpty()) {
-            LOG.info("re-applying {} chunks of the {} after a retryable failure", tx.applied.size(), tx.describe());
+            LOG.info("re-applying {} chunks of the {}", tx.applied.size(), tx.describe());
         }
         for (long seq : tx.applied) {
-            applyChunk(tx, stored.load(seq));
+            applyChunks(tx, List.of(stored.load(seq)));
         }
         return false;
     }
 
-    private void applyChunk(Open tx, InboundMessage message) throws SQLException, ChunkPoison {
-        applyChunks(tx, List.of(message));
-    }
-
     /** Validates and applies the changes of these chunks together (runs may span them). */
-    private void applyChunks(Open tx, List<InboundMessage> group) throws SQLException, ChunkPoison {
+    private void applyChunks(Open tx, List<InboundMessage> group) throws SQLException, ChunkPoison, SchemaMismatchException {
         Set<TableId> refreshed = new HashSet<>();
         List<RowChange> changes = new ArrayList<>();
         for (InboundMessage message : group) {
             if (message.envelope() == null) {
-                throw new ChunkPoison(ErrorClass.DECODE, message.decodeError(), null);
+                throw new ChunkPoison(Failure.of(ErrorClass.DECODE, message.decodeError()));
             }
             try {
                 for (Change change : message.envelope().changes()) {
+                    if (change.isPlaceholder()) {
+                        throw new ChunkPoison(BatchWriter.placeholderFailure(change));
+                    }
                     changes.add(context.validator().prepare(tx.connection, change, refreshed));
                 }
             } catch (ValidationException e) {
-                throw new ChunkPoison(ErrorClass.VALIDATION, e.getMessage(), null);
+                throw new ChunkPoison(Failure.of(ErrorClass.VALIDATION, e.getMessage()));
             }
         }
         context.executor().execute(tx.connection, ChangePlanner.plan(changes), tx.stats);
@@ -344,8 +430,8 @@ public final class ChunkedTransactionWriter {
     private void commit(Open tx, int lastChunk) throws SQLException {
         AppliedPositions positions = context.positions();
         positions.begin();
-        if (tx.source != null) {
-            positions.advance(tx.source, tx.lsn, lastChunk);
+        if (tx.key != null) {
+            positions.advance(tx.key, tx.lsn, lastChunk);
         }
         positions.save(tx.connection);
         tx.connection.commit();
@@ -354,40 +440,62 @@ public final class ChunkedTransactionWriter {
         closeConnection(tx);
     }
 
-    private void poison(Open tx, List<InboundMessage> group, ChunkPoison poison) throws Exception {
+    /** The transaction cannot be applied: dead-lettered whole once its last chunk is in. */
+    private void poison(Open tx, List<InboundMessage> group, Failure failure) throws Exception {
         open = null;
         closeConnection(tx);
-        InboundMessage message = group.get(group.size() - 1);
-        EnvelopeMetadata metadata = message.envelope().metadata();
+        InboundMessage last = group.get(group.size() - 1);
         int firstChunk = group.get(0).envelope().metadata().chunk();
-        String description = tx.describe();
-        String error = description + " failed in chunk " + (firstChunk == metadata.chunk() ? "" : firstChunk + "..")
-                + metadata.chunk() + ": " + poison.getMessage();
-        for (long seq : tx.applied) {
-            InboundMessage earlier = stored.load(seq);
-            context.deadLetters().send(earlier, poison.errorClass, error, poison.sqlState);
-        }
+        int lastChunk = last.envelope().metadata().chunk();
+        LOG.debug("the {} failed in chunk {}{}: collecting the rest of its chunks to dead-letter it whole", tx.describe(),
+                firstChunk == lastChunk ? "" : firstChunk + "..", lastChunk);
+        List<Long> seqs = new ArrayList<>(tx.applied);
         List<String> acks = new ArrayList<>(tx.acks);
         for (InboundMessage m : group) {
-            context.deadLetters().send(m, poison.errorClass, group.size() == 1 ? poison.getMessage() : error, poison.sqlState);
+            seqs.add(m.streamSeq());
             acks.add(m.replyTo());
         }
-        ack(acks);
-        if (metadata.lastChunk()) {
-            recordPosition(tx.source, tx.lsn, metadata.chunk());
-        } else {
-            poisoned = new Poisoned(tx.source, tx.lsn, description, poison.errorClass, poison.getMessage(), poison.sqlState);
+        poisoned = new Poisoned(tx.key, tx.lsn, tx.description, failure, seqs, acks);
+        if (last.envelope().metadata().lastChunk()) {
+            finishPoisoned(lastChunk);
         }
     }
 
+    /** The poisoned transaction's last chunk is in: dead-letter all of it, acknowledge, move the position past it. */
+    private void finishPoisoned(int lastChunk) throws Exception {
+        Poisoned p = poisoned;
+        context.deadLetters().sendChunked(p.description, p.seqs, stored, p.failure);
+        ack(p.acks);
+        poisoned = null;
+        recordPosition(p.key, p.lsn, lastChunk);
+    }
+
+    /** Another transaction began before the poisoned one's last chunk: dead-letter what arrived of it. */
+    private void abandonPoisoned(InboundMessage next) throws Exception {
+        Poisoned p = poisoned;
+        poisoned = null;
+        Failure failure = p.failure.prefixed("incomplete (stream sequence " + next.streamSeq() + " came before its last chunk); ");
+        context.deadLetters().sendChunked(p.description, p.seqs, stored, failure);
+        ack(p.acks);
+    }
+
     /**
-     * Another message arrived while a transaction is open: ends it. Called by the loop for a whole
-     * message ({@code next} may be a decode failure), and here for a chunk of another transaction.
+     * Another message arrived while a transaction is open (or a poisoned one is collecting its
+     * chunks): ends it. Called by the loop for a whole message of the same line ({@code next} may
+     * be a decode failure), and here for a chunk of another transaction.
      */
     public void interrupt(InboundMessage next) throws Exception {
         if (open != null) {
             abandon(next);
         }
+        if (collecting(next)) {
+            abandonPoisoned(next);
+        }
+    }
+
+    /** Whether a poisoned transaction is collecting its chunks and {@code message} belongs to its line. */
+    public boolean collecting(InboundMessage message) {
+        return poisoned != null && message.envelope() != null && Objects.equals(message.ledgerKey(), poisoned.key);
     }
 
     private void abandon(InboundMessage next) throws Exception {
@@ -395,7 +503,7 @@ public final class ChunkedTransactionWriter {
         open = null;
         closeConnection(tx);
         Lsn nextLsn = firstCommitLsn(next);
-        boolean replay = next.envelope() != null && Objects.equals(next.envelope().source(), tx.source) && nextLsn != null
+        boolean replay = next.envelope() != null && Objects.equals(next.ledgerKey(), tx.key) && nextLsn != null
                 && nextLsn.compareTo(tx.lsn) < 0;
         if (replay) {
             LOG.info("{} from the same source arrived before the last chunk of the {}: the source is replaying, dropping the"
@@ -403,15 +511,14 @@ public final class ChunkedTransactionWriter {
             ack(tx.acks);
             return;
         }
-        deadLetterOpen(tx, "incomplete chunked " + tx.describe() + ": chunk " + tx.nextChunk
+        deadLetterOpen(tx, "incomplete " + tx.describe() + ": chunk " + tx.nextChunk
                 + " never arrived (stream sequence " + next.streamSeq() + " came instead)");
     }
 
     private void deadLetterOpen(Open tx, String reason) throws Exception {
         closeConnection(tx);
-        for (long seq : tx.applied) {
-            InboundMessage earlier = stored.load(seq);
-            context.deadLetters().send(earlier, ErrorClass.VALIDATION, reason, null);
+        if (!tx.applied.isEmpty()) {
+            context.deadLetters().sendChunked(tx.description, tx.applied, stored, Failure.of(ErrorClass.VALIDATION, reason));
         }
         ack(tx.acks);
     }
@@ -425,10 +532,14 @@ public final class ChunkedTransactionWriter {
             inFlight.nakAll(open.acks);
             open = null;
         }
+        if (poisoned != null) {
+            inFlight.nakAll(poisoned.acks);
+            poisoned = null;
+        }
     }
 
-    private void recordPosition(String source, Lsn lsn, int chunk) throws Exception {
-        if (source == null) {
+    private void recordPosition(String key, Lsn lsn, int chunk) throws Exception {
+        if (key == null) {
             return;
         }
         context.retrier().call("record position", () -> {
@@ -436,7 +547,7 @@ public final class ChunkedTransactionWriter {
                 c.setAutoCommit(false);
                 AppliedPositions positions = context.positions();
                 positions.begin();
-                positions.advance(source, lsn, chunk);
+                positions.advance(key, lsn, chunk);
                 positions.save(c);
                 c.commit();
                 positions.committed();
@@ -445,8 +556,8 @@ public final class ChunkedTransactionWriter {
         });
     }
 
-    private void deadLetterAndAck(InboundMessage message, ErrorClass errorClass, String error, String sqlState) throws Exception {
-        context.deadLetters().send(message, errorClass, error, sqlState);
+    private void deadLetterAndAck(InboundMessage message, Failure failure) throws Exception {
+        context.deadLetters().send(describe(message), message.envelope().changes(), failure);
         ack(Collections.singletonList(message.replyTo()));
     }
 

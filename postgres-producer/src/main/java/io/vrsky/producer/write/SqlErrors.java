@@ -1,5 +1,10 @@
 package io.vrsky.producer.write;
 
+import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.producer.dlq.Failure;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+
 import java.io.IOException;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
@@ -72,6 +77,30 @@ public final class SqlErrors {
         }
         Throwable cause = sql.getCause();
         return cause == null || cause == sql ? null : sqlState(cause);
+    }
+
+    /**
+     * A data failure as a dead letter reports it: PostgreSQL's primary message and the fields of its
+     * structured error (constraint, schema, table, column), never the {@code Detail:} line, which
+     * quotes row values.
+     */
+    public static Failure failure(Throwable failure) {
+        SQLException sql = findSql(failure);
+        for (SQLException e = sql; e != null; e = e.getNextException()) {
+            if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+                ServerErrorMessage m = p.getServerErrorMessage();
+                return new Failure(ErrorClass.SQL, m.getMessage(), m.getSQLState(), m.getConstraint(), m.getSchema(), m.getTable(),
+                        m.getColumn());
+            }
+        }
+        String message = sql != null ? sql.getMessage() : failure.getMessage();
+        String first = message == null ? failure.getClass().getSimpleName() : message.lines().findFirst().orElse("");
+        return new Failure(ErrorClass.SQL, first, sqlState(failure), null, null, null, null);
+    }
+
+    /** SQLSTATEs of a value that does not fit its column: a column changed by hand may explain them. */
+    public static boolean isOutOfRange(String state) {
+        return "22003".equals(state) || "22001".equals(state);
     }
 
     private static SQLException findSql(Throwable failure) {

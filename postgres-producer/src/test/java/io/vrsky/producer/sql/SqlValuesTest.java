@@ -71,8 +71,20 @@ class SqlValuesTest {
 
         assertThat(SqlValues.toText(json("{\"a\":[1,2,{\"b\":null}],\"c\":\"x\\\"y\"}"), jsonb))
                 .isEqualTo("{\"a\":[1,2,{\"b\":null}],\"c\":\"x\\\"y\"}");
-        assertThat(SqlValues.toText(F.textNode("just a string"), jsonb)).isEqualTo("\"just a string\"");
         assertThat(SqlValues.toText(F.numberNode(42), jsonb)).isEqualTo("42");
+        assertThat(SqlValues.toText(F.booleanNode(true), jsonb)).isEqualTo("true");
+    }
+
+    @Test
+    void shouldWriteAJsonStringAsTheDocumentText() throws Exception {
+        ColumnMeta json = new ColumnMeta("j", 1, "json", "json", ColumnKind.JSON, null, false);
+
+        assertThat(SqlValues.toText(F.textNode("{\"a\" :  1,  \"a\": 2}"), json)).isEqualTo("{\"a\" :  1,  \"a\": 2}");
+        assertThat(SqlValues.toText(F.textNode("null"), json)).as("the document null, not SQL NULL").isEqualTo("null");
+        assertThat(SqlValues.toText(F.nullNode(), json)).as("SQL NULL").isNull();
+        assertThat(SqlValues.toText(F.textNode("\"just a string\""), json)).isEqualTo("\"just a string\"");
+        assertThat(SqlValues.toText(json("[\"{\\\"k\\\": 1}\", \"null\", null]"), array("json[]", ColumnKind.JSON)))
+                .isEqualTo("{\"{\\\"k\\\": 1}\",\"null\",NULL}");
     }
 
     @Test

@@ -14,6 +14,7 @@ import io.vrsky.producer.plan.OrderingModel.Outcome;
 import io.vrsky.producer.plan.OrderingModel.Upd;
 import io.vrsky.producer.plan.OrderingModel;
 import io.vrsky.producer.plan.RowChange;
+import io.vrsky.producer.plan.SchemaMismatchException;
 import io.vrsky.producer.plan.ValidationException;
 import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.testing.PostgresServer;
@@ -142,7 +143,7 @@ class ChangeOrderingIT {
             return new Outcome(false, read(c, table));
         } catch (SQLException e) {
             return Outcome.failure();
-        } catch (ValidationException e) {
+        } catch (ValidationException | SchemaMismatchException e) {
             throw new IllegalStateException("a generated change did not validate: " + e.getMessage(), e);
         } finally {
             c.rollback();

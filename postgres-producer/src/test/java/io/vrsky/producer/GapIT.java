@@ -1,0 +1,89 @@
+package io.vrsky.producer;
+
+import io.vrsky.core.model.Envelope;
+import io.vrsky.testing.NatsServer;
+import io.vrsky.testing.PostgresServer;
+import io.vrsky.testing.RealServices;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.vrsky.producer.Envelopes.insert;
+import static io.vrsky.producer.Envelopes.lsn;
+import static io.vrsky.producer.Envelopes.message;
+import static io.vrsky.producer.Envelopes.row;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Each message of a source says which commit LSN came before it ({@code Vrsky-Prev-Commit-Lsn}).
+ * A message whose predecessor was never applied is a gap: filled from later in the stream when
+ * the missing message was stored late, else the producer stops instead of skipping it.
+ */
+@ExtendWith(RealServices.class)
+@Timeout(180)
+class GapIT {
+
+    static final String PREV = "Vrsky-Prev-Commit-Lsn";
+    private static final String SOURCE = "postgres-consumer/db/slot";
+
+    private static Envelope tx(int n) {
+        return message(SOURCE, insert("journal", lsn(100 + n), row("tx", n)));
+    }
+
+    @Test
+    void shouldStopWithExit4InsteadOfSkippingMessagesTheStreamDropped(PostgresServer pg, NatsServer nats) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "gap")) {
+            h.sql("CREATE TABLE journal (tx int)");
+            h.env("POSTGRES_OUTPUT_TABLES", "journal");
+            h.limitStream(5);
+            h.publish(tx(1));
+            for (int n = 2; n <= 10; n++) {
+                h.publish(tx(n), PREV, lsn(100 + n - 1).toString());
+            }
+            ProducerService service = h.gapTimeout(Duration.ofSeconds(4)).start();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> h.httpResponse("/health/ready").statusCode() == 503);
+            String reason = h.httpResponse("/health/ready").body();
+            assertThat(reason).contains(SOURCE, h.stream, lsn(105).toString(), "6");
+            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return service.awaitExit();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
+            });
+            assertThat(exit.get(60, TimeUnit.SECONDS)).isEqualTo(4);
+            assertThat(h.count("SELECT count(*) FROM journal")).isZero();
+            assertThat(h.deadLetters()).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldApplyAMessageStoredLateBeforeTheOneThatFollowsIt(PostgresServer pg, NatsServer nats) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "reorder")) {
+            h.sql("CREATE TABLE journal (tx int)");
+            h.env("POSTGRES_OUTPUT_TABLES", "journal");
+            h.publish(tx(1));
+            h.start();
+            await().atMost(Duration.ofSeconds(20)).until(h::allAcked);
+
+            // the publish of tx 2 failed while tx 3 was stored; the consumer sent tx 2 again afterwards
+            h.publish(tx(3), PREV, lsn(102).toString());
+            h.publish(tx(2), PREV, lsn(101).toString());
+            h.publish(tx(4), PREV, lsn(103).toString());
+
+            await().atMost(Duration.ofSeconds(30)).until(h::allAcked);
+            assertThat(h.rows("SELECT tx FROM journal ORDER BY tx")).containsExactly(List.of("1"), List.of("2"), List.of("3"),
+                    List.of("4"));
+            assertThat(h.deadLetters()).isEmpty();
+            assertThat(h.rows("SELECT commit_lsn::text FROM vrsky_applied_position")).containsExactly(List.of(lsn(104).toString()));
+        }
+    }
+}
