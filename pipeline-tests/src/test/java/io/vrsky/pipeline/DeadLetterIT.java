@@ -68,6 +68,45 @@ class DeadLetterIT {
         }
     }
 
+    @Test
+    @Timeout(180)
+    void shouldApplyTheTransactionsPackedWithOneTheSinkRefusesAndDeadLetterOnlyThatOne(PostgresServer pg, NatsServer nats,
+                                                                                        TestInfo info) throws Exception {
+        try (Pipeline p = Pipeline.create(pg, nats, info, KV).start()) {
+            try (java.sql.Statement sink = p.sink().createStatement()) {
+                sink.execute("ALTER TABLE kv ADD CONSTRAINT no_poison CHECK (v <> 'poison')");
+            }
+            p.execSource("INSERT INTO kv VALUES (1, 'before')");
+            p.awaitInSync();
+
+            // a backlog while the consumer is stopped: on restart it packs the transactions into one message
+            p.consumer().stop();
+            p.execSource("INSERT INTO kv VALUES (2, 'a')");
+            p.execSource("INSERT INTO kv VALUES (3, 'poison')");
+            p.execSource("INSERT INTO kv VALUES (4, 'b')");
+            p.consumer().startAndAwaitReady();
+
+            Connection nc = p.natsConnection();
+            MessageInfo dead = awaitDeadLetter(nc, p);
+            assertThat(dead.getHeaders().getFirst("Vrsky-Error-Class")).isEqualTo("sql");
+            assertThat(dead.getHeaders().getFirst("Vrsky-Sql-State")).isEqualTo("23514");
+            assertThat(dead.getHeaders().getFirst("Vrsky-Tx-Id")).isNotBlank();
+            String body = new String(dead.getData(), StandardCharsets.UTF_8);
+            assertThat(body).contains("\"k\":3", "\"constraint\":\"no_poison\"").doesNotContain("\"k\":2", "\"k\":4");
+
+            // the message that held it packed more than one transaction
+            long seq = Long.parseLong(dead.getHeaders().getFirst("Vrsky-Source-Sequence"));
+            String packed = new String(nc.jetStreamManagement().getMessage(p.stream, seq).getData(), StandardCharsets.UTF_8);
+            java.util.regex.Matcher count = java.util.regex.Pattern.compile("\"transactionCount\":(\\d+)").matcher(packed);
+            assertThat(count.find()).isTrue();
+            assertThat(Integer.parseInt(count.group(1))).isGreaterThan(1);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> Pipeline.count(p.sink(), "kv") == 3);
+            assertThat(p.rows(p.sink(), "kv")).hasSize(3);
+            assertThat(Pipeline.scalar(p.sink(), "SELECT string_agg(k::text, ',' ORDER BY k) FROM kv")).isEqualTo("1,2,4");
+        }
+    }
+
     private static MessageInfo awaitDeadLetter(Connection nc, Pipeline p) {
         AtomicReference<MessageInfo> found = new AtomicReference<>();
         await("a dead letter on " + p.dlqSubject).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
