@@ -1,6 +1,9 @@
 package io.vrsky.producer.plan;
 
 import io.vrsky.core.model.Change;
+import io.vrsky.core.model.ColumnInfo;
+import io.vrsky.core.model.TableId;
+import io.vrsky.producer.Envelopes;
 import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.catalog.TableMeta;
 import io.vrsky.producer.catalog.TableWhitelist;
@@ -111,5 +114,46 @@ class ChangeValidatorTest {
         assertThat(del.keyValues()).containsExactly("1", "x");
         assertThatThrownBy(() -> prepare(upsert, update("log", lsn(1), null, row("a", 2))))
                 .isInstanceOf(ValidationException.class).hasMessageContaining("REPLICA IDENTITY FULL");
+    }
+
+    @Test
+    void shouldReportAColumnTheSinkLacksAsASchemaDifferenceWhenTheChangeCarriesItsColumns() {
+        Change change = Envelopes.withColumns(insert("orders", lsn(1), row("id", 1, "colour", "red")), "id", "int8", "colour", "text");
+        assertThatThrownBy(() -> prepare(upsert, change)).isInstanceOfSatisfying(SchemaMismatchException.class, e -> {
+            SchemaDifference d = e.difference();
+            assertThat(d.table()).isEqualTo(Tables.ORDERS_ID);
+            assertThat(d.tableMissing()).isFalse();
+            assertThat(d.missingColumns()).containsExactly(new ColumnInfo("colour", "text", false));
+            assertThat(e.getMessage()).contains("public.orders", "\"colour\" (text)");
+        });
+    }
+
+    @Test
+    void shouldReportAWhitelistedTableMissingInTheSinkAsASchemaDifference() {
+        ChangeValidator validator = new ChangeValidator(SchemaCatalog.fixed(List.of(Tables.ORDERS)),
+                TableWhitelist.of(Tables.ORDERS_ID, new TableId("public", "ghost")), ConflictStrategy.UPSERT);
+        Change described = Envelopes.withColumns(insert("ghost", lsn(1), row("id", 1)), "id", "int8");
+        assertThatThrownBy(() -> prepare(validator, described)).isInstanceOfSatisfying(SchemaMismatchException.class,
+                e -> assertThat(e.difference().tableMissing()).isTrue());
+        // another component's minimal envelope names no columns: bad input
+        assertThatThrownBy(() -> prepare(validator, insert("ghost", lsn(1), row("id", 1))))
+                .isInstanceOf(ValidationException.class).hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void shouldLeaveTypeDifferencesToThePolicy() throws Exception {
+        List<SchemaDifference> seen = new java.util.ArrayList<>();
+        ChangeValidator validator = new ChangeValidator(SchemaCatalog.fixed(List.of(Tables.ORDERS)), TableWhitelist.of(Tables.ORDERS_ID),
+                ConflictStrategy.UPSERT, d -> {
+                    seen.add(d);
+                    return SchemaPolicy.PAUSE_ON_MISSING.decide(d);
+                });
+        Change change = Envelopes.withColumns(insert("orders", lsn(1), row("id", 1, "qty", 2)), "id", "bigint", "qty", "int8");
+        assertThat(prepare(validator, change).values()).containsExactly("1", "2");
+        assertThat(seen).hasSize(1);
+        assertThat(seen.get(0).typeDifferences()).containsExactly(new SchemaDifference.TypeDifference("qty", "integer", "int8"));
+        // the same column list again is not compared again
+        prepare(validator, change);
+        assertThat(seen).hasSize(1);
     }
 }
