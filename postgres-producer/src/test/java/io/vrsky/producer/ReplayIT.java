@@ -109,4 +109,24 @@ class ReplayIT {
             assertThat(h.deadLetters()).hasSize(1);
         }
     }
+
+    @Test
+    void shouldApplyAReplayHeldBackBehindAChunkedTransactionOfItsSource(PostgresServer pg, NatsServer nats) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "parkedreplay")) {
+            h.sql("CREATE TABLE journal (tx int, qty int)");
+            h.env("POSTGRES_OUTPUT_TABLES", "journal");
+            h.start();
+            h.publish(message(SOURCE, insert("journal", lsn(10), row("tx", 10, "qty", 1))));
+            await().atMost(Duration.ofSeconds(30)).until(h::allAcked);
+
+            // the replay arrives between the chunks of an open transaction: it is held back and read from the stream later
+            h.publish(chunk(SOURCE, lsn(30), 0, false, insert("journal", lsn(30), row("tx", 30, "qty", 1))));
+            h.publish(message(SOURCE, insert("journal", lsn(10), row("tx", 99, "qty", 1))), REPLAY, "held-back-1");
+            h.publish(chunk(SOURCE, lsn(30), 1, true, insert("journal", lsn(30), row("tx", 31, "qty", 1))));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> h.allAcked() && h.count("SELECT count(*) FROM journal") >= 4);
+            assertThat(h.rows("SELECT tx FROM journal ORDER BY tx")).containsExactly(List.of("10"), List.of("30"), List.of("31"),
+                    List.of("99"));
+        }
+    }
 }
