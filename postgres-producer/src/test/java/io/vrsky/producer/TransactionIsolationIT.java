@@ -266,4 +266,40 @@ class TransactionIsolationIT {
             assertThat(h.deadLetters()).hasSize(1);
         }
     }
+
+    @Test
+    void shouldDeadLetterAChunkedTransactionTooLargeForOneMessageInSeveralParts(PostgresServer pg, NatsServer nats) throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "bigpoison")) {
+            h.sql("CREATE TABLE docs (id int PRIMARY KEY, body text CHECK (body NOT LIKE 'bad%'))");
+            h.env("POSTGRES_OUTPUT_TABLES", "docs");
+            String body = "x".repeat(5_000);
+            for (int n = 0; n < 3; n++) {
+                List<Change> changes = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    int id = n * 100 + i;
+                    changes.add(insert("docs", lsn(50), row("id", id, "body", n == 2 && i == 99 ? "bad" + body : body)));
+                }
+                h.publish(chunk(SOURCE, lsn(50), n, n == 2, changes.toArray(Change[]::new)));
+            }
+            h.publish(message(SOURCE, insert("docs", lsn(51), row("id", 1000, "body", "after"))));
+            h.start();
+
+            await().atMost(Duration.ofSeconds(30)).until(h::allAcked);
+            assertThat(h.rows("SELECT id FROM docs")).containsExactly(List.of("1000"));
+            List<MessageInfo> dead = h.deadLetters();
+            assertThat(dead).hasSizeGreaterThan(1);
+            List<Integer> ids = new ArrayList<>();
+            for (int part = 0; part < dead.size(); part++) {
+                MessageInfo letter = dead.get(part);
+                Envelope envelope = h.envelopeOf(letter);
+                assertThat(envelope.metadata().chunk()).isEqualTo(part);
+                assertThat(envelope.metadata().lastChunk()).isEqualTo(part == dead.size() - 1);
+                assertThat(letter.getHeaders().getFirst(CdcHeaders.TX_ID)).isEqualTo("50");
+                assertThat(letter.getData().length).isLessThan(1024 * 1024);
+                envelope.changes().forEach(c -> ids.add(c.after().get("id").intValue()));
+            }
+            assertThat(dead).extracting(m -> m.getHeaders().getFirst(CdcHeaders.MSG_ID)).doesNotHaveDuplicates();
+            assertThat(ids).hasSize(300).isSorted();
+        }
+    }
 }
