@@ -16,6 +16,7 @@ import io.vrsky.producer.subscribe.InboundMessage;
 import io.vrsky.producer.subscribe.StoredMessages;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -112,10 +113,13 @@ public final class DeadLetterSink {
 
     private void done(DeadTransaction tx, long changes, int parts, Failure failure) {
         metrics.deadLetter(failure.errorClass().header());
-        LOG.warn("dead-lettered {} (stream sequence {}, {} changes{}): {}", tx.describe(), tx.streamSeq(), changes,
-                parts > 1 ? ", in " + parts + " messages" : "", failure.forLog());
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{} failed: {}", tx.describe(), failure.message());
+        try (MDC.MDCCloseable id = MDC.putCloseable("txId", tx.txId() == null ? null : tx.txId().toString());
+             MDC.MDCCloseable lsn = MDC.putCloseable("lsn", tx.commitLsn() == null ? null : tx.commitLsn().toString())) {
+            LOG.warn("dead-lettered {} (stream sequence {}, {} changes{}): {}", tx.describe(), tx.streamSeq(), changes,
+                    parts > 1 ? ", in " + parts + " messages" : "", failure.forLog());
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{} failed: {}", tx.describe(), failure.message());
+            }
         }
     }
 
