@@ -5,6 +5,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Nats;
+import io.vrsky.core.service.ExitCode;
+import io.vrsky.core.service.ServiceFailure;
 import io.vrsky.testing.JarProcess;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
@@ -110,9 +112,9 @@ class StartupRefusalIT {
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         long started = System.nanoTime();
         try {
-            assertThatThrownBy(service::start).isInstanceOf(ProducerFailure.class)
+            assertThatThrownBy(service::start).isInstanceOf(ServiceFailure.class)
                     .hasMessageContaining("role \"role_" + name + "\" does not exist")
-                    .satisfies(e -> assertThat(((ProducerFailure) e).exitCode()).isEqualTo(3));
+                    .satisfies(e -> assertThat(((ServiceFailure) e).exitCode()).isEqualTo(ExitCode.DEPENDENCY));
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(REFUSAL_LIMIT);
         } finally {
             service.shutdown();

@@ -36,6 +36,8 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
     private volatile long downSince = -1;
     private volatile String lastError;
     private volatile boolean closed;
+    /** Before the first connect succeeded, failed attempts are the connecting code's to report (its retry logs them). */
+    private volatile boolean everConnected;
 
     public NatsEvents(NatsSettings settings, Clock clock) {
         this(settings, clock, LOG);
@@ -50,8 +52,14 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
 
     @Override
     public void connectionEvent(Connection conn, Events event) {
+        if (!everConnected && event != Events.CONNECTED) {
+            LOG.debug("NATS event {} before the first connect", event);
+            return;
+        }
         switch (event) {
             case CONNECTED -> {
+                everConnected = true;
+                closed = false;
                 downSince = -1;
                 LOG.info("NATS connected to {}", server(conn));
             }
@@ -87,7 +95,9 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
     @Override
     public void exceptionOccurred(Connection conn, Exception exp) {
         lastError = exp.getMessage() == null ? exp.getClass().getSimpleName() : exp.getMessage();
-        if (downSince >= 0) {
+        if (!everConnected) {
+            LOG.debug("{}: {} (before the first connect)", target, exp.toString());
+        } else if (downSince >= 0) {
             // a failed reconnect attempt: one line per interval, not one per attempt
             warnings.warn("{} still unreachable for {} s: {}", target, Duration.ofMillis(clock.millis() - downSince).toSeconds(),
                     lastError);
