@@ -31,6 +31,7 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
     private final String target;
     private final String url;
     private final Clock clock;
+    private final Logger log;
     private final RateLimitedLog warnings;
     private final AtomicLong reconnects = new AtomicLong();
     private volatile long downSince = -1;
@@ -47,13 +48,14 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
         this.target = settings.target();
         this.url = NatsSettings.redact(settings.url());
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.log = log;
         this.warnings = new RateLimitedLog(log, DependencyRetry.LOG_INTERVAL, clock);
     }
 
     @Override
     public void connectionEvent(Connection conn, Events event) {
         if (!everConnected && event != Events.CONNECTED) {
-            LOG.debug("NATS event {} before the first connect", event);
+            log.debug("NATS event {} before the first connect", event);
             return;
         }
         switch (event) {
@@ -61,12 +63,11 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
                 everConnected = true;
                 closed = false;
                 downSince = -1;
-                LOG.info("NATS connected to {}", server(conn));
+                log.info("NATS connected to {}", server(conn));
             }
             case DISCONNECTED -> {
                 if (downSince < 0) {
                     downSince = clock.millis();
-                    warnings.reset();
                 }
                 warnings.warn("{} disconnected; reconnecting (latest error: {})", target, lastError == null ? "none" : lastError);
             }
@@ -75,14 +76,14 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
                 long since = downSince;
                 downSince = -1;
                 lastError = null;
-                LOG.info("NATS reconnected to {}{}", server(conn),
+                log.info("NATS reconnected to {}{}", server(conn),
                         since < 0 ? "" : " after " + Duration.ofMillis(clock.millis() - since).toSeconds() + " s");
             }
             case CLOSED -> {
                 closed = true;
-                LOG.info("NATS connection to {} closed", url);
+                log.info("NATS connection to {} closed", url);
             }
-            default -> LOG.debug("NATS event {} on {}", event, server(conn));
+            default -> log.debug("NATS event {} on {}", event, server(conn));
         }
     }
 
@@ -95,14 +96,14 @@ public final class NatsEvents implements ConnectionListener, ErrorListener {
     @Override
     public void exceptionOccurred(Connection conn, Exception exp) {
         lastError = exp.getMessage() == null ? exp.getClass().getSimpleName() : exp.getMessage();
-        if (!everConnected) {
-            LOG.debug("{}: {} (before the first connect)", target, exp.toString());
-        } else if (downSince >= 0) {
+        if (downSince >= 0) {
             // a failed reconnect attempt: one line per interval, not one per attempt
             warnings.warn("{} still unreachable for {} s: {}", target, Duration.ofMillis(clock.millis() - downSince).toSeconds(),
                     lastError);
         } else {
-            warnings.warn("{}: {}", target, exp.toString());
+            // before the first connect the connecting code reports it; while connected it is usually the
+            // cause of the disconnect that follows, which names it
+            log.debug("{}: {}", target, exp.toString());
         }
     }
 
