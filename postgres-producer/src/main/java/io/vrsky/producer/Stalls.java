@@ -3,6 +3,8 @@ package io.vrsky.producer;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.retry.Backoff;
+import io.vrsky.core.service.ExitCode;
+import io.vrsky.core.service.ServiceFailure;
 import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.position.AppliedPositions;
@@ -103,7 +105,7 @@ final class Stalls {
     /**
      * Deals with a stall: returns when it is time to ask the writer again.
      *
-     * @throws ProducerFailure      a gap stayed unfilled for the timeout (exit 4)
+     * @throws ServiceFailure       a gap stayed unfilled for the timeout (exit 4)
      * @throws StoppedWhileStalled  the loop is asked to stop
      */
     void handle(Stall stall) throws Exception {
@@ -126,7 +128,7 @@ final class Stalls {
             problem = describe(gap);
             Duration waited = Duration.between(since, clock.instant());
             if (waited.compareTo(gapTimeout) >= 0) {
-                throw new ProducerFailure(ExitCodes.DATA_ERROR, problem + "; nothing filled it in " + gapTimeout + ": stopping."
+                throw new ServiceFailure(ExitCode.DATA, problem + "; nothing filled it in " + gapTimeout + ": stopping."
                         + " To recover, re-snapshot the tables of " + gap.source() + " (the sink may lack the missing changes)", null);
             }
             if (log()) {

@@ -57,7 +57,8 @@ public final class ProducerHarness implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private ProducerService service;
     private final AtomicInteger published = new AtomicInteger();
-    private Duration gapTimeout = ProducerService.DEFAULT_GAP_TIMEOUT;
+    /** Null: DEPENDENCY_RETRY_TIMEOUT, as the service reads it. */
+    private Duration gapTimeout;
 
     public ProducerHarness(PostgresServer pg, NatsServer natsServer, String prefix) throws Exception {
         this.pg = pg;
@@ -91,15 +92,17 @@ public final class ProducerHarness implements AutoCloseable {
         return Map.copyOf(env);
     }
 
-    /** How long the producer waits for a gap in a source's messages to be filled before it stops (default 5 minutes). */
+    /** How long the producer waits for a gap in a source's messages to be filled before it stops (default DEPENDENCY_RETRY_TIMEOUT). */
     public ProducerHarness gapTimeout(Duration timeout) {
         this.gapTimeout = timeout;
         return this;
     }
 
     public ProducerService start() throws Exception {
-        service = new ProducerService(ProducerConfig.fromEnv(env), Clock.systemUTC(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
-                gapTimeout);
+        ProducerConfig config = ProducerConfig.fromEnv(env);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        service = gapTimeout == null ? new ProducerService(config, Clock.systemUTC(), registry)
+                : new ProducerService(config, Clock.systemUTC(), registry, gapTimeout);
         service.start();
         return service;
     }

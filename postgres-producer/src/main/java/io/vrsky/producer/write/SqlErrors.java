@@ -1,21 +1,21 @@
 package io.vrsky.producer.write;
 
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.core.pg.PgErrors;
 import io.vrsky.producer.dlq.Failure;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
-import java.io.IOException;
 import java.sql.SQLException;
-import java.sql.SQLRecoverableException;
-import java.sql.SQLTransientException;
 import java.util.Set;
 
 /**
- * Sorts PostgreSQL failures: retry the transaction (connection lost, deadlock, serialization,
- * server shutting down or starting), blame one message (data, constraint, syntax of a value),
- * refresh the catalog (the table changed under us), or stop (permissions, authentication,
- * resources).
+ * Sorts PostgreSQL failures for the writers: retry the transaction (connection lost, deadlock,
+ * serialization, server shutting down or starting), blame one source transaction (data,
+ * constraint, syntax of a value), refresh the catalog (the table changed under us), or stop
+ * (permissions, authentication, resources). Which failures are worth retrying, and the SQLSTATE
+ * itself, come from {@link PgErrors}, shared with the consumer. Also builds the {@link Failure} a
+ * dead letter reports, from PostgreSQL's structured error.
  */
 public final class SqlErrors {
 
@@ -24,29 +24,46 @@ public final class SqlErrors {
         RETRYABLE, POISON, STALE_CATALOG, FATAL
     }
 
-    private static final Set<String> RETRYABLE_STATES = Set.of("40001", "40P01", "57P01", "57P02", "57P03", "53300", "55P03", "57014");
-    private static final Set<String> STALE_STATES = Set.of("42703", "42P01", "42804");
-    private static final Set<String> POISON_CLASSES = Set.of("22", "23", "21", "2F", "44", "P0", "02", "0A", "54", "42", "39", "38");
+    /** The sink table is not what the cached catalog says. */
+    private static final Set<String> STALE_STATES = Set.of(
+            "42703", // UNDEFINED COLUMN
+            "42P01", // UNDEFINED TABLE
+            "42804"  // DATATYPE MISMATCH
+    );
+    /** SQLSTATE classes a transaction's own data explains. */
+    private static final Set<String> POISON_CLASSES = Set.of(
+            "22", // DATA EXCEPTION (out of range, invalid text representation, too long, ...)
+            "23", // INTEGRITY CONSTRAINT VIOLATION
+            "21", // CARDINALITY VIOLATION (ON CONFLICT touching a row twice)
+            "2F", // SQL ROUTINE EXCEPTION (in a trigger)
+            "44", // WITH CHECK OPTION VIOLATION
+            "P0", // PL/pgSQL RAISE and ASSERT (in a trigger)
+            "02", // NO DATA (a missing row under the UPDATE strategy)
+            "0A", // FEATURE NOT SUPPORTED (a statement a rule refuses)
+            "54", // PROGRAM LIMIT EXCEEDED (a value too large for an index)
+            "42", // SYNTAX ERROR OR ACCESS RULE VIOLATION (but 42501)
+            "39", // EXTERNAL ROUTINE INVOCATION EXCEPTION (in a trigger)
+            "38"  // EXTERNAL ROUTINE EXCEPTION (in a trigger)
+    );
+    private static final String INSUFFICIENT_PRIVILEGE = "42501";
+    private static final String NUMERIC_VALUE_OUT_OF_RANGE = "22003";
+    private static final String STRING_DATA_RIGHT_TRUNCATION = "22001";
 
     private SqlErrors() {
     }
 
     public static Kind classify(Throwable failure) {
-        SQLException sql = findSql(failure);
-        if (sql == null) {
-            return isConnectionProblem(failure) ? Kind.RETRYABLE : Kind.FATAL;
-        }
-        String state = sqlState(sql);
-        if (state == null) {
-            return isConnectionProblem(sql) ? Kind.RETRYABLE : Kind.FATAL;
-        }
-        if (state.startsWith("08") || RETRYABLE_STATES.contains(state)) {
+        if (PgErrors.isRetryable(failure)) {
             return Kind.RETRYABLE;
+        }
+        String state = PgErrors.sqlState(failure);
+        if (state == null) {
+            return Kind.FATAL;
         }
         if (STALE_STATES.contains(state)) {
             return Kind.STALE_CATALOG;
         }
-        if ("42501".equals(state)) {
+        if (INSUFFICIENT_PRIVILEGE.equals(state)) {
             return Kind.FATAL;
         }
         if (state.length() >= 2 && POISON_CLASSES.contains(state.substring(0, 2))) {
@@ -66,17 +83,12 @@ public final class SqlErrors {
 
     /** The SQLSTATE of the first SQLException in the cause chain (or of a chained next exception). */
     public static String sqlState(Throwable failure) {
-        SQLException sql = findSql(failure);
-        if (sql == null) {
-            return null;
-        }
-        for (SQLException e = sql; e != null; e = e.getNextException()) {
-            if (e.getSQLState() != null) {
-                return e.getSQLState();
-            }
-        }
-        Throwable cause = sql.getCause();
-        return cause == null || cause == sql ? null : sqlState(cause);
+        return PgErrors.sqlState(failure);
+    }
+
+    /** SQLSTATEs of a value that does not fit its column: a column changed by hand may explain them. */
+    public static boolean isOutOfRange(String state) {
+        return NUMERIC_VALUE_OUT_OF_RANGE.equals(state) || STRING_DATA_RIGHT_TRUNCATION.equals(state);
     }
 
     /**
@@ -98,11 +110,6 @@ public final class SqlErrors {
         return new Failure(ErrorClass.SQL, first, sqlState(failure), null, null, null, null);
     }
 
-    /** SQLSTATEs of a value that does not fit its column: a column changed by hand may explain them. */
-    public static boolean isOutOfRange(String state) {
-        return "22003".equals(state) || "22001".equals(state);
-    }
-
     private static SQLException findSql(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof SQLException s) {
@@ -110,14 +117,5 @@ public final class SqlErrors {
             }
         }
         return null;
-    }
-
-    private static boolean isConnectionProblem(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof SQLTransientException || t instanceof SQLRecoverableException || t instanceof IOException) {
-                return true;
-            }
-        }
-        return false;
     }
 }
