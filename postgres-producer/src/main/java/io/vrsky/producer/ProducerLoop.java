@@ -1,5 +1,6 @@
 package io.vrsky.producer;
 
+import io.vrsky.core.service.ServiceFailure;
 import io.vrsky.producer.batch.BatchAccumulator;
 import io.vrsky.producer.batch.FlushReason;
 import io.vrsky.producer.metrics.ProducerMetrics;
@@ -186,6 +187,9 @@ final class ProducerLoop {
             handle(message);
         } else if (prefetcher.finished()) {
             Throwable failure = prefetcher.failure();
+            if (failure instanceof ServiceFailure f) {
+                throw f;
+            }
             throw new IllegalStateException("pulling from JetStream stopped: " + failure, failure);
         }
     }

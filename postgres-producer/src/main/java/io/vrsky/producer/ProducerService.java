@@ -9,6 +9,7 @@ import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.health.HealthServer;
 import io.vrsky.core.health.ReadinessCheck;
+import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.JetStreamSetup;
 import io.vrsky.core.nats.NatsConnector;
 import io.vrsky.core.pg.PgDataSources;
@@ -31,6 +32,7 @@ import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.JetStreamSource;
+import io.vrsky.producer.subscribe.NatsCalls;
 import io.vrsky.producer.subscribe.Prefetcher;
 import io.vrsky.producer.subscribe.StoredMessages;
 import io.vrsky.producer.write.BatchWriter;
@@ -211,12 +213,12 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         Retrier sqlRetrier = retrier(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10), 2.0, 0.2, 60),
                 failure -> !(failure instanceof RetriesExhaustedException) && !(failure instanceof ServiceFailure)
                         && SqlErrors.isRetryable(failure));
-        Retrier natsRetrier = retrier(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10), 2.0, 0.2, 40),
-                failure -> failure instanceof IOException || failure instanceof TimeoutException);
+        // NATS while running: retried for DEPENDENCY_RETRY_TIMEOUT (readiness names the server), then exit 3
+        NatsCalls natsCalls = new NatsCalls(natsRetry, sleeper, metrics);
         DeadLetterSink deadLetters;
         try {
-            deadLetters = new DeadLetterSink(nats.jetStream(), config.nats().dlqSubject(), config.durable(),
-                    nats.getServerInfo().getMaxPayload(), codec, natsRetrier, metrics);
+            deadLetters = new DeadLetterSink(new DeadLetterPublisher(nats.jetStream(), config.nats().dlqSubject()), config.durable(),
+                    nats.getServerInfo().getMaxPayload(), codec, natsCalls, metrics);
         } catch (IOException e) {
             throw new ServiceFailure(ExitCode.DEPENDENCY, "JetStream is not available: " + e.getMessage(), e);
         }
@@ -224,12 +226,12 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         WriterContext context = new WriterContext(dataSource, catalog, config.tables(), config.conflictStrategy(),
                 new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics);
         BatchWriter writer = new BatchWriter(context);
-        StoredMessages stored = seq -> natsRetrier.call("read a message back", () -> source.load(seq));
+        StoredMessages stored = seq -> natsCalls.call("read a message back", () -> source.load(seq));
         ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, stored, inFlight, clock);
-        Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, sleeper);
+        Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, natsRetry, sleeper);
         loop = new ProducerLoop(config, prefetcher, inFlight, writer, chunks, stored, metrics, clock);
         loop.stalls(new Stalls(writer, positions, catalog,
-                (subject, from) -> natsRetrier.call("look ahead in the stream", () -> source.next(subject, from)), loop::pause,
+                (subject, from) -> natsCalls.call("look ahead in the stream", () -> source.next(subject, from)), loop::pause,
                 metrics, clock, config.nats().stream(), gapTimeout));
 
         AtomicInteger threads = new AtomicInteger();

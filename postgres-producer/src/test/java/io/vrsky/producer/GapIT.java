@@ -1,6 +1,7 @@
 package io.vrsky.producer;
 
 import io.vrsky.core.model.Envelope;
+import io.vrsky.core.nats.CdcHeaders;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
 import io.vrsky.testing.RealServices;
@@ -29,7 +30,7 @@ import static org.awaitility.Awaitility.await;
 @Timeout(180)
 class GapIT {
 
-    static final String PREV = "Vrsky-Prev-Commit-Lsn";
+    static final String PREV = CdcHeaders.PREV_COMMIT_LSN;
     private static final String SOURCE = "postgres-consumer/db/slot";
 
     private static Envelope tx(int n) {

@@ -3,6 +3,7 @@ package io.vrsky.producer;
 import io.nats.client.api.MessageInfo;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.EnvelopeMetadata;
+import io.vrsky.core.nats.CdcHeaders;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
 import io.vrsky.testing.RealServices;
@@ -30,7 +31,7 @@ import static org.awaitility.Awaitility.await;
 @Timeout(180)
 class ReplayIT {
 
-    static final String REPLAY = "Vrsky-Replay";
+    static final String REPLAY = CdcHeaders.REPLAY;
     private static final String SOURCE = "postgres-consumer/db/slot";
 
     @Test

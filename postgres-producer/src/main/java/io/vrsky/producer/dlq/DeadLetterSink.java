@@ -1,18 +1,15 @@
 package io.vrsky.producer.dlq;
 
-import io.nats.client.JetStream;
-import io.nats.client.impl.Headers;
-import io.nats.client.impl.NatsMessage;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.EnvelopeMetadata;
-import io.vrsky.core.nats.CdcHeaders;
-import io.vrsky.core.nats.DeadLetterHeaders;
-import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
-import io.vrsky.core.retry.Retrier;
+import io.vrsky.core.model.Lsn;
+import io.vrsky.core.nats.DeadLetterPublisher;
+import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.subscribe.InboundMessage;
+import io.vrsky.producer.subscribe.NatsCalls;
 import io.vrsky.producer.subscribe.StoredMessages;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +31,8 @@ import java.util.UUID;
  * {@code metadata.chunk}/{@code lastChunk}. A body that could not be decoded goes as its original
  * bytes. {@code Nats-Msg-Id} is {@code dlq:<durable>:<stream sequence>:<commit LSN or "msg">}
  * (plus {@code :<part>} after the first part), so sending the same dead letter again after a
- * restart is a JetStream duplicate.
+ * restart is a JetStream duplicate. Header values are made valid NATS header values by the
+ * {@link DeadLetterPublisher}; an unreachable NATS is retried ({@link NatsCalls}).
  *
  * <p>Used by the loop thread only.
  */
@@ -44,25 +42,23 @@ public final class DeadLetterSink {
     /** Room left in a message for the headers. */
     static final int HEADROOM = 16 * 1024;
 
-    private final JetStream jetStream;
-    private final String subject;
+    private final DeadLetterPublisher publisher;
     private final String durable;
     private final long maxPayload;
     private final EnvelopeCodec codec;
-    private final Retrier retrier;
+    private final NatsCalls nats;
     private final ProducerMetrics metrics;
 
     /**
      * @param maxPayload the NATS server's largest message, in bytes
      */
-    public DeadLetterSink(JetStream jetStream, String subject, String durable, long maxPayload, EnvelopeCodec codec, Retrier retrier,
+    public DeadLetterSink(DeadLetterPublisher publisher, String durable, long maxPayload, EnvelopeCodec codec, NatsCalls nats,
                           ProducerMetrics metrics) {
-        this.jetStream = jetStream;
-        this.subject = subject;
+        this.publisher = publisher;
         this.durable = durable;
         this.maxPayload = maxPayload;
         this.codec = codec;
-        this.retrier = retrier;
+        this.nats = nats;
         this.metrics = metrics;
     }
 
@@ -150,7 +146,7 @@ public final class DeadLetterSink {
     private void publishPart(DeadTransaction tx, List<Change> changes, int part, boolean last, Failure failure) throws Exception {
         byte[] body = codec.encode(envelope(tx, changes, part, last, failure));
         publish(body, failure, tx.subject(), tx.streamSeq(), msgId(tx.streamSeq(), tx.commitLsn(), part), tx.txId(),
-                tx.commitLsn() == null ? null : tx.commitLsn().toString());
+                tx.commitLsn());
     }
 
     private static Envelope envelope(DeadTransaction tx, List<Change> changes, int part, boolean last, Failure failure) {
@@ -163,41 +159,13 @@ public final class DeadLetterSink {
         return "dlq:" + durable + ":" + streamSeq + ":" + (commitLsn == null ? "msg" : commitLsn) + (part > 0 ? ":" + part : "");
     }
 
-    private void publish(byte[] body, Failure failure, String sourceSubject, long sourceSeq, String msgId, Long txId, String commitLsn)
+    private void publish(byte[] body, Failure failure, String sourceSubject, long sourceSeq, String msgId, Long txId, Lsn commitLsn)
             throws Exception {
-        Headers headers = new Headers();
-        put(headers, DeadLetterHeaders.ERROR, failure.message());
-        put(headers, DeadLetterHeaders.ERROR_CLASS, failure.errorClass().header());
-        put(headers, DeadLetterHeaders.SQL_STATE, failure.sqlState());
-        put(headers, DeadLetterHeaders.SOURCE_SUBJECT, sourceSubject);
-        put(headers, DeadLetterHeaders.SOURCE_SEQUENCE, Long.toString(sourceSeq));
-        put(headers, CdcHeaders.MSG_ID, msgId);
-        put(headers, CdcHeaders.TX_ID, txId == null ? null : Long.toString(txId));
-        put(headers, CdcHeaders.COMMIT_LSN, commitLsn);
-        NatsMessage message = NatsMessage.builder().subject(subject).headers(headers).data(body).build();
-        retrier.call("publish dead letter", () -> jetStream.publish(message));
-    }
-
-    private static void put(Headers headers, String name, String value) {
-        if (value != null) {
-            headers.put(name, headerValue(value));
-        }
-    }
-
-    /** A valid NATS header value: printable ASCII, others as {@code \}{@code uXXXX}, control characters as spaces, at most 2,000 characters. */
-    static String headerValue(String text) {
-        StringBuilder b = new StringBuilder(Math.min(text.length(), 2_100));
-        for (int i = 0; i < text.length() && b.length() < 2_000; i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7F) {
-                b.append(' ');
-            } else if (c > 0x7E) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        String clean = b.toString().trim();
-        return clean.length() > 2_000 ? clean.substring(0, 1_997) + "..." : clean;
+        DeadLetter letter = new DeadLetter(body, failure.message(), failure.errorClass(), failure.sqlState(), sourceSubject, sourceSeq,
+                msgId, txId, commitLsn);
+        nats.call("publish dead letter", () -> {
+            publisher.publish(letter);
+            return null;
+        });
     }
 }

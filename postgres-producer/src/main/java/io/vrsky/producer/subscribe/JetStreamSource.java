@@ -19,6 +19,7 @@ import io.vrsky.core.codec.EnvelopeReader;
 import io.vrsky.core.codec.EnvelopeFormatException;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.Lsn;
+import io.vrsky.core.nats.CdcHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,9 +45,8 @@ public final class JetStreamSource {
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamSource.class);
     private static final int CONSUMER_NOT_FOUND = 10014;
     private static final int NO_MESSAGE_FOUND = 10037;
-    /** Header names (CdcHeaders.REPLAY and CdcHeaders.PREV_COMMIT_LSN of the wire format). */
-    static final String REPLAY = "Vrsky-Replay";
-    static final String PREV_COMMIT_LSN = "Vrsky-Prev-Commit-Lsn";
+    private static final String REPLAY = CdcHeaders.REPLAY;
+    private static final String PREV_COMMIT_LSN = CdcHeaders.PREV_COMMIT_LSN;
     /** Max deliveries pending an ack: the chunks of one transaction stay unacked until its last chunk. */
     static final long MAX_ACK_PENDING = 1_000_000;
 
@@ -235,6 +235,15 @@ public final class JetStreamSource {
             LOG.warn("stream sequence {}: unreadable {} header ignored", raw.streamSeq(), PREV_COMMIT_LSN);
             return null;
         }
+    }
+
+    /** Whether the NATS connection is connected now (jnats reconnects by itself). Thread-safe. */
+    public boolean connected() {
+        return connection.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    public Connection.Status status() {
+        return connection.getStatus();
     }
 
     public void close() {

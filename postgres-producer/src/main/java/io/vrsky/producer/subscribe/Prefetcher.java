@@ -1,7 +1,8 @@
 package io.vrsky.producer.subscribe;
 
-import io.vrsky.core.retry.Backoff;
+import io.vrsky.core.retry.DependencyRetry;
 import io.vrsky.core.retry.Sleeper;
+import io.vrsky.core.service.ServiceFailure;
 import io.vrsky.producer.batch.Waiting;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import org.slf4j.Logger;
@@ -10,7 +11,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -39,7 +39,8 @@ public final class Prefetcher {
     private final int maxMessages;
     private final long maxBytes;
     private final Sleeper sleeper;
-    private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), 2.0, 0.2, 0);
+    /** An unreachable NATS: retried for DEPENDENCY_RETRY_TIMEOUT, then the thread ends with exit 3 ({@link #failure()}). */
+    private final DependencyRetry natsRetry;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
@@ -58,7 +59,8 @@ public final class Prefetcher {
      * @param maxBytes    bytes queued at most (and pulled at once, estimated from the sizes seen)
      */
     public Prefetcher(JetStreamSource source, InFlight inFlight, ProducerMetrics metrics, int maxMessages, long maxBytes,
-                      Sleeper sleeper) {
+                      DependencyRetry natsRetry, Sleeper sleeper) {
+        this.natsRetry = natsRetry;
         this.source = source;
         this.inFlight = inFlight;
         this.metrics = metrics;
@@ -82,6 +84,8 @@ public final class Prefetcher {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (ServiceFailure e) {
+            failure = e;
         } catch (RuntimeException | Error e) {
             failure = e;
             LOG.error("pulling from JetStream stopped on an unexpected failure", e);
@@ -95,18 +99,24 @@ public final class Prefetcher {
         }
     }
 
-    private void pull(int room) throws InterruptedException {
+    private void pull(int room) throws InterruptedException, ServiceFailure {
         long known = pending;
         int want = known > 0 ? (int) Math.min(room, known) : 1;
         want = (int) Math.max(1, Math.min(want, maxBytes / Math.max(1, (long) averageBytes)));
         List<RawMessage> fetched;
         try {
             fetched = source.fetch(want, IDLE_POLL);
-            failures = 0;
         } catch (RuntimeException e) {
             fetchFailed(e);
             return;
         }
+        if (fetched.isEmpty() && !source.connected()) {
+            // jnats keeps a pull waiting while it reconnects: an outage counts all the same
+            fetchFailed(new IllegalStateException("the NATS connection is " + source.status()));
+            return;
+        }
+        failures = 0;
+        natsRetry.succeeded();
         decoding = fetched.size();
         for (RawMessage raw : fetched) {
             inFlight.hold(raw);
@@ -143,17 +153,16 @@ public final class Prefetcher {
         }
     }
 
-    private void fetchFailed(RuntimeException e) throws InterruptedException {
+    private void fetchFailed(RuntimeException e) throws InterruptedException, ServiceFailure {
         failures++;
         metrics.retry("fetch");
-        Duration delay = backoff.delay(Math.min(failures, 30), ThreadLocalRandom.current().nextDouble());
-        LOG.warn("pulling from JetStream failed (attempt {}), retrying in {} ms: {}", failures, delay.toMillis(), e.toString());
+        Duration delay = natsRetry.failed(e);
         sleeper.sleep(delay);
         if (failures % 5 == 0) {
             try {
                 source.rebind();
             } catch (Exception rebind) {
-                LOG.warn("cannot bind the durable consumer again: {}", rebind.toString());
+                LOG.debug("cannot bind the durable consumer again yet: {}", rebind.toString());
             }
         }
     }
