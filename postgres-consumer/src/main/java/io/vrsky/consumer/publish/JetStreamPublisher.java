@@ -12,20 +12,22 @@ import io.nats.client.api.PublishAck;
 import io.nats.client.impl.Headers;
 import io.nats.client.impl.NatsMessage;
 import io.vrsky.consumer.ConsumerMetrics;
+import io.vrsky.consumer.batch.MessageSink;
+import io.vrsky.consumer.batch.OutgoingMessage;
+import io.vrsky.consumer.readback.PublishedChunks;
+import io.vrsky.consumer.readback.UnfinishedTransactions;
 import io.vrsky.consumer.replication.LsnTracker;
-import io.vrsky.consumer.tx.DeadLetterSink;
-import io.vrsky.consumer.tx.MessageSink;
-import io.vrsky.consumer.tx.OutgoingMessage;
-import io.vrsky.consumer.tx.PublishedChunks;
+import io.vrsky.consumer.tx.DeadLetters;
 import io.vrsky.core.codec.EnvelopeCodec;
+import io.vrsky.core.codec.EnvelopeWriter;
 import io.vrsky.core.config.NatsSettings;
-import io.vrsky.core.nats.NatsConnector;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.nats.CdcHeaders;
-import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.JetStreamSetup;
+import io.vrsky.core.nats.NatsConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +55,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>{@link #publish} and {@link #deadLetter} are called by the replication thread only; acks
  * complete on NATS threads.
  */
-public final class JetStreamPublisher implements MessageSink, DeadLetterSink, AutoCloseable {
+public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamPublisher.class);
     /** Headers and envelope fields beyond the changes fit in this. */
@@ -240,7 +242,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
     /** The NATS message of {@code m}: the envelope as body, the CDC headers and {@code Nats-Msg-Id}. */
     NatsMessage toNatsMessage(OutgoingMessage m) {
         String msgId = m.messageId(slot);
-        byte[] body = writer.write(m, msgId, clock.instant());
+        byte[] body = writer.write(m.metadata(), m.changes(), msgId, clock.instant());
         Headers headers = new Headers();
         headers.put(CdcHeaders.MSG_ID, msgId);
         headers.put(CdcHeaders.COMMIT_LSN, m.lastTx().commitLsn().toString());

@@ -1,22 +1,24 @@
 package io.vrsky.consumer.tx;
 
+import io.vrsky.consumer.encode.ChangeEncoder.Before;
+import io.vrsky.consumer.encode.ChangeEncoder.TxStrings;
+import io.vrsky.consumer.encode.ChangeEncoder;
+import io.vrsky.consumer.encode.EncodedChange;
+import io.vrsky.consumer.encode.RelationCache;
+import io.vrsky.consumer.encode.RelationInfo;
 import io.vrsky.consumer.filter.OperationFilter;
 import io.vrsky.consumer.filter.TableFilter;
 import io.vrsky.consumer.pgoutput.PgOutputDecoder;
 import io.vrsky.consumer.pgoutput.PgOutputException;
-import io.vrsky.consumer.pgoutput.PgOutputMessage;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Begin;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Commit;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.OldTupleKind;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Relation;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Truncate;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Type;
-import io.vrsky.consumer.pgoutput.RelationCache;
-import io.vrsky.consumer.pgoutput.RelationInfo;
+import io.vrsky.consumer.pgoutput.PgOutputMessage;
 import io.vrsky.consumer.pgoutput.RowView;
 import io.vrsky.consumer.pgoutput.TupleView;
-import io.vrsky.consumer.tx.ChangeEncoder.Before;
-import io.vrsky.consumer.tx.ChangeEncoder.TxStrings;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.Operation;
 import org.slf4j.Logger;
@@ -46,7 +48,7 @@ public final class TransactionAssembler {
     private final OperationFilter operations;
     private final ChangeEncoder encoder;
     private final TransactionSink sink;
-    private final DeadLetterSink deadLetters;
+    private final DeadLetters deadLetters;
 
     private final RowView rowView = new RowView();
     private TxInfo tx;
@@ -54,7 +56,7 @@ public final class TransactionAssembler {
     private long filtered;
 
     public TransactionAssembler(PgOutputDecoder decoder, RelationCache relations, TableFilter tables, OperationFilter operations,
-                                ChangeEncoder encoder, TransactionSink sink, DeadLetterSink deadLetters) {
+                                ChangeEncoder encoder, TransactionSink sink, DeadLetters deadLetters) {
         this.decoder = decoder;
         this.relations = relations;
         this.tables = tables;
@@ -92,7 +94,7 @@ public final class TransactionAssembler {
             throw new ProtocolException("Begin of transaction " + b.xid() + " at LSN " + lsn + " inside transaction " + tx.txId());
         }
         tx = new TxInfo(b.xid(), b.finalLsn(), b.commitTime());
-        txStrings = TxStrings.of(tx);
+        txStrings = TxStrings.of(tx.txId(), tx.commitLsn(), tx.commitTime());
         MDC.put("txId", Long.toString(b.xid()));
         MDC.put("lsn", b.finalLsn().toString());
         sink.begin(tx);

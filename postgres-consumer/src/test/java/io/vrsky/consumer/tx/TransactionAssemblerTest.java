@@ -1,14 +1,15 @@
 package io.vrsky.consumer.tx;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.vrsky.consumer.encode.ChangeEncoder;
+import io.vrsky.consumer.encode.RelationCache;
+import io.vrsky.consumer.encode.TestCatalog;
+import io.vrsky.consumer.encode.TypeRegistry;
+import io.vrsky.consumer.encode.ValueDecoder;
 import io.vrsky.consumer.filter.OperationFilter;
 import io.vrsky.consumer.filter.TableFilter;
 import io.vrsky.consumer.pgoutput.Fixtures;
 import io.vrsky.consumer.pgoutput.PgOutputDecoder;
-import io.vrsky.consumer.pgoutput.RelationCache;
-import io.vrsky.consumer.pgoutput.TestCatalog;
-import io.vrsky.consumer.pgoutput.TypeRegistry;
-import io.vrsky.consumer.pgoutput.ValueDecoder;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.ColumnInfo;
 import io.vrsky.core.model.Lsn;
@@ -28,7 +29,7 @@ class TransactionAssemblerTest {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final Recording.Transactions sink = new Recording.Transactions();
-    private final Recording.DeadLetters dlq = new Recording.DeadLetters();
+    private final Recording.DeadLetterRecorder dlq = new Recording.DeadLetterRecorder();
 
     private TransactionAssembler assembler(TableFilter tables, OperationFilter ops, Set<String> primaryKey) {
         return new TransactionAssembler(new PgOutputDecoder(), new RelationCache(new TypeRegistry(new TestCatalog()), id -> primaryKey),
