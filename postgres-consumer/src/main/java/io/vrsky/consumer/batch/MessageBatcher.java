@@ -175,6 +175,19 @@ public final class MessageBatcher implements TransactionSink {
         out.publish(message);
     }
 
+    /**
+     * Nothing more is waiting to be read: sends the pending message now, and when no transaction is
+     * being read either, everything up to {@code serverPosition} (the server's WAL position last
+     * reported) is done, so it passes through to be confirmed behind what is in flight (an idle
+     * slot keeps advancing).
+     */
+    public void idle(Lsn serverPosition) throws InterruptedException {
+        flush();
+        if (tx == null) {
+            out.passThrough(serverPosition);
+        }
+    }
+
     /** Sends the pending message if it has waited {@code batchTimeout}. */
     public void flushIfDue() throws InterruptedException {
         if (!pending.isEmpty() && clock.millis() - pendingSince >= batchTimeoutMillis) {

@@ -16,7 +16,6 @@ import io.vrsky.consumer.batch.MessageSink;
 import io.vrsky.consumer.batch.OutgoingMessage;
 import io.vrsky.consumer.readback.PublishedChunks;
 import io.vrsky.consumer.readback.UnfinishedTransactions;
-import io.vrsky.consumer.replication.LsnTracker;
 import io.vrsky.consumer.tx.DeadLetters;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.codec.EnvelopeWriter;
@@ -42,30 +41,30 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Publishes messages to JetStream asynchronously, keeping up to {@code maxInFlight} messages (and
- * {@code maxInFlightBytes}) waiting for their acks, in commit order, and tells the
- * {@link LsnTracker} about each ack.
+ * Publishes messages to JetStream asynchronously, in commit order, and owns the positions their
+ * acks make confirmable ({@link LsnTracker}, one per replication session). It never waits inside
+ * {@link #publish}: the replication session asks {@link #hasRoom()} before it reads more and waits
+ * with {@link #awaitRoom} / {@link #awaitAcks} for at most a given time, sending PostgreSQL its
+ * status updates itself between those waits. The window ({@code maxInFlight} messages,
+ * {@code maxInFlightBytes}) may be overrun by the few messages one pgoutput message produces.
  *
  * <p>Ordering under failure: the connection never reconnects by itself. A lost connection
  * closes it, which drops whatever was still queued, so the stream only ever holds a prefix of
  * what was sent; the replication loop then opens a new connection and re-reads from the last
  * confirmed position, and JetStream's duplicate window drops re-sent messages. (A client that
- * reconnected by itself would flush queued messages after the lost ones and leave a gap.)
+ * reconnected by itself would flush queued messages after the lost ones and leave a gap.) Once a
+ * publish failed, nothing more is published on this connection: {@link #publish} and
+ * {@link #deadLetter} throw until the loop disconnects and connects again.
  *
- * <p>{@link #publish} and {@link #deadLetter} are called by the replication thread only; acks
- * complete on NATS threads.
+ * <p>Threads: the replication thread calls everything but {@link #healthy()} and
+ * {@link #problem()}, which the health server's threads call. Acks complete on NATS threads and
+ * only touch the in-flight window (under {@code lock}) and the session's {@link LsnTracker}.
  */
 public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamPublisher.class);
     /** Headers and envelope fields beyond the changes fit in this. */
     private static final long ENVELOPE_ROOM = 8 * 1024;
-
-    /** Lets the blocked replication thread keep its stream alive (status updates). */
-    @FunctionalInterface
-    public interface Ticker {
-        void tick() throws Exception;
-    }
 
     private final NatsSettings settings;
     private final String slot;
@@ -88,8 +87,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
     private volatile DeadLetterPublisher deadLetters;
     private volatile Throwable failure;
     private PublishOptions publishOptions;
-    private LsnTracker tracker;
-    private Ticker ticker = () -> { };
+    private LsnTracker tracker = new LsnTracker(Lsn.ZERO);
 
     public JetStreamPublisher(NatsSettings settings, String slot, String source, Clock clock, ConsumerMetrics metrics,
                               int maxInFlight, long maxInFlightBytes, Duration ackTimeout) {
@@ -187,10 +185,18 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
                 new EnvelopeCodec()).find();
     }
 
-    /** A new replication session: acks go to {@code tracker}; {@code ticker} runs while publish waits. */
-    public void startSession(LsnTracker tracker, Ticker ticker) {
-        this.tracker = tracker;
-        this.ticker = ticker;
+    /**
+     * A new replication session that resumes from {@code start} (the slot's confirmed position):
+     * from now on acks make positions of this session confirmable. Acks of an earlier session's
+     * messages still in flight count for the in-flight window only.
+     */
+    public void startSession(Lsn start) {
+        this.tracker = new LsnTracker(start);
+    }
+
+    /** The highest position this session may confirm to PostgreSQL: every message up to it is acknowledged. */
+    public Lsn confirmable() {
+        return tracker.confirmable();
     }
 
     /** @throws PublishFailedException when a publish failed or the connection is gone */
@@ -205,8 +211,13 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         }
     }
 
+    /**
+     * Hands {@code m} to JetStream without waiting for its ack or for room in the window.
+     *
+     * @throws PublishFailedException when an earlier publish failed or the connection is gone
+     */
     @Override
-    public void publish(OutgoingMessage m) throws InterruptedException {
+    public void publish(OutgoingMessage m) {
         NatsMessage message = toNatsMessage(m);
         String msgId = message.getHeaders().getFirst(CdcHeaders.MSG_ID);
         int size = message.getData().length;
@@ -270,19 +281,52 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         }
     }
 
-    private long acquire(int size) throws InterruptedException {
+    private long acquire(int size) {
         lock.lock();
         try {
-            while (inFlight >= maxInFlight || (inFlight > 0 && inFlightBytes + size > maxInFlightBytes)) {
-                checkHealthy();
-                if (!changed.await(200, TimeUnit.MILLISECONDS)) {
-                    tick();
-                }
-            }
             checkHealthy();
             inFlight++;
             inFlightBytes += size;
             return generation;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the window has room for more messages. */
+    public boolean hasRoom() {
+        lock.lock();
+        try {
+            return roomLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean roomLocked() {
+        return inFlight < maxInFlight && (inFlight == 0 || inFlightBytes < maxInFlightBytes);
+    }
+
+    /**
+     * Waits at most {@code timeout} for room in the window.
+     *
+     * @return whether there is room now
+     * @throws PublishFailedException when a publish failed or the connection is gone
+     */
+    public boolean awaitRoom(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (!roomLocked()) {
+                checkHealthy();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(left);
+            }
+            checkHealthy();
+            return true;
         } finally {
             lock.unlock();
         }
@@ -305,19 +349,11 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         }
     }
 
-    private void tick() {
-        try {
-            ticker.tick();
-        } catch (Exception e) {
-            throw new PublishFailedException("keeping the replication stream alive while waiting for acks failed", e);
-        }
-    }
-
     /**
-     * Waits until every message in flight is acknowledged.
+     * Waits at most {@code timeout} until every message in flight is acknowledged.
      *
      * @return false when {@code timeout} passed first
-     * @throws PublishFailedException when a publish failed
+     * @throws PublishFailedException when a publish failed or the connection is gone
      */
     public boolean awaitAcks(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -329,9 +365,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
                 if (left <= 0) {
                     return false;
                 }
-                if (!changed.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS)) {
-                    tick();
-                }
+                changed.awaitNanos(left);
             }
             checkHealthy();
             return true;
@@ -339,7 +373,6 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
             lock.unlock();
         }
     }
-
 
     /** Closes the connection, dropping anything still queued; in-flight acks fail. */
     public void disconnect() throws InterruptedException {

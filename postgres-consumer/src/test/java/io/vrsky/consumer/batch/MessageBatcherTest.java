@@ -211,6 +211,29 @@ class MessageBatcherTest {
     }
 
     @Test
+    void shouldSendThePendingMessageAndPassTheServerPositionThroughWhenIdle() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+        transaction(b, 1, 2, 10);
+
+        b.idle(new Lsn(5000));
+
+        assertThat(out.messages).hasSize(1);
+        assertThat(out.passedThrough).containsExactly(new Lsn(5000));
+    }
+
+    @Test
+    void shouldNotPassTheServerPositionThroughInsideATransaction() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+        b.begin(tx(1));
+        b.change(change(10));
+
+        b.idle(new Lsn(5000));
+
+        assertThat(out.passedThrough).isEmpty();
+        assertThat(out.messages).isEmpty();
+    }
+
+    @Test
     void shouldDeadLetterASingleChangeLargerThanAMessageCanCarry() throws Exception {
         MessageBatcher b = batcher(100, 1000);
 

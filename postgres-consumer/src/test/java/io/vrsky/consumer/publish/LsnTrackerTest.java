@@ -1,4 +1,4 @@
-package io.vrsky.consumer.replication;
+package io.vrsky.consumer.publish;
 
 import io.vrsky.core.model.Lsn;
 import net.jqwik.api.ForAll;
@@ -60,6 +60,34 @@ class LsnTrackerTest {
 
         tracker.ack(a);
         assertThat(tracker.confirmable()).isEqualTo(new Lsn(1500));
+    }
+
+    @Test
+    void shouldKeepConsecutivePassThroughPositionsAsOneBehindTheSameMessages() {
+        LsnTracker tracker = new LsnTracker(START);
+        long a = tracker.register(new Lsn(1100));
+        for (int i = 1; i <= 1000; i++) {
+            tracker.passThrough(new Lsn(1100 + i));
+        }
+
+        assertThat(tracker.outstanding()).isEqualTo(2);
+        tracker.ack(a);
+        assertThat(tracker.confirmable()).isEqualTo(new Lsn(2100));
+        assertThat(tracker.isIdle()).isTrue();
+    }
+
+    @Test
+    void shouldNeverConfirmPastAMessageThatWasNotAcknowledged() {
+        LsnTracker tracker = new LsnTracker(START);
+        long a = tracker.register(new Lsn(1100));
+        tracker.register(new Lsn(1200)); // its publish failed: never acknowledged
+        long c = tracker.register(new Lsn(1300));
+        tracker.passThrough(new Lsn(1400));
+
+        tracker.ack(c);
+        tracker.ack(a);
+
+        assertThat(tracker.confirmable()).isEqualTo(new Lsn(1100));
     }
 
     @Test
