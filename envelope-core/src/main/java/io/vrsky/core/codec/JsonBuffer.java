@@ -58,6 +58,14 @@ public final class JsonBuffer {
         len = 0;
     }
 
+    /** Drops what was written after the first {@code length} bytes (a value that could not be written whole). */
+    public void truncate(int length) {
+        if (length < 0 || length > len) {
+            throw new IllegalArgumentException("length " + length + " outside 0.." + len);
+        }
+        len = length;
+    }
+
     /** A copy of the bytes written. */
     public byte[] toByteArray() {
         return Arrays.copyOf(buf, len);

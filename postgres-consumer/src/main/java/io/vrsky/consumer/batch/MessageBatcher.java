@@ -1,8 +1,8 @@
 package io.vrsky.consumer.batch;
 
 import io.vrsky.consumer.encode.EncodedChange;
+import io.vrsky.consumer.readback.LeftInStream;
 import io.vrsky.consumer.readback.PublishedChunks;
-import io.vrsky.consumer.tx.DeadLetters;
 import io.vrsky.consumer.tx.TransactionSink;
 import io.vrsky.consumer.tx.TxInfo;
 import io.vrsky.core.model.Lsn;
@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Packs transactions into messages (DESIGN.md, "Wire format on NATS").
+ * Packs transactions into messages.
  *
  * <ul>
  *   <li>A transaction of at most {@code batchSize} changes (and {@code maxBytes} bytes) is kept
@@ -27,6 +27,16 @@ import java.util.List;
  *       session left partly published ({@link #resume}) goes on after the chunks already in the
  *       stream: their changes are not sent again, whatever the limits are now. The last chunk
  *       always holds at least one change and carries the confirm position.</li>
+ *   <li>A change larger than {@code maxBytes} never reaches the batcher: the assembler puts a
+ *       placeholder in its place.</li>
+ *   <li>Each message names the commit LSN of the last transaction put in a message before it
+ *       ({@link OutgoingMessage#prevCommitLsn()}; the chunks of a transaction all name the one
+ *       before the transaction), starting from what {@link #resume} says the stream holds.</li>
+ *   <li>After a restart, transactions up to the newest one the stream may already hold go out one
+ *       per message. A message's id names its last transaction, so a message packed differently
+ *       than before could get the id of a stored message holding other transactions, and
+ *       JetStream would drop it as a duplicate; a message of one transaction can only get the id of
+ *       a stored message that holds that transaction too.</li>
  * </ul>
  *
  * <p>Used by the replication thread only; not thread-safe.
@@ -37,7 +47,6 @@ public final class MessageBatcher implements TransactionSink {
     private final long batchTimeoutMillis;
     private final Clock clock;
     private final MessageSink out;
-    private final DeadLetters deadLetters;
     private final long maxBytes;
     /** The chunks an earlier session published of a transaction it did not finish; null when none. */
     private PublishedChunks resume;
@@ -45,6 +54,12 @@ public final class MessageBatcher implements TransactionSink {
     private long skip;
     /** The first chunk this session sends of the transaction being read: 0, or the next one of a resumed one. */
     private int firstChunk;
+    /** The commit LSN of the last transaction put in a message; null when unknown. */
+    private Lsn lastPublished;
+    /** Transactions committed up to this LSN may be in the stream already: one per message. Null when none. */
+    private Lsn storedUpTo;
+    /** {@code lastPublished} when the first chunk of the transaction being read went out. */
+    private Lsn chunksPrev;
 
     // the transaction being read
     private TxInfo tx;
@@ -66,8 +81,7 @@ public final class MessageBatcher implements TransactionSink {
      * @param maxBytes the most change bytes one message may carry (the server's max payload less
      *                 room for headers and the envelope)
      */
-    public MessageBatcher(int batchSize, java.time.Duration batchTimeout, long maxBytes, Clock clock, MessageSink out,
-                          DeadLetters deadLetters) {
+    public MessageBatcher(int batchSize, java.time.Duration batchTimeout, long maxBytes, Clock clock, MessageSink out) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be >= 1");
         }
@@ -76,12 +90,23 @@ public final class MessageBatcher implements TransactionSink {
         this.maxBytes = maxBytes;
         this.clock = clock;
         this.out = out;
-        this.deadLetters = deadLetters;
+    }
+
+    /**
+     * Starts a session after what earlier sessions left in the stream: goes on with a transaction
+     * left half published after the chunks already there (one transaction, once), chains the first
+     * message to the transaction before it, and sends the transactions the stream may hold already
+     * one per message.
+     */
+    public void resume(LeftInStream left) {
+        this.resume = left.unfinished().orElse(null);
+        this.lastPublished = left.prevCommitLsn();
+        this.storedUpTo = left.newestCommitLsn();
     }
 
     /** Go on with the transaction of {@code published} after the chunks already in the stream (one transaction, once). */
     public void resume(PublishedChunks published) {
-        this.resume = published;
+        resume(new LeftInStream(java.util.Optional.of(published), lastPublished, storedUpTo));
     }
 
     @Override
@@ -103,16 +128,14 @@ public final class MessageBatcher implements TransactionSink {
             return;
         }
         if (change.size() > maxBytes) {
-            byte[] head = java.util.Arrays.copyOf(change.json(), (int) Math.min(change.size(), maxBytes));
-            deadLetters.deadLetter(head, change.op() + " on " + change.table() + " in transaction " + tx.txId() + " encodes to "
-                    + change.size() + " bytes, more than the " + maxBytes + " a NATS message can carry; the body is cut");
-            return;
+            throw new IllegalArgumentException(change.op() + " on " + change.table() + " encodes to " + change.size()
+                    + " bytes, more than the " + maxBytes + " a message may carry (the assembler puts a placeholder in its place)");
         }
         if (!txChanges.isEmpty() && (txChanges.size() + 1 > batchSize || txBytes + change.size() > maxBytes)) {
             if (chunk == firstChunk) {
-                flush(); // whatever whole transactions wait go out first: commit order
+                firstChunkGoesOut();
             }
-            out.publish(new OutgoingMessage(txChanges, txBytes, tx, chunk, false, 1, null, txCounts.toMap()));
+            out.publish(new OutgoingMessage(txChanges, txBytes, tx, chunk, false, 1, null, txCounts.toMap(), chunksPrev));
             chunk++;
             txChanges.clear();
             txCounts.clear();
@@ -128,11 +151,16 @@ public final class MessageBatcher implements TransactionSink {
         if (resume != null && !resume.commitLsn().isAfter(committed.commitLsn())) {
             resume = null;
         }
+        boolean maybeStored = storedUpTo != null && !committed.commitLsn().isAfter(storedUpTo);
+        if (!maybeStored) {
+            storedUpTo = null;
+        }
         if (chunk > 0) {
             if (chunk == firstChunk) {
-                flush(); // a resumed transaction's first chunk from this session is its last
+                firstChunkGoesOut(); // a resumed transaction's first chunk from this session is its last
             }
-            out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts.toMap()));
+            out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts.toMap(), chunksPrev));
+            lastPublished = committed.commitLsn();
         } else if (txChanges.isEmpty()) {
             if (pending.isEmpty()) {
                 out.passThrough(endLsn);
@@ -140,7 +168,7 @@ public final class MessageBatcher implements TransactionSink {
                 pendingConfirm = endLsn;
             }
         } else {
-            if (!pending.isEmpty() && (pending.size() + txChanges.size() > batchSize || pendingBytes + txBytes > maxBytes)) {
+            if (!pending.isEmpty() && (maybeStored || pending.size() + txChanges.size() > batchSize || pendingBytes + txBytes > maxBytes)) {
                 flush();
             }
             if (pending.isEmpty()) {
@@ -152,11 +180,17 @@ public final class MessageBatcher implements TransactionSink {
             pendingTransactions++;
             pendingLastTx = committed;
             pendingConfirm = endLsn;
-            if (pending.size() >= batchSize) {
+            if (maybeStored || pending.size() >= batchSize) {
                 flush();
             }
         }
         clearTransaction();
+    }
+
+    /** The first chunk of the transaction being read goes out: whatever whole transactions wait go out before it (commit order). */
+    private void firstChunkGoesOut() throws InterruptedException {
+        flush();
+        chunksPrev = lastPublished;
     }
 
     /** Sends the pending whole transactions now (nothing more is waiting, or we are stopping). */
@@ -165,7 +199,8 @@ public final class MessageBatcher implements TransactionSink {
             return;
         }
         OutgoingMessage message = new OutgoingMessage(pending, pendingBytes, pendingLastTx, 0, true, pendingTransactions,
-                pendingConfirm, pendingCounts.toMap());
+                pendingConfirm, pendingCounts.toMap(), lastPublished);
+        lastPublished = pendingLastTx.commitLsn();
         pending.clear();
         pendingCounts.clear();
         pendingBytes = 0;
@@ -213,6 +248,7 @@ public final class MessageBatcher implements TransactionSink {
         chunk = 0;
         firstChunk = 0;
         skip = 0;
+        chunksPrev = null;
     }
 
     /** Drops everything held (a failed session: the server sends it all again). */

@@ -19,9 +19,12 @@ import java.util.Objects;
  * @param confirmLsn       the LSN that may be confirmed to PostgreSQL once this message and all
  *                         before it are acknowledged; null for a chunk that is not the last
  * @param counts           changes per table and operation, for the metrics
+ * @param prevCommitLsn    the commit LSN of the transaction put in a message before the first one of
+ *                         this message ({@code Vrsky-Prev-Commit-Lsn}; the same for every chunk of a
+ *                         transaction); null when unknown
  */
 public record OutgoingMessage(List<byte[]> changes, long bytes, TxInfo lastTx, int chunk, boolean lastChunk,
-                              int transactionCount, Lsn confirmLsn, Map<TableOp, Integer> counts) {
+                              int transactionCount, Lsn confirmLsn, Map<TableOp, Integer> counts, Lsn prevCommitLsn) {
 
     public OutgoingMessage {
         changes = List.copyOf(changes);

@@ -10,7 +10,7 @@ public enum JsonKind {
     NUMERIC,
     /** bool: a JSON boolean. */
     BOOLEAN,
-    /** json, jsonb: the document itself, embedded. */
+    /** json, jsonb: a string holding the document's text as PostgreSQL prints it (SQL NULL stays JSON null). */
     JSON,
     /** bytea: base64. */
     BYTEA,

@@ -16,8 +16,8 @@ import java.util.Base64;
 
 /**
  * Writes a value pgoutput sent in text form as the JSON kind DESIGN.md fixes for its type,
- * straight from the message's UTF-8 bytes: integers, floats and JSON documents are checked and
- * copied, strings escaped while copied, timestamps converted digit by digit; only the rare shapes
+ * straight from the message's UTF-8 bytes: integers and floats are checked and copied, strings
+ * (json and jsonb documents among them, as the text PostgreSQL prints) escaped while copied, timestamps converted digit by digit; only the rare shapes
  * (arrays, bytea escape form, unusual timestamps) go through a String. Stateless and thread-safe.
  *
  * <p>Text forms are those of a walsender session opened by PgJDBC: DateStyle ISO,
@@ -70,7 +70,7 @@ public final class ValueDecoder {
                     throw new PgOutputException("not a boolean of type " + type.name());
                 }
             }
-            case JSON -> out.rawUtf8(d, off, len);
+            case JSON -> out.string(d, off, len); // the document's text as PostgreSQL prints it: spacing, key order, digits kept
             case BYTEA -> {
                 byte[] bytes = len >= 2 && d[off] == '\\' && d[off + 1] == 'x' ? byteaHex(d, off + 2, len - 2) : bytea(text(d, off, len));
                 out.raw((byte) '"').raw(Base64.getEncoder().encode(bytes)).raw((byte) '"');

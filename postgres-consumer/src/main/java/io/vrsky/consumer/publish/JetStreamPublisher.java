@@ -9,22 +9,24 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.PublishAck;
+import io.nats.client.api.StreamConfiguration;
 import io.nats.client.impl.Headers;
 import io.nats.client.impl.NatsMessage;
 import io.vrsky.consumer.ConsumerMetrics;
 import io.vrsky.consumer.batch.MessageSink;
 import io.vrsky.consumer.batch.OutgoingMessage;
-import io.vrsky.consumer.readback.PublishedChunks;
-import io.vrsky.consumer.readback.UnfinishedTransactions;
+import io.vrsky.consumer.readback.LeftInStream;
+import io.vrsky.consumer.readback.SlotReadBack;
 import io.vrsky.consumer.tx.DeadLetters;
+import io.vrsky.consumer.tx.TxInfo;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.codec.EnvelopeWriter;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.nats.CdcHeaders;
-import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
+import io.vrsky.core.nats.DeadLetterHeaders;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
-import io.vrsky.core.nats.DeadLetterPublisher;
+import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
 import io.vrsky.core.nats.JetStreamSetup;
 import io.vrsky.core.nats.NatsConnector;
 import org.slf4j.Logger;
@@ -34,6 +36,9 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +70,10 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamPublisher.class);
     /** Headers and envelope fields beyond the changes fit in this. */
     private static final long ENVELOPE_ROOM = 8 * 1024;
+    /** JetStream's "could not store the message" API error; with "maximum ..." it means the stream reached a limit. */
+    private static final int STREAM_STORE_FAILED = 10077;
+    /** Until envelope-core names it: the commit LSN of the transaction published before this message's first. */
+    static final String PREV_COMMIT_LSN = "Vrsky-Prev-Commit-Lsn";
 
     private final NatsSettings settings;
     private final String slot;
@@ -84,8 +93,9 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
 
     private volatile Connection connection;
     private volatile JetStream jetStream;
-    private volatile DeadLetterPublisher deadLetters;
     private volatile Throwable failure;
+    /** Why the last session's publishing failed, kept across the reconnect until a publish succeeds again; null when none. */
+    private volatile String lastProblem;
     private PublishOptions publishOptions;
     private LsnTracker tracker = new LsnTracker(Lsn.ZERO);
 
@@ -114,7 +124,6 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         JetStream js = c.jetStream();
         this.publishOptions = PublishOptions.builder().expectedStream(settings.stream()).build();
         this.jetStream = js;
-        this.deadLetters = new DeadLetterPublisher(js, settings.dlqSubject());
         this.failure = null;
         this.connection = c;
         LOG.info("connected to NATS {}, publishing to {} in stream {}", NatsSettings.redact(c.getConnectedUrl()), settings.subject(), settings.stream());
@@ -158,6 +167,10 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
     }
 
     public Optional<String> problem() {
+        String last = lastProblem;
+        if (last != null) {
+            return Optional.of(last);
+        }
         Connection c = connection;
         if (c == null) {
             return Optional.of("not connected to NATS");
@@ -176,13 +189,86 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         return max - Math.min(ENVELOPE_ROOM, max / 4);
     }
 
+    /** What this slot's earlier sessions left in the stream, for a session resuming from {@code confirmed}. */
+    public LeftInStream readBack(Lsn confirmed) throws IOException, JetStreamApiException {
+        return readBackOf().read(confirmed);
+    }
+
     /**
-     * A transaction this slot's newest messages left unfinished (its last chunk was never
-     * published), read back from the stream; see {@link PublishedChunks}.
+     * Whether the stream holds messages this slot published.
+     *
+     * @throws PublishFailedException when the stream cannot be read
      */
-    public Optional<PublishedChunks> unfinishedTransaction() throws IOException, JetStreamApiException {
-        return new UnfinishedTransactions(connection.jetStreamManagement(), settings.stream(), settings.subject(), slot,
-                new EnvelopeCodec()).find();
+    public boolean slotHasPublished() {
+        try {
+            return readBackOf().hasMessages();
+        } catch (IOException | JetStreamApiException e) {
+            throw new PublishFailedException("cannot read stream " + settings.stream() + " back: " + e.getMessage(), e);
+        }
+    }
+
+    private SlotReadBack readBackOf() {
+        Connection c = connection;
+        if (c == null) {
+            throw new PublishFailedException("not connected to NATS", null);
+        }
+        try {
+            return new SlotReadBack(c.jetStreamManagement(), settings.stream(), settings.subject(), slot, new EnvelopeCodec());
+        } catch (IOException e) {
+            throw new PublishFailedException("cannot read stream " + settings.stream() + " back: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Why publishing failed, in words for readiness and the log: a stream that refuses new messages
+     * because it is full says so, with its name and limits (kept for {@link #problem()} until a
+     * publish succeeds again); anything else is {@code e}'s message. Call before
+     * {@link #disconnect()}: the stream's limits are read on the connection.
+     */
+    public String describeFailure(Throwable e) {
+        if (!streamFull(e)) {
+            return e.getMessage();
+        }
+        String why = fullStream();
+        lastProblem = why;
+        return why;
+    }
+
+    /** Whether JetStream refused a message because the stream reached one of its limits (discard new). */
+    public static boolean streamFull(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof JetStreamApiException api && api.getApiErrorCode() == STREAM_STORE_FAILED
+                    && api.getErrorDescription() != null && api.getErrorDescription().contains("maximum")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String fullStream() {
+        String limits = "";
+        Connection c = connection;
+        if (c != null) {
+            try {
+                StreamConfiguration sc = c.jetStreamManagement().getStreamInfo(settings.stream()).getConfiguration();
+                List<String> parts = new ArrayList<>();
+                if (sc.getMaxMsgs() > 0) {
+                    parts.add("max_msgs " + sc.getMaxMsgs());
+                }
+                if (sc.getMaxBytes() > 0) {
+                    parts.add("max_bytes " + sc.getMaxBytes());
+                }
+                if (sc.getMaxMsgsPerSubject() > 0) {
+                    parts.add("max_msgs_per_subject " + sc.getMaxMsgsPerSubject());
+                }
+                parts.add("discard " + sc.getDiscardPolicy().toString().toLowerCase(Locale.ROOT));
+                limits = " (" + String.join(", ", parts) + ")";
+            } catch (IOException | JetStreamApiException | RuntimeException ex) {
+                LOG.debug("cannot read the limits of stream {}: {}", settings.stream(), ex.toString());
+            }
+        }
+        return "stream " + settings.stream() + " is full" + limits + ": JetStream refuses new messages until it has room"
+                + " (the producer has read and older messages were removed, or the limits are raised)";
     }
 
     /**
@@ -235,6 +321,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         }
         future.orTimeout(ackTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
             if (error == null) {
+                lastProblem = null;
                 try {
                     metrics.acknowledged(counted, System.nanoTime() - start, ack.isDuplicate());
                 } finally { // the slot and the confirm position must not depend on the metrics
@@ -260,6 +347,9 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         headers.put(CdcHeaders.TX_ID, Long.toString(m.lastTx().txId()));
         headers.put(CdcHeaders.CHUNK, Integer.toString(m.chunk()));
         headers.put(CdcHeaders.LAST_CHUNK, m.lastChunk() ? "true" : "false");
+        if (m.prevCommitLsn() != null) {
+            headers.put(PREV_COMMIT_LSN, m.prevCommitLsn().toString());
+        }
         return NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
     }
 
@@ -268,17 +358,49 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         tracker.passThrough(endLsn);
     }
 
-    /** Sends a dead letter and waits for its ack. */
+    /**
+     * Sends a dead letter (class {@code decode}) and waits for its ack. Its {@code Nats-Msg-Id}
+     * {@code <slot>:dlq:<commit lsn>:<index>} makes a re-send, when the transaction is read again
+     * after a restart, a duplicate JetStream drops.
+     *
+     * @throws PublishFailedException when it cannot be stored (the session ends)
+     */
     @Override
-    public void deadLetter(byte[] body, String error) throws InterruptedException {
+    public void deadLetter(byte[] body, String error, TxInfo tx, int index) {
         checkHealthy();
+        String msgId = slot + ":dlq:" + tx.commitLsn() + ":" + index;
         try {
-            deadLetters.publish(new DeadLetter(body, error, ErrorClass.DECODE, null, settings.subject(), null));
-            metrics.deadLettered();
+            Headers headers = new Headers();
+            headers.put(CdcHeaders.MSG_ID, msgId);
+            headers.put(DeadLetterHeaders.ERROR, headerValue(error));
+            headers.put(DeadLetterHeaders.ERROR_CLASS, ErrorClass.DECODE.header());
+            headers.put(DeadLetterHeaders.SOURCE_SUBJECT, headerValue(settings.subject()));
+            headers.put("Vrsky-Tx-Id", Long.toString(tx.txId()));
+            headers.put(CdcHeaders.COMMIT_LSN, tx.commitLsn().toString());
+            PublishAck ack = jetStream.publish(NatsMessage.builder().subject(settings.dlqSubject()).headers(headers).data(body).build());
+            if (!ack.isDuplicate()) {
+                metrics.deadLettered();
+            }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             failure = e;
-            throw new PublishFailedException("cannot publish a dead letter: " + e.getMessage(), e);
+            throw new PublishFailedException("cannot publish dead letter " + msgId + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A valid NATS header value: printable ASCII, other characters as a backslash, u and four hex digits, at most 2,000 characters. */
+    private static String headerValue(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length() && b.length() < 2000; i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7F) {
+                b.append(' ');
+            } else if (c > 0x7E) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString().trim();
     }
 
     private long acquire(int size) {

@@ -64,6 +64,8 @@ public final class ReplicationLoop implements Runnable {
     private volatile Termination termination;
     private volatile ReplicationSession current;
     private volatile Lsn confirmed = Lsn.ZERO;
+    /** What the last failed session failed on (replication thread only). */
+    private String lastFailure;
 
     public ReplicationLoop(ConsumerConfig config, SlotManager slots, CatalogQueries catalog, JetStreamPublisher publisher,
                            ConsumerMetrics metrics, Clock clock, Backoff backoff, DoubleSupplier random, Duration standbyRetry) {
@@ -110,7 +112,7 @@ public final class ReplicationLoop implements Runnable {
                     publisher.connect();
                     natsStep = false;
                 }
-                Lsn start = slots.ensure();
+                Lsn start = slots.ensure(new SlotManager.Stream(config.nats().stream(), config.nats().subject(), publisher::slotHasPublished));
                 session = ReplicationSession.open(config, publisher, metrics, clock, stop, catalog, types);
                 current = session;
                 if (state() == State.STANDBY) {
@@ -161,7 +163,7 @@ public final class ReplicationLoop implements Runnable {
                 boolean nats = natsStep || e instanceof PublishFailedException || isNats(e);
                 failures = failed(failures, sessionStart, nats, e);
                 if (failures < 0) {
-                    return new Termination(3, (nats ? "NATS" : "PostgreSQL") + " still unavailable after retries: " + e.getMessage());
+                    return new Termination(3, (nats ? "NATS" : "PostgreSQL") + " still unavailable after retries: " + lastFailure);
                 }
             } finally {
                 if (session != null) {
@@ -180,14 +182,17 @@ public final class ReplicationLoop implements Runnable {
     private int failed(int failures, long sessionStart, boolean nats, Exception e) throws InterruptedException {
         int count = clock.millis() - sessionStart >= HEALTHY_SESSION.toMillis() ? 1 : failures + 1;
         metrics.reconnect(nats);
-        state(State.RECONNECTING, (nats ? "NATS" : "PostgreSQL") + " unavailable: " + e.getMessage());
+        lastFailure = nats ? publisher.describeFailure(e) : e.getMessage();
+        String why = nats && JetStreamPublisher.streamFull(e) ? lastFailure
+                : (nats ? "NATS" : "PostgreSQL") + " unavailable: " + lastFailure;
+        state(State.RECONNECTING, why);
         if (nats || !publisher.healthy()) {
             publisher.disconnect();
         }
         if (!backoff.attemptsLeft(count)) {
             return -1;
         }
-        LOG.warn("{} failed: {}; reconnecting (attempt {})", nats ? "NATS" : "PostgreSQL", e.toString(), count);
+        LOG.warn("{} failed: {}; reconnecting (attempt {})", nats ? "NATS" : "PostgreSQL", nats ? why : e.toString(), count);
         return count;
     }
 

@@ -12,6 +12,7 @@ import io.vrsky.consumer.filter.TableFilter;
 import io.vrsky.consumer.pgoutput.PgOutputDecoder;
 import io.vrsky.consumer.publish.JetStreamPublisher;
 import io.vrsky.consumer.publish.PublishFailedException;
+import io.vrsky.consumer.readback.LeftInStream;
 import io.vrsky.consumer.tx.TransactionAssembler;
 import io.vrsky.core.model.Lsn;
 import org.postgresql.PGConnection;
@@ -83,11 +84,11 @@ final class ReplicationSession implements AutoCloseable {
         this.publisher = publisher;
         this.metrics = metrics;
         this.stop = stop;
-        this.batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), publisher.maxChangeBytes(), clock, publisher,
-                publisher);
+        long maxChangeBytes = publisher.maxChangeBytes();
+        this.batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), maxChangeBytes, clock, publisher);
         this.assembler = new TransactionAssembler(new PgOutputDecoder(), new RelationCache(types, catalog),
                 new TableFilter(config.tables()), new OperationFilter(config.operations()), new ChangeEncoder(new ValueDecoder()),
-                batcher, publisher);
+                maxChangeBytes, batcher, publisher);
     }
 
     /**
@@ -143,11 +144,13 @@ final class ReplicationSession implements AutoCloseable {
             throw new PublishFailedException("JetStream did not acknowledge the previous session's messages within "
                     + DRAIN_TIMEOUT.toSeconds() + " s", null);
         }
-        publisher.unfinishedTransaction().ifPresent(published -> {
-            LOG.info("the transaction committed at {} was left half published ({} chunk(s), {} change(s)); it goes on after"
-                    + " them when read again", published.commitLsn(), published.sizes().size(), published.changes());
-            batcher.resume(published);
-        });
+        LeftInStream left = publisher.readBack(start);
+        left.unfinished().ifPresent(published -> LOG.info("the transaction committed at {} was left half published ({} chunk(s),"
+                + " {} change(s)); it goes on after them when read again", published.commitLsn(), published.sizes().size(),
+                published.changes()));
+        LOG.debug("this slot's stream holds messages up to commit LSN {}; the first one sent now follows commit LSN {}",
+                left.newestCommitLsn(), left.prevCommitLsn());
+        batcher.resume(left);
         long received = 0;
         try {
             while (true) {

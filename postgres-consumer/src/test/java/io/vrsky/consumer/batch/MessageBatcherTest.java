@@ -1,6 +1,7 @@
 package io.vrsky.consumer.batch;
 
 import io.vrsky.consumer.encode.EncodedChange;
+import io.vrsky.consumer.readback.LeftInStream;
 import io.vrsky.consumer.readback.PublishedChunks;
 import io.vrsky.consumer.tx.TxInfo;
 import io.vrsky.core.model.Lsn;
@@ -11,18 +12,19 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MessageBatcherTest {
 
     private final ManualClock clock = new ManualClock();
     private final Recording.Messages out = new Recording.Messages();
-    private final Recording.DeadLetterRecorder dlq = new Recording.DeadLetterRecorder();
     private final TableId table = new TableId("public", "t");
 
     private MessageBatcher batcher(int batchSize, long maxBytes) {
-        return new MessageBatcher(batchSize, Duration.ofSeconds(5), maxBytes, clock, out, dlq);
+        return new MessageBatcher(batchSize, Duration.ofSeconds(5), maxBytes, clock, out);
     }
 
     private static TxInfo tx(int n) {
@@ -234,17 +236,66 @@ class MessageBatcherTest {
     }
 
     @Test
-    void shouldDeadLetterASingleChangeLargerThanAMessageCanCarry() throws Exception {
+    void shouldRefuseASingleChangeLargerThanAMessageCanCarry() throws Exception {
         MessageBatcher b = batcher(100, 1000);
-
         b.begin(tx(1));
-        b.change(change(10));
-        b.change(change(5000));
-        b.commit(tx(1), end(1));
+
+        assertThatThrownBy(() -> b.change(change(5000))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("5000 bytes");
+    }
+
+    @Test
+    void shouldChainEachMessageToTheTransactionBeforeIt() throws Exception {
+        MessageBatcher b = batcher(4, 1 << 20);
+        b.resume(new LeftInStream(Optional.empty(), new Lsn(42), null));
+
+        transaction(b, 1, 2, 10);
+        transaction(b, 2, 2, 10); // packed with 1
+        transaction(b, 3, 9, 10); // chunks 0-2, after the pending message
+        transaction(b, 4, 1, 10);
         b.flush();
 
-        assertThat(dlq.errors).singleElement().asString().contains("5000 bytes");
-        assertThat(dlq.bodies.get(0)).hasSize(1000);
-        assertThat(out.messages).singleElement().satisfies(m -> assertThat(m.changes()).hasSize(1));
+        assertThat(out.messages).extracting(m -> m.lastTx().txId()).containsExactly(2L, 3L, 3L, 3L, 4L);
+        assertThat(out.messages).extracting(OutgoingMessage::prevCommitLsn)
+                .containsExactly(new Lsn(42), tx(2).commitLsn(), tx(2).commitLsn(), tx(2).commitLsn(), tx(3).commitLsn());
+    }
+
+    @Test
+    void shouldNameNoPreviousTransactionWhenNoneIsKnown() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+
+        transaction(b, 1, 2, 10);
+        b.flush();
+        transaction(b, 2, 2, 10);
+        b.flush();
+
+        assertThat(out.messages).extracting(OutgoingMessage::prevCommitLsn).containsExactly(null, tx(1).commitLsn());
+    }
+
+    @Test
+    void shouldSendTransactionsTheStreamMayHoldOnePerMessageThenPackAgain() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+        b.resume(new LeftInStream(Optional.empty(), new Lsn(1), tx(3).commitLsn()));
+
+        for (int n = 1; n <= 6; n++) {
+            transaction(b, n, 1, 10);
+        }
+        b.flush();
+
+        assertThat(out.messages).extracting(OutgoingMessage::transactionCount).containsExactly(1, 1, 1, 3);
+        assertThat(out.messages).extracting(m -> m.lastTx().txId()).containsExactly(1L, 2L, 3L, 6L);
+        assertThat(out.messages).extracting(OutgoingMessage::prevCommitLsn)
+                .containsExactly(new Lsn(1), tx(1).commitLsn(), tx(2).commitLsn(), tx(3).commitLsn());
+    }
+
+    @Test
+    void aResumedTransactionsChunksShouldAllNameTheTransactionBeforeIt() throws Exception {
+        MessageBatcher b = batcher(10, 1 << 20);
+        b.resume(new LeftInStream(Optional.of(new PublishedChunks(tx(7).commitLsn(), java.util.List.of(10))), tx(6).commitLsn(),
+                tx(7).commitLsn()));
+
+        transaction(b, 7, 25, 10);
+
+        assertThat(out.messages).extracting(OutgoingMessage::chunk).containsExactly(1, 2);
+        assertThat(out.messages).extracting(OutgoingMessage::prevCommitLsn).containsOnly(tx(6).commitLsn());
     }
 }

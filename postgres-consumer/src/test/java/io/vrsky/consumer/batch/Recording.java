@@ -1,6 +1,5 @@
 package io.vrsky.consumer.batch;
 
-import io.vrsky.consumer.tx.DeadLetters;
 import io.vrsky.core.model.Lsn;
 
 import java.util.ArrayList;
@@ -25,18 +24,6 @@ final class Recording {
         @Override
         public void passThrough(Lsn endLsn) {
             passedThrough.add(endLsn);
-        }
-    }
-
-    /** Remembers dead letters. */
-    static final class DeadLetterRecorder implements DeadLetters {
-        final List<String> errors = new ArrayList<>();
-        final List<byte[]> bodies = new ArrayList<>();
-
-        @Override
-        public void deadLetter(byte[] body, String error) {
-            errors.add(error);
-            bodies.add(body);
         }
     }
 }

@@ -64,7 +64,7 @@ class ValueDecoderTest {
         assertThat(json(20, "-42".getBytes(StandardCharsets.UTF_8))).isEqualTo("-42");
         assertThat(json(17, "\\x00ff10".getBytes(StandardCharsets.UTF_8))).isEqualTo("\"AP8Q\"");
         assertThat(json(25, "tab\there".getBytes(StandardCharsets.UTF_8))).isEqualTo("\"tab\\there\"");
-        assertThat(json(3802, "{\"k\": \"é\"}".getBytes(StandardCharsets.UTF_8))).isEqualTo("{\"k\": \"é\"}");
+        assertThat(json(3802, "{\"k\": \"é\"}".getBytes(StandardCharsets.UTF_8))).isEqualTo("\"{\\\"k\\\": \\\"é\\\"}\"");
     }
 
     @Test
@@ -74,9 +74,11 @@ class ValueDecoderTest {
     }
 
     @Test
-    void shouldEmbedJsonAndJsonbDocuments() throws Exception {
-        assertThat(json(3802, "{\"k\": [1, true]}")).isEqualTo("{\"k\": [1, true]}");
-        assertThat(json(114, "[1,2]")).isEqualTo("[1,2]");
+    void shouldWriteJsonAndJsonbDocumentsAsStringsOfTheirText() throws Exception {
+        assertThat(json(3802, "{\"k\": [1, true]}")).isEqualTo("\"{\\\"k\\\": [1, true]}\"");
+        assertThat(json(114, "{\"a\": 1,  \"a\": 2.50}")).isEqualTo("\"{\\\"a\\\": 1,  \\\"a\\\": 2.50}\"");
+        assertThat(json(3802, "null")).isEqualTo("\"null\"");
+        assertThat(json(114, "\"line\\nbreak\"")).isEqualTo("\"\\\"line\\\\nbreak\\\"\"");
     }
 
     @Test
@@ -129,7 +131,7 @@ class ValueDecoderTest {
         assertThat(json(1007, "[0:1]={5,6}")).isEqualTo("[5,6]");
         assertThat(json(1009, "{\"a b\",\"c\\\"d\",NULL,\"NULL\",plain}")).isEqualTo("[\"a b\",\"c\\\"d\",null,\"NULL\",\"plain\"]");
         assertThat(json(1000, "{t,f}")).isEqualTo("[true,false]");
-        assertThat(json(3807, "{\"{\\\"a\\\": 1}\",\"[]\"}")).isEqualTo("[{\"a\": 1},[]]");
+        assertThat(json(3807, "{\"{\\\"a\\\": 1}\",\"[]\",NULL,\"null\"}")).isEqualTo("[\"{\\\"a\\\": 1}\",\"[]\",null,\"null\"]");
         assertThat(json(1185, "{\"2026-02-17 11:00:00+01\"}")).isEqualTo("[\"2026-02-17T10:00:00.000000Z\"]");
     }
 

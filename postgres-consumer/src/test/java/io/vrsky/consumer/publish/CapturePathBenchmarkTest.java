@@ -141,12 +141,11 @@ class CapturePathBenchmarkTest {
 
     private static TransactionAssembler pipeline(Counting sink, int batchSize) {
         MessageBatcher batcher = new MessageBatcher(batchSize, Duration.ofSeconds(5), 1024 * 1024 - 8 * 1024,
-                Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), sink, (body, error) -> {
-                    throw new AssertionError(error);
-                });
+                Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), sink);
         sink.batcher = batcher;
         return new TransactionAssembler(new PgOutputDecoder(), new RelationCache(new TypeRegistry(new TestCatalog()), id -> java.util.Set.of()),
-                TableFilter.all(), OperationFilter.all(), new ChangeEncoder(new ValueDecoder()), batcher, (body, error) -> {
+                TableFilter.all(), OperationFilter.all(), new ChangeEncoder(new ValueDecoder()), 1024 * 1024 - 8 * 1024, batcher,
+                (body, error, tx, index) -> {
                     throw new AssertionError(error);
                 });
     }

@@ -49,11 +49,13 @@ final class Recording {
     static final class DeadLetterRecorder implements DeadLetters {
         final List<String> errors = new ArrayList<>();
         final List<byte[]> bodies = new ArrayList<>();
+        final List<String> positions = new ArrayList<>();
 
         @Override
-        public void deadLetter(byte[] body, String error) {
+        public void deadLetter(byte[] body, String error, TxInfo tx, int index) {
             errors.add(error);
             bodies.add(body);
+            positions.add(tx.txId() + ":" + index);
         }
     }
 

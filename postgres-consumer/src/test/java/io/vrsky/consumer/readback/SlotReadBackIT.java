@@ -30,10 +30,10 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Reading back, from a real JetStream stream, how far a slot got with a transaction. */
+/** Reading back, from a real JetStream stream, what a slot left in it. */
 @ExtendWith(RealServices.class)
 @Timeout(60)
-class UnfinishedTransactionsIT {
+class SlotReadBackIT {
 
     private static final EnvelopeCodec CODEC = new EnvelopeCodec();
 
@@ -56,8 +56,13 @@ class UnfinishedTransactionsIT {
         nc.close();
     }
 
+    private SlotReadBack readBack() throws Exception {
+        return new SlotReadBack(nc.jetStreamManagement(), stream, subject, "slot_a", CODEC);
+    }
+
+    /** The unfinished transaction, as a session resuming from the end of the WAL sees it. */
     private Optional<PublishedChunks> find() throws Exception {
-        return new UnfinishedTransactions(nc.jetStreamManagement(), stream, subject, "slot_a", CODEC).find();
+        return readBack().read(new Lsn(Long.MAX_VALUE)).unfinished();
     }
 
     /** A message as postgres-consumer publishes it: {@code changes} inserts, CDC headers, msg id of {@code slot}. */
@@ -113,6 +118,66 @@ class UnfinishedTransactionsIT {
         nc.jetStream().publish(NatsMessage.builder().subject(subject).headers(headers).data("not json".getBytes()).build());
 
         assertThat(find()).isEmpty();
+    }
+
+    @Test
+    void shouldTellWhetherTheSlotPublishedPastOtherSlotsMessages() throws Exception {
+        assertThat(readBack().hasMessages()).isFalse();
+        publish("slot_b", 900, 0, true, 5);
+        assertThat(readBack().hasMessages()).isFalse();
+
+        publish("slot_a", 500, 0, true, 4);
+        publish("slot_b", 950, 0, true, 1);
+
+        assertThat(readBack().hasMessages()).isTrue();
+    }
+
+    @Test
+    void shouldNameTheNewestStoredCommitBelowTheConfirmedPositionAsThePrevious() throws Exception {
+        publish("slot_a", 500, 0, true, 4);
+        publish("slot_a", 600, 0, true, 4);
+        publish("slot_b", 650, 0, true, 4);
+        publish("slot_a", 700, 0, true, 4);
+        publish("slot_a", 800, 0, true, 4);
+
+        LeftInStream left = readBack().read(new Lsn(750)); // 800 was stored, 700 confirmed: 800 is sent again
+
+        assertThat(left.prevCommitLsn()).isEqualTo(new Lsn(700));
+        assertThat(left.newestCommitLsn()).isEqualTo(new Lsn(800));
+        assertThat(left.unfinished()).isEmpty();
+        assertThat(readBack().read(new Lsn(500)).prevCommitLsn()).isNull();
+        assertThat(readBack().read(new Lsn(801)).prevCommitLsn()).isEqualTo(new Lsn(800));
+    }
+
+    @Test
+    void shouldNameTheTransactionBeforeAHalfPublishedOneAsThePrevious() throws Exception {
+        publish("slot_a", 500, 0, true, 4);
+        publish("slot_a", 1000, 0, false, 3);
+        publish("slot_a", 1000, 1, false, 2);
+
+        LeftInStream left = readBack().read(new Lsn(600));
+
+        assertThat(left.unfinished()).contains(new PublishedChunks(new Lsn(1000), List.of(3, 2)));
+        assertThat(left.prevCommitLsn()).isEqualTo(new Lsn(500));
+        assertThat(left.newestCommitLsn()).isEqualTo(new Lsn(1000));
+    }
+
+    @Test
+    void shouldLookAtNoMoreThanTheScanLimitOfStoredMessages() throws Exception {
+        publish("slot_a", 500, 0, true, 1);
+        JetStream js = nc.jetStream();
+        java.util.concurrent.CompletableFuture<?> last = null;
+        for (int i = 0; i < SlotReadBack.MAX_SCAN; i++) {
+            Headers other = new Headers();
+            other.put(CdcHeaders.MSG_ID, "slot_b:0/" + Integer.toHexString(i + 1) + ":0");
+            other.put(CdcHeaders.COMMIT_LSN, "0/" + Integer.toHexString(i + 1));
+            other.put(CdcHeaders.CHUNK, "0");
+            last = js.publishAsync(NatsMessage.builder().subject(subject).headers(other).data(new byte[] {'{', '}'}).build());
+        }
+        last.get();
+
+        assertThat(readBack().hasMessages()).isFalse();
+        assertThat(readBack().read(new Lsn(600))).isEqualTo(LeftInStream.NOTHING);
     }
 
     @Test
