@@ -174,6 +174,22 @@ class CaptureIT {
 
     @Test
     @Timeout(90)
+    void shouldWarnWhenAnExistingPublicationPublishesLessThanConfigured(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("narrowpub");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE a (id int PRIMARY KEY, v text)", "CREATE TABLE b (id int PRIMARY KEY, v text)",
+                "CREATE PUBLICATION pub_" + name + " FOR TABLE a WHERE (id > 10), b (id) WITH (publish = 'insert, delete')");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        try (LogLines log = LogLines.capture("io.vrsky.consumer"); ConsumerService svc = startStreaming(env)) {
+            assertThat(log.lines()).filteredOn(line -> line.startsWith("WARN ")).anySatisfy(line -> assertThat(line)
+                    .contains("publication pub_" + name + " does not publish UPDATE, TRUNCATE").contains("not captured"))
+                    .anySatisfy(line -> assertThat(line).contains("the rows matching a WHERE filter of table public.a"))
+                    .anySatisfy(line -> assertThat(line).contains("a column list of table public.b"));
+        }
+    }
+
+    @Test
+    @Timeout(90)
     void shouldPublishOnlyTheConfiguredOperations(PostgresServer pg, NatsServer nats) throws Exception {
         String name = ItSupport.unique("ops");
         String db = pg.createDatabase(name);
@@ -371,7 +387,7 @@ class CaptureIT {
     void shouldDeadLetterAnUndecodableRowOnceAndPutAPlaceholderInItsTransaction(PostgresServer pg, NatsServer nats) throws Exception {
         String name = ItSupport.unique("undecodable");
         String db = pg.createDatabase(name);
-        ItSupport.sql(pg, db, "CREATE DOMAIN weird AS text", "CREATE TABLE t (id int PRIMARY KEY, w weird, v text)",
+        ItSupport.sql(pg, db, "CREATE DOMAIN weird AS text", "CREATE TABLE t (id int PRIMARY KEY, \"wé\" weird, v text)",
                 "CREATE VIEW public.pg_type AS SELECT oid, typname, typtype, typcategory, typelem,"
                         + " CASE WHEN oid = 'weird'::regtype THEN 'int8'::regtype::oid ELSE typbasetype END AS typbasetype,"
                         + " typdelim, typnamespace FROM pg_catalog.pg_type",
@@ -401,7 +417,7 @@ class CaptureIT {
             assertThat(payload).hasSize(3);
             JsonNode placeholder = payload.get(1);
             assertThat(placeholder.get("key").toString()).isEqualTo("{\"id\":2}");
-            assertThat(placeholder.get("undecodable").get("error").textValue()).contains("column w (weird)")
+            assertThat(placeholder.get("undecodable").get("error").textValue()).contains("column wé (weird)")
                     .doesNotContain("not a number");
             assertThat(placeholder.get("after").isNull()).isTrue();
             List<Stored> dead = dlq.all().stream().filter(m -> env.get("NATS_DLQ_SUBJECT").equals(m.subject())).toList();
@@ -409,6 +425,7 @@ class CaptureIT {
             String commitLsn = message.header(CdcHeaders.COMMIT_LSN);
             assertThat(dead.get(0).header("Nats-Msg-Id")).isEqualTo(slot + ":dlq:" + commitLsn + ":1");
             assertThat(dead.get(0).header("Vrsky-Error-Class")).isEqualTo("decode");
+            assertThat(dead.get(0).header("Vrsky-Error")).contains("column w\\u00e9 (weird)"); // a valid header value
             assertThat(dead.get(0).body()[0]).isEqualTo((byte) 'I');
         }
     }

@@ -198,16 +198,21 @@ public final class SlotManager {
 
     private void ensurePublication(Connection c) throws SQLException, SetupException {
         boolean exists;
-        try (PreparedStatement ps = c.prepareStatement("SELECT puballtables FROM pg_publication WHERE pubname = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate"
+                + " FROM pg_catalog.pg_publication WHERE pubname = ?")) {
             ps.setString(1, publication);
             try (ResultSet rs = ps.executeQuery()) {
                 exists = rs.next();
-                if (exists && !rs.getBoolean(1) && !tables.isEmpty()) {
-                    warnAboutMissingTables(c);
+                if (exists) {
+                    warnAboutMissingOperations(rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5));
+                    if (!rs.getBoolean(1) && !tables.isEmpty()) {
+                        warnAboutMissingTables(c);
+                    }
                 }
             }
         }
         if (exists) {
+            warnAboutFilters(c);
             LOG.info("reusing publication {}", publication);
             return;
         }
@@ -245,6 +250,45 @@ public final class SlotManager {
                 throw e;
             }
             LOG.info("publication {} was created concurrently; reusing it", publication);
+        }
+    }
+
+    /** An existing publication that does not publish an operation the consumer is configured for loses those changes. */
+    private void warnAboutMissingOperations(boolean insert, boolean update, boolean delete, boolean truncate) {
+        List<String> missing = new ArrayList<>();
+        boolean[] published = {insert, update, delete, truncate};
+        Operation[] ops = {Operation.INSERT, Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE};
+        for (int i = 0; i < ops.length; i++) {
+            if (operations.accepts(ops[i]) && !published[i]) {
+                missing.add(ops[i].name());
+            }
+        }
+        if (!missing.isEmpty()) {
+            LOG.warn("publication {} does not publish {}: those changes are not captured although POSTGRES_INPUT_OPERATIONS asks for"
+                    + " them (ALTER PUBLICATION {} SET (publish = '{}'), or leave them out of POSTGRES_INPUT_OPERATIONS)",
+                    publication, String.join(", ", missing), publication, operations.publishOption());
+        }
+    }
+
+    /** Row filters and column lists (PostgreSQL 15 and later) of an existing publication: rows or columns not captured. */
+    private void warnAboutFilters(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, cl.relname, to_jsonb(pr) ->> 'prqual' IS NOT NULL,"
+                + " to_jsonb(pr) ->> 'prattrs' IS NOT NULL FROM pg_catalog.pg_publication_rel pr"
+                + " JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid JOIN pg_catalog.pg_class cl ON cl.oid = pr.prrelid"
+                + " JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace WHERE p.pubname = ? ORDER BY 1, 2")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    TableId t = new TableId(rs.getString(1), rs.getString(2));
+                    if ((tables.isEmpty() || tables.contains(t)) && (rs.getBoolean(3) || rs.getBoolean(4))) {
+                        LOG.warn("publication {} publishes {} of table {} only: {} not captured, so the sink will not hold"
+                                + " them (drop the filter with ALTER PUBLICATION {} SET TABLE ..., or use a publication of your own"
+                                + " for other subscribers)", publication, rs.getBoolean(3) ? "the rows matching a WHERE filter"
+                                : "a column list", t, rs.getBoolean(3) ? "changes of the other rows are" : "the other columns are",
+                                publication);
+                    }
+                }
+            }
         }
     }
 
