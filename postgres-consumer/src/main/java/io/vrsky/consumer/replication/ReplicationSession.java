@@ -109,6 +109,7 @@ final class ReplicationSession implements AutoCloseable {
         PGProperty.APPLICATION_NAME.set(props, "vrsky-postgres-consumer");
         PGProperty.CONNECT_TIMEOUT.set(props, 10);
         PGProperty.TCP_KEEP_ALIVE.set(props, true);
+        PGProperty.LOG_SERVER_ERROR_DETAIL.set(props, false); // a Detail: line may quote row values; errors are logged
         Connection connection = new org.postgresql.Driver().connect(config.jdbcUrl(), props);
         if (connection == null) {
             throw new SQLException("PgJDBC did not accept " + config.jdbcUrl(), "08001");
