@@ -58,15 +58,17 @@ public final class SlotManager {
         this.operations = operations;
     }
 
-    /**
-     * @return the slot's confirmed position (where streaming resumes)
-     * @throws SetupException when PostgreSQL is not usable as configured
-     * @throws SQLException   when PostgreSQL cannot be reached (retry)
-     */
     /** The CDC stream: its name and subject, and whether it holds messages this slot published. */
     public record Stream(String name, String subject, BooleanSupplier holdsMessagesOfSlot) {
     }
 
+    /**
+     * @param stream read only when the slot is missing (whether it published before) and for the
+     *               recovery text of a lost slot
+     * @return the slot's confirmed position (where streaming resumes)
+     * @throws SetupException when PostgreSQL is not usable as configured, or changes were lost
+     * @throws SQLException   when PostgreSQL cannot be reached (retry)
+     */
     public Lsn ensure(Stream stream) throws SQLException, SetupException {
         try (Connection c = dataSource.getConnection()) {
             checkServer(c);
@@ -88,8 +90,9 @@ public final class SlotManager {
     }
 
     /** How to start over once changes are lost: forget this slot's messages, let the consumer create the slot, copy the tables again. */
-    private static String recovery(Stream stream) {
-        return "To recover: purge this slot's messages from the stream (nats stream purge " + stream.name() + " --subject="
+    private static String recovery(String slot, Stream stream, boolean dropSlotFirst) {
+        return "To recover: " + (dropSlotFirst ? "drop the slot (SELECT pg_drop_replication_slot('" + slot + "')), " : "")
+                + "purge this slot's messages from the stream (nats stream purge " + stream.name() + " --subject="
                 + stream.subject() + ", or drop the stream), start the consumer again so it creates the slot, then re-copy"
                 + " the tables into the sink";
     }
@@ -97,7 +100,7 @@ public final class SlotManager {
     static String missingSlot(String slot, Stream stream) {
         return "replication slot " + slot + " is missing, but stream " + stream.name() + " holds messages published through it:"
                 + " the slot was dropped, so the changes made since it last confirmed were never read and changes were lost."
-                + " Streaming from now would hide that. " + recovery(stream);
+                + " Streaming from now would hide that. " + recovery(slot, stream, false);
     }
 
     /**
@@ -111,8 +114,7 @@ public final class SlotManager {
         }
         String why = invalidationReason != null ? "invalidation reason " + invalidationReason : "wal_status lost";
         return Optional.of("replication slot " + slot + " was invalidated by PostgreSQL (" + why + "): the WAL it still needed"
-                + " was removed, so changes were lost. " + recovery(stream).replace("start the consumer again so it creates the slot",
-                "drop the slot (SELECT pg_drop_replication_slot('" + slot + "')), start the consumer again so it creates it"));
+                + " was removed, so changes were lost. " + recovery(slot, stream, true));
     }
 
     private void checkServer(Connection c) throws SQLException, SetupException {
