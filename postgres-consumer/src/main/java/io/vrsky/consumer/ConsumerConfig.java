@@ -7,6 +7,8 @@ import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
 import io.vrsky.core.model.Operation;
 import io.vrsky.core.model.TableId;
+import io.vrsky.core.pg.PostgresSettings;
+import io.vrsky.core.retry.DependencyRetry;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,26 +21,25 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Everything postgres-consumer is configured with, read from environment variables (DESIGN.md).
- * {@code password} is a secret and is left out of {@link #toString()}.
+ * Everything postgres-consumer is configured with, read from environment variables. The password
+ * (in {@code postgres}) is a secret and is left out of {@link #toString()}.
  *
- * @param tables     the monitored tables; empty means every table
- * @param operations the published operations; empty means all of them
+ * @param postgres               the source database: {@code POSTGRES_INPUT_HOST}, {@code _PORT}, {@code _USER},
+ *                               {@code _PASSWORD}, {@code _DATABASE}, {@code _SSLMODE}
+ * @param tables                 the monitored tables; empty means every table
+ * @param operations             the published operations; empty means all of them
+ * @param dependencyRetryTimeout how long PostgreSQL or NATS may stay unreachable before the consumer exits 3
  */
 public record ConsumerConfig(
-        String host,
-        int port,
-        String user,
-        String password,
-        String database,
+        PostgresSettings postgres,
         String slot,
         String publication,
         List<TableId> tables,
         Set<Operation> operations,
         int batchSize,
         Duration batchTimeout,
-        SslMode sslMode,
         NatsSettings nats,
+        Duration dependencyRetryTimeout,
         int healthPort) {
 
     public static final String SERVICE = "postgres-consumer";
@@ -48,15 +49,12 @@ public record ConsumerConfig(
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
 
     public ConsumerConfig {
-        Objects.requireNonNull(host, "host");
-        Objects.requireNonNull(user, "user");
-        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(postgres, "postgres");
         Objects.requireNonNull(slot, "slot");
         Objects.requireNonNull(publication, "publication");
         Objects.requireNonNull(batchTimeout, "batchTimeout");
-        Objects.requireNonNull(sslMode, "sslMode");
         Objects.requireNonNull(nats, "nats");
-        password = password == null ? "" : password;
+        Objects.requireNonNull(dependencyRetryTimeout, "dependencyRetryTimeout");
         tables = List.copyOf(tables);
         operations = operations.isEmpty() ? Set.of() : Set.copyOf(operations);
         if (batchSize < 1) {
@@ -71,12 +69,8 @@ public record ConsumerConfig(
      */
     public static ConsumerConfig fromEnv(Map<String, String> vars) {
         Env env = new Env(vars);
-        String host = env.required("POSTGRES_INPUT_HOST", "the PostgreSQL host to capture changes from");
-        int port = env.intInRange("POSTGRES_INPUT_PORT", 5432, 1, 65_535);
-        String user = env.required("POSTGRES_INPUT_USER", "a role with the REPLICATION privilege");
-        String password = env.secret("POSTGRES_INPUT_PASSWORD");
-        String database = env.required("POSTGRES_INPUT_DATABASE", "the database to capture changes from");
-        String db = database == null ? "unknown" : database;
+        PostgresSettings postgres = PostgresSettings.read(env, PostgresSettings.INPUT);
+        String db = env.raw("POSTGRES_INPUT_DATABASE").orElse("unknown");
         String slot = env.checked("POSTGRES_INPUT_REPLICATION_SLOT", defaultSlot(db),
                 v -> SLOT_NAME.matcher(v).matches() ? null : "is not a replication slot name: allowed 1 to 63 of a-z, 0-9 and _");
         String publication = env.checked("POSTGRES_INPUT_PUBLICATION", "vrsky_pub",
@@ -101,16 +95,16 @@ public record ConsumerConfig(
         List<Operation> ops = env.enumList("POSTGRES_INPUT_OPERATIONS", Operation.class);
         int batchSize = env.intInRange("POSTGRES_INPUT_BATCH_SIZE", 100, 1, MAX_BATCH_SIZE);
         Duration batchTimeout = env.duration("POSTGRES_INPUT_BATCH_TIMEOUT", Duration.ofSeconds(5), Duration.ZERO, Duration.ofMinutes(10));
-        SslMode sslMode = SslMode.read(env, "POSTGRES_INPUT_SSLMODE");
         NatsSettings nats = NatsSettings.read(env, "vrsky.cdc." + db, SERVICE);
         if (nats.subject().contains("*") || nats.subject().contains(">")) {
             env.problem("NATS_SUBJECT=" + nats.subject() + " is not allowed: the consumer publishes to it, so it may not hold wildcards");
         }
+        Duration retryTimeout = DependencyRetry.readTimeout(env);
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65_535);
         LogSettings.check(env);
         env.validate();
-        return new ConsumerConfig(host, port, user, password, database, slot, publication, tables,
-                ops.isEmpty() ? Set.of() : EnumSet.copyOf(ops), batchSize, batchTimeout, sslMode, nats, healthPort);
+        return new ConsumerConfig(postgres, slot, publication, tables, ops.isEmpty() ? Set.of() : EnumSet.copyOf(ops), batchSize,
+                batchTimeout, nats, retryTimeout, healthPort);
     }
 
     /** {@code vrsky_<database>}, lower-cased, other characters as {@code _}, at most 63 characters. */
@@ -121,19 +115,42 @@ public record ConsumerConfig(
 
     /** The envelope's {@code source}: {@code postgres-consumer/<database>/<slot>}. */
     public String source() {
-        return SERVICE + "/" + database + "/" + slot;
+        return SERVICE + "/" + database() + "/" + slot;
+    }
+
+    public String host() {
+        return postgres.host();
+    }
+
+    public int port() {
+        return postgres.port();
+    }
+
+    public String user() {
+        return postgres.user();
+    }
+
+    public String password() {
+        return postgres.password();
+    }
+
+    public String database() {
+        return postgres.database();
+    }
+
+    public SslMode sslMode() {
+        return postgres.sslMode();
     }
 
     public String jdbcUrl() {
-        String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
-        return "jdbc:postgresql://" + h + ":" + port + "/" + database;
+        return postgres.jdbcUrl();
     }
 
     @Override
     public String toString() {
-        return "ConsumerConfig[host=" + host + ", port=" + port + ", user=" + user + ", database=" + database
+        return "ConsumerConfig[host=" + host() + ", port=" + port() + ", user=" + user() + ", database=" + database()
                 + ", slot=" + slot + ", publication=" + publication + ", tables=" + tables + ", operations=" + operations
-                + ", batchSize=" + batchSize + ", batchTimeout=" + batchTimeout + ", sslMode=" + sslMode
-                + ", nats=" + nats + ", healthPort=" + healthPort + "]";
+                + ", batchSize=" + batchSize + ", batchTimeout=" + batchTimeout + ", sslMode=" + sslMode()
+                + ", nats=" + nats + ", dependencyRetryTimeout=" + dependencyRetryTimeout + ", healthPort=" + healthPort + "]";
     }
 }

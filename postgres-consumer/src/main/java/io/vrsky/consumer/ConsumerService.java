@@ -1,6 +1,5 @@
 package io.vrsky.consumer;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -12,8 +11,11 @@ import io.vrsky.consumer.replication.SlotManager;
 import io.vrsky.core.health.HealthServer;
 import io.vrsky.core.health.ReadinessCheck;
 import io.vrsky.core.model.Lsn;
+import io.vrsky.core.pg.PgDataSources;
+import io.vrsky.core.pg.PostgresLogin;
 import io.vrsky.core.retry.Backoff;
-import org.postgresql.ds.PGSimpleDataSource;
+import io.vrsky.core.retry.DependencyRetry;
+import io.vrsky.core.service.ServiceFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +41,7 @@ public final class ConsumerService implements AutoCloseable {
     static final long MAX_IN_FLIGHT_BYTES = 16L * 1024 * 1024;
     /** How long an ack may take before the publish counts as failed (the session restarts). */
     static final Duration ACK_TIMEOUT = Duration.ofSeconds(10);
+    static final String APPLICATION_NAME = "vrsky-postgres-consumer";
 
     private final ConsumerConfig config;
     private final HikariDataSource pool;
@@ -63,16 +66,20 @@ public final class ConsumerService implements AutoCloseable {
     }
 
     /**
-     * Starts the service; connecting happens on the replication thread, with retries.
+     * Starts the service: logs in to PostgreSQL first (retrying an unreachable server for
+     * DEPENDENCY_RETRY_TIMEOUT, readiness naming it meanwhile), before anything touches NATS; the
+     * rest connects on the replication thread, with retries.
      *
-     * @throws IOException when the health port cannot be bound
+     * @throws IOException          when the health port cannot be bound
+     * @throws ServiceFailure       exit 3 when PostgreSQL refuses the login, lacks the database or stays unreachable
+     * @throws InterruptedException when interrupted while waiting for PostgreSQL
      */
-    public static ConsumerService start(ConsumerConfig config) throws IOException {
+    public static ConsumerService start(ConsumerConfig config) throws IOException, ServiceFailure, InterruptedException {
         return start(config, RECONNECT);
     }
 
     /** With another reconnect policy (tests use a short one to see the service give up). */
-    static ConsumerService start(ConsumerConfig config, Backoff reconnect) throws IOException {
+    static ConsumerService start(ConsumerConfig config, Backoff reconnect) throws IOException, ServiceFailure, InterruptedException {
         Clock clock = Clock.systemUTC();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ConsumerMetrics metrics = new ConsumerMetrics(registry);
@@ -83,14 +90,27 @@ public final class ConsumerService implements AutoCloseable {
                 new OperationFilter(config.operations()));
         ReplicationLoop loop = new ReplicationLoop(config, slots, new CatalogQueries(pool), publisher, metrics, clock, reconnect,
                 () -> ThreadLocalRandom.current().nextDouble(), STANDBY_RETRY);
+        DependencyRetry login = new DependencyRetry(config.postgres().target(), config.dependencyRetryTimeout());
         HealthServer health;
         try {
             health = HealthServer.start(config.healthPort(), List.of(
-                    ReadinessCheck.of("postgres", loop::problem),
+                    ReadinessCheck.of("postgres", () -> login.problem().or(loop::problem)),
                     ReadinessCheck.of("nats", publisher::problem)), registry);
         } catch (IOException e) {
             pool.close();
             throw new IOException("HEALTH_PORT=" + config.healthPort() + " cannot be bound: " + e.getMessage(), e);
+        }
+        try {
+            // a refused login or a missing database ends the start here, with PostgreSQL's own words, before NATS
+            login.call(() -> {
+                PostgresLogin.check(config.postgres(), APPLICATION_NAME);
+                return null;
+            });
+        } catch (ServiceFailure | InterruptedException | RuntimeException e) {
+            health.close();
+            pool.close();
+            registry.close();
+            throw e;
         }
         ConsumerService service = new ConsumerService(config, pool, registry, metrics, publisher, loop, health);
         LOG.info("starting postgres-consumer: database {} slot {} publication {} tables {} operations {} subject {} stream {}",
@@ -101,22 +121,9 @@ public final class ConsumerService implements AutoCloseable {
     }
 
     private static HikariDataSource pool(ConsumerConfig config) {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setServerNames(new String[] {config.host()});
-        ds.setPortNumbers(new int[] {config.port()});
-        ds.setDatabaseName(config.database());
-        ds.setUser(config.user());
-        ds.setPassword(config.password());
-        ds.setSslMode(config.sslMode().jdbcValue());
-        ds.setApplicationName("vrsky-postgres-consumer-catalog");
-        ds.setConnectTimeout(10);
-        HikariConfig hc = new HikariConfig();
-        hc.setDataSource(ds);
-        hc.setPoolName("consumer-catalog");
-        hc.setMaximumPoolSize(2);
+        var hc = PgDataSources.pool(PgDataSources.dataSource(config.postgres(), "vrsky-postgres-consumer-catalog", Duration.ofSeconds(10)),
+                "consumer-catalog", 2, Duration.ofSeconds(10));
         hc.setMinimumIdle(0);
-        hc.setConnectionTimeout(10_000);
-        hc.setInitializationFailTimeout(-1);
         return new HikariDataSource(hc);
     }
 

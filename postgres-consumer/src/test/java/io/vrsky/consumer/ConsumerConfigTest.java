@@ -93,4 +93,36 @@ class ConsumerConfigTest {
         assertThat(ConsumerConfig.fromEnv(minimal()).toString()).doesNotContain("s3cret");
         assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).hasMessageNotContaining("s3cret");
     }
+
+    @Test
+    void shouldReadTheDependencyRetryTimeoutAndTheStreamLimits() {
+        ConsumerConfig defaults = ConsumerConfig.fromEnv(minimal());
+        Map<String, String> env = minimal();
+        env.put("DEPENDENCY_RETRY_TIMEOUT", "30s");
+        env.put("NATS_STREAM_MAX_AGE", "7d");
+        env.put("NATS_STREAM_MAX_BYTES", "10GB");
+        env.put("NATS_STREAM_DISCARD", "old");
+
+        ConsumerConfig c = ConsumerConfig.fromEnv(env);
+
+        assertThat(defaults.dependencyRetryTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(defaults.nats().limits()).isEqualTo(io.vrsky.core.config.StreamLimits.NONE);
+        assertThat(c.dependencyRetryTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.nats().limits().describe()).isEqualTo("max age 7d, max bytes 10GB, discard old");
+        assertThat(c.postgres().target()).isEqualTo("PostgreSQL at db.example:5432/Shop-DB");
+    }
+
+    @Test
+    void shouldNameEachBadNewVariable() {
+        Map<String, String> env = minimal();
+        env.put("DEPENDENCY_RETRY_TIMEOUT", "1s");
+        env.put("NATS_STREAM_MAX_BYTES", "lots");
+        env.put("NATS_STREAM_DISCARD", "none");
+
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOfSatisfying(ConfigException.class, e ->
+                assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "DEPENDENCY_RETRY_TIMEOUT=1s is out of range: allowed 10s..7d",
+                        "NATS_STREAM_MAX_BYTES=lots is not a size: allowed forms are 1048576, 512MB, 10GB, 1TB",
+                        "NATS_STREAM_DISCARD=none is not allowed: allowed new | old"));
+    }
 }

@@ -56,7 +56,7 @@ public final class ItSupport {
         return env;
     }
 
-    public static ConsumerService start(Map<String, String> env) throws IOException {
+    public static ConsumerService start(Map<String, String> env) throws Exception {
         return ConsumerService.start(ConsumerConfig.fromEnv(env));
     }
 

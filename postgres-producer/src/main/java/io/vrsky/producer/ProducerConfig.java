@@ -6,6 +6,8 @@ import io.vrsky.core.config.LogSettings;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
 import io.vrsky.core.model.TableId;
+import io.vrsky.core.pg.PostgresSettings;
+import io.vrsky.core.retry.DependencyRetry;
 import io.vrsky.producer.catalog.TableWhitelist;
 import io.vrsky.producer.write.AppliedPositions;
 import io.vrsky.producer.write.ConflictStrategy;
@@ -17,42 +19,36 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The producer's configuration, from environment variables (DESIGN.md):
+ * The producer's configuration, from environment variables:
  * {@code POSTGRES_OUTPUT_HOST}, {@code _PORT} (5432), {@code _USER}, {@code _PASSWORD},
- * {@code _DATABASE}, {@code _BATCH_SIZE} (100, 1..1000 messages), {@code _FLUSH_INTERVAL} (5s),
- * {@code _CONFLICT_STRATEGY} (UPSERT | INSERT | UPDATE), {@code _TABLES} (required whitelist),
- * {@code _POOL_SIZE} (4), {@code _SSLMODE} (prefer); {@code NATS_*} (subject filter default
- * {@code vrsky.cdc.>}), {@code NATS_DURABLE} (postgres-producer), {@code NATS_ACK_WAIT} (60s),
- * {@code HEALTH_PORT} (8080), {@code LOG_FORMAT}, {@code LOG_LEVEL}. The password is left out of
- * {@link #toString()}.
+ * {@code _DATABASE}, {@code _SSLMODE} (prefer) in {@code postgres}; {@code _BATCH_SIZE} (100,
+ * 1..1000 messages), {@code _FLUSH_INTERVAL} (5s), {@code _CONFLICT_STRATEGY} (UPSERT | INSERT |
+ * UPDATE), {@code _TABLES} (required whitelist), {@code _POOL_SIZE} (4); {@code NATS_*} (subject
+ * filter default {@code vrsky.cdc.>}), {@code NATS_DURABLE} (postgres-producer),
+ * {@code NATS_ACK_WAIT} (60s), {@code DEPENDENCY_RETRY_TIMEOUT} (5m), {@code HEALTH_PORT} (8080),
+ * {@code LOG_FORMAT}, {@code LOG_LEVEL}. The password is left out of {@link #toString()}.
  */
 public record ProducerConfig(
-        String host,
-        int port,
-        String user,
-        String password,
-        String database,
+        PostgresSettings postgres,
         int batchSize,
         Duration flushInterval,
         ConflictStrategy conflictStrategy,
         TableWhitelist tables,
         int poolSize,
-        SslMode sslMode,
         NatsSettings nats,
         String durable,
         Duration ackWait,
+        Duration dependencyRetryTimeout,
         int healthPort) {
 
     public static final String SERVICE = "postgres-producer";
     public static final String DEFAULT_SUBJECT = "vrsky.cdc.>";
 
     public ProducerConfig {
-        Objects.requireNonNull(host, "host");
-        Objects.requireNonNull(user, "user");
-        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(postgres, "postgres");
         Objects.requireNonNull(tables, "tables");
         Objects.requireNonNull(nats, "nats");
-        password = password == null ? "" : password;
+        Objects.requireNonNull(dependencyRetryTimeout, "dependencyRetryTimeout");
     }
 
     /**
@@ -60,11 +56,7 @@ public record ProducerConfig(
      */
     public static ProducerConfig fromEnv(Map<String, String> vars) {
         Env env = new Env(vars);
-        String host = env.required("POSTGRES_OUTPUT_HOST", "the sink PostgreSQL host");
-        int port = env.intInRange("POSTGRES_OUTPUT_PORT", 5432, 1, 65535);
-        String user = env.required("POSTGRES_OUTPUT_USER", "the sink PostgreSQL user");
-        String password = env.secret("POSTGRES_OUTPUT_PASSWORD");
-        String database = env.required("POSTGRES_OUTPUT_DATABASE", "the sink database name");
+        PostgresSettings postgres = PostgresSettings.read(env, PostgresSettings.OUTPUT);
         int batchSize = env.intInRange("POSTGRES_OUTPUT_BATCH_SIZE", 100, 1, 1000);
         Duration flushInterval = env.duration("POSTGRES_OUTPUT_FLUSH_INTERVAL", Duration.ofSeconds(5), Duration.ofMillis(1),
                 Duration.ofMinutes(10));
@@ -72,16 +64,16 @@ public record ProducerConfig(
                 ConflictStrategy.UPSERT);
         TableWhitelist tables = tables(env);
         int poolSize = env.intInRange("POSTGRES_OUTPUT_POOL_SIZE", 4, 2, 64);
-        SslMode sslMode = SslMode.read(env, "POSTGRES_OUTPUT_SSLMODE");
         NatsSettings nats = NatsSettings.read(env, DEFAULT_SUBJECT, SERVICE);
         String durable = env.checked("NATS_DURABLE", SERVICE,
                 v -> v.matches("[A-Za-z0-9_-]+") ? null : "is not a durable name: allowed letters, digits, _ and -");
         Duration ackWait = env.duration("NATS_ACK_WAIT", Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1));
+        Duration retryTimeout = DependencyRetry.readTimeout(env);
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65535);
         LogSettings.check(env);
         env.validate();
-        return new ProducerConfig(host, port, user, password, database, batchSize, flushInterval, strategy, tables, poolSize,
-                sslMode, nats, durable, ackWait, healthPort);
+        return new ProducerConfig(postgres, batchSize, flushInterval, strategy, tables, poolSize, nats, durable, ackWait,
+                retryTimeout, healthPort);
     }
 
     private static TableWhitelist tables(Env env) {
@@ -102,15 +94,40 @@ public record ProducerConfig(
         return tables;
     }
 
+    public String host() {
+        return postgres.host();
+    }
+
+    public int port() {
+        return postgres.port();
+    }
+
+    public String user() {
+        return postgres.user();
+    }
+
+    public String password() {
+        return postgres.password();
+    }
+
+    public String database() {
+        return postgres.database();
+    }
+
+    public SslMode sslMode() {
+        return postgres.sslMode();
+    }
+
     public String jdbcUrl() {
-        return "jdbc:postgresql://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port + "/" + database;
+        return postgres.jdbcUrl();
     }
 
     @Override
     public String toString() {
-        return "ProducerConfig[host=" + host + ", port=" + port + ", user=" + user + ", database=" + database
+        return "ProducerConfig[host=" + host() + ", port=" + port() + ", user=" + user() + ", database=" + database()
                 + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval + ", conflictStrategy=" + conflictStrategy
-                + ", tables=" + tables + ", poolSize=" + poolSize + ", sslMode=" + sslMode + ", nats=" + nats
-                + ", durable=" + durable + ", ackWait=" + ackWait + ", healthPort=" + healthPort + "]";
+                + ", tables=" + tables + ", poolSize=" + poolSize + ", sslMode=" + sslMode() + ", nats=" + nats
+                + ", durable=" + durable + ", ackWait=" + ackWait + ", dependencyRetryTimeout=" + dependencyRetryTimeout
+                + ", healthPort=" + healthPort + "]";
     }
 }

@@ -4,17 +4,27 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.health.HealthServer;
 import io.vrsky.core.health.ReadinessCheck;
 import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.JetStreamSetup;
 import io.vrsky.core.nats.NatsConnector;
+import io.vrsky.core.pg.PgDataSources;
+import io.vrsky.core.pg.PgErrors;
+import io.vrsky.core.pg.PostgresLogin;
 import io.vrsky.core.retry.Backoff;
+import io.vrsky.core.retry.DependencyRetry;
 import io.vrsky.core.retry.Retrier;
 import io.vrsky.core.retry.RetriesExhaustedException;
 import io.vrsky.core.retry.RetryClassifier;
 import io.vrsky.core.retry.Sleeper;
+import io.vrsky.core.service.ExitCode;
+import io.vrsky.core.service.ServiceFailure;
+import io.vrsky.core.service.ServiceRunner;
+import io.vrsky.core.service.ServiceRunner.Outcome;
 import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.dlq.DeadLetterSink;
 import io.vrsky.producer.metrics.ProducerMetrics;
@@ -58,7 +68,7 @@ import java.util.function.DoubleSupplier;
  * acknowledges what is held), then closes everything in a fixed order. {@code close()} is
  * idempotent and thread-safe.
  */
-public final class ProducerService implements AutoCloseable {
+public final class ProducerService implements ServiceRunner.Running, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProducerService.class);
     /** How long close() waits for the loop to write what it holds before interrupting it. */
@@ -75,10 +85,15 @@ public final class ProducerService implements AutoCloseable {
     private final ProducerMetrics metrics;
     private final DoubleSupplier random;
     private final Sleeper sleeper;
-    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final CompletableFuture<Outcome> exit = new CompletableFuture<>();
     private final AtomicReference<String> postgresProblem = new AtomicReference<>("not connected yet");
+    /** Waits for an unreachable PostgreSQL at start; readiness shows its problem meanwhile. */
+    private final DependencyRetry postgresRetry;
+    /** Waits for an unreachable NATS at start; readiness shows its problem meanwhile. */
+    private final DependencyRetry natsRetry;
     private final Object lifecycle = new Object();
     private HikariDataSource dataSource;
+    private volatile NatsConnector natsConnector;
     private Connection nats;
     private JetStreamSource source;
     private HealthServer health;
@@ -86,7 +101,7 @@ public final class ProducerService implements AutoCloseable {
     private ProducerLoop loop;
     private Thread loopThread;
     private volatile boolean closed;
-    private Integer closeResult;
+    private Outcome closeResult;
 
     public ProducerService(ProducerConfig config, Clock clock, PrometheusMeterRegistry registry) {
         this(config, clock, registry, () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), Sleeper.SYSTEM);
@@ -99,64 +114,84 @@ public final class ProducerService implements AutoCloseable {
         this.metrics = new ProducerMetrics(registry);
         this.random = random;
         this.sleeper = sleeper;
+        Logger retryLog = LoggerFactory.getLogger(DependencyRetry.class);
+        this.postgresRetry = new DependencyRetry(config.postgres().target(), config.dependencyRetryTimeout(), DependencyRetry.BACKOFF,
+                clock, sleeper, random, retryLog);
+        this.natsRetry = new DependencyRetry(config.nats().target(), config.dependencyRetryTimeout(), DependencyRetry.BACKOFF, clock,
+                sleeper, random, retryLog);
     }
 
     /**
-     * Connects to PostgreSQL and NATS (retrying while they are not up yet), provisions the
-     * streams, the durable consumer and the position table, and starts consuming.
+     * Starts, in this order: the health endpoint; one direct login to PostgreSQL (a refused login
+     * or a missing database ends the start with PostgreSQL's own message); the position table; the
+     * NATS connection; the streams (created with the configured limits); the durable consumer;
+     * then consuming. An unreachable PostgreSQL or NATS is retried for DEPENDENCY_RETRY_TIMEOUT,
+     * readiness naming it meanwhile. On failure, whatever was opened is closed again.
      *
-     * @throws ProducerFailure with the exit code when a dependency stays down or refuses us
+     * @throws ServiceFailure       with the exit code when a dependency stays down or refuses us
+     * @throws InterruptedException when interrupted while waiting for a dependency
      */
-    public void start() throws ProducerFailure, InterruptedException {
+    public void start() throws ServiceFailure, InterruptedException {
+        try {
+            startUp();
+        } catch (ServiceFailure | InterruptedException | RuntimeException | Error e) {
+            shutdown();
+            throw e;
+        }
+    }
+
+    private void startUp() throws ServiceFailure, InterruptedException {
         LOG.info("starting {}: {}", ProducerConfig.SERVICE, config);
         try {
             health = HealthServer.start(config.healthPort(), List.of(
-                    ReadinessCheck.of("postgres", () -> Optional.ofNullable(postgresProblem.get())),
+                    ReadinessCheck.of("postgres", () -> postgresRetry.problem().or(() -> Optional.ofNullable(postgresProblem.get()))),
                     ReadinessCheck.of("nats", this::natsProblem),
                     ReadinessCheck.of("consumer", this::consumerProblem)), registry);
         } catch (IOException e) {
-            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "cannot listen on HEALTH_PORT=" + config.healthPort() + ": "
+            throw new ServiceFailure(ExitCode.DEPENDENCY, "cannot listen on HEALTH_PORT=" + config.healthPort() + ": "
                     + e.getMessage(), e);
         }
+        postgresRetry.call(() -> {
+            PostgresLogin.check(config.postgres(), ProducerConfig.SERVICE);
+            return null;
+        });
         dataSource = pool();
-        Retrier startup = retrier(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(5), 2.0, 0.2, 40), SqlErrors::isRetryable);
         AppliedPositions positions = new AppliedPositions();
-        try {
-            startup.call("connect to PostgreSQL", () -> {
-                try (java.sql.Connection c = dataSource.getConnection()) {
-                    AppliedPositions.createTable(c);
-                    c.commit();
-                    positions.load(c);
+        postgresRetry.call(() -> {
+            try (java.sql.Connection c = dataSource.getConnection()) {
+                AppliedPositions.createTable(c);
+                c.commit();
+                positions.load(c);
+            } catch (SQLException e) {
+                if (!PgErrors.isRetryable(e)) {
+                    throw new ServiceFailure(ExitCode.DEPENDENCY, config.postgres().target() + " is not usable: "
+                            + PgErrors.serverMessage(e), e);
                 }
-                return null;
-            });
-            postgresProblem.set(null);
-            LOG.info("connected to PostgreSQL {} as {}", config.jdbcUrl(), config.user());
-        } catch (InterruptedException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "PostgreSQL at " + config.jdbcUrl() + " is not usable: "
-                    + e.getMessage(), e);
-        }
-        try {
-            nats = new NatsConnector(config.nats(), ProducerConfig.SERVICE).connect();
-            startup.call("provision JetStream", () -> {
+                throw e;
+            }
+            return null;
+        });
+        postgresProblem.set(null);
+        LOG.info("connected to {} as {}", config.postgres().target(), config.user());
+
+        natsConnector = new NatsConnector(config.nats(), ProducerConfig.SERVICE, natsRetry, clock);
+        nats = natsConnector.connect();
+        natsRetry.call(() -> {
+            try {
                 JetStreamSetup.provision(nats, config.nats(), config.nats().subject());
-                return null;
-            });
-        } catch (InterruptedException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "NATS at " + config.nats().url() + " is not usable: "
-                    + e.getMessage(), e);
-        }
+            } catch (JetStreamApiException e) {
+                throw new ServiceFailure(ExitCode.DEPENDENCY, "JetStream refused to set up stream " + config.nats().stream()
+                        + " or " + NatsSettings.DLQ_STREAM + ": " + e.getMessage(), e);
+            }
+            return null;
+        });
         EnvelopeCodec codec = new EnvelopeCodec();
         source = new JetStreamSource(nats, codec, config.nats().stream(), config.nats().subject(), config.durable(),
                 config.ackWait());
         try {
             source.open();
         } catch (Exception e) {
-            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "cannot set up the durable consumer " + config.durable()
+            throw new ServiceFailure(ExitCode.DEPENDENCY, "cannot set up the durable consumer " + config.durable()
                     + " on stream " + config.nats().stream() + ": " + e.getMessage(), e);
         }
         InFlight inFlight = new InFlight(nats);
@@ -169,7 +204,7 @@ public final class ProducerService implements AutoCloseable {
             deadLetters = new DeadLetterSink(new DeadLetterPublisher(nats.jetStream(), config.nats().dlqSubject()), natsRetrier,
                     metrics);
         } catch (IOException e) {
-            throw new ProducerFailure(ExitCodes.DEPENDENCY_DOWN, "JetStream is not available: " + e.getMessage(), e);
+            throw new ServiceFailure(ExitCode.DEPENDENCY, "JetStream is not available: " + e.getMessage(), e);
         }
         WriterContext context = new WriterContext(dataSource, new SchemaCatalog(clock, Duration.ofMinutes(1)), config.tables(),
                 config.conflictStrategy(), new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics);
@@ -206,48 +241,54 @@ public final class ProducerService implements AutoCloseable {
     }
 
     private HikariDataSource pool() {
-        PGSimpleDataSource pg = new PGSimpleDataSource();
-        pg.setServerNames(new String[] {config.host()});
-        pg.setPortNumbers(new int[] {config.port()});
-        pg.setDatabaseName(config.database());
-        pg.setUser(config.user());
-        pg.setPassword(config.password());
-        pg.setSslMode(config.sslMode().jdbcValue());
-        pg.setApplicationName(ProducerConfig.SERVICE);
-        pg.setTcpKeepAlive(true);
-        pg.setConnectTimeout(5);
+        PGSimpleDataSource pg = PgDataSources.dataSource(config.postgres(), ProducerConfig.SERVICE, Duration.ofSeconds(5));
         pg.setSocketTimeout(300);
-        HikariConfig hikari = new HikariConfig();
-        hikari.setPoolName(ProducerConfig.SERVICE);
-        hikari.setDataSource(pg);
-        hikari.setMaximumPoolSize(config.poolSize());
+        HikariConfig hikari = PgDataSources.pool(pg, ProducerConfig.SERVICE, config.poolSize(), Duration.ofSeconds(5));
         hikari.setMinimumIdle(1);
         hikari.setAutoCommit(false);
-        hikari.setConnectionTimeout(5_000);
         hikari.setValidationTimeout(2_000);
-        hikari.setInitializationFailTimeout(-1);
         hikari.setKeepaliveTime(60_000);
         hikari.setExceptionOverrideClassName(RefusedStatementOverride.class.getName());
         return new HikariDataSource(hikari);
     }
 
     private void runLoop() {
-        int code = ExitCodes.CLEAN;
+        Outcome outcome = new Outcome(ExitCode.CLEAN, "stopped after a clean drain");
         try {
             loop.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("stopped before the drain finished: a dependency is still down");
-            code = ExitCodes.DEPENDENCY_DOWN;
+            outcome = new Outcome(ExitCode.DEPENDENCY, "stopped before the drain finished: a dependency is still down");
         } catch (Exception | Error e) {
-            code = ExitCodes.of(e);
-            if (code == ExitCodes.UNEXPECTED) {
+            ExitCode code = exitCodeOf(e);
+            if (code == ExitCode.UNEXPECTED) {
                 LOG.error("stopping on an unexpected failure", e);
+                outcome = new Outcome(code, "unexpected failure: " + e);
             } else {
-                LOG.error("stopping (exit {}): {}", code, e.getMessage());
+                LOG.error("stopping (exit {}): {}", code.code(), e.getMessage());
+                outcome = new Outcome(code, String.valueOf(e.getMessage()));
             }
         }
-        exit.complete(code);
+        exit.complete(outcome);
+    }
+
+    /** The exit code for a failure that stopped the loop. */
+    static ExitCode exitCodeOf(Throwable failure) {
+        if (failure instanceof ServiceFailure f) {
+            return f.exitCode();
+        }
+        if (failure instanceof RetriesExhaustedException) {
+            return ExitCode.DEPENDENCY;
+        }
+        if (failure instanceof JetStreamApiException) {
+            return ExitCode.DATA;
+        }
+        String state = PgErrors.sqlState(failure);
+        if (state != null) {
+            return state.startsWith("22") || state.startsWith("23") ? ExitCode.DATA : ExitCode.DEPENDENCY;
+        }
+        return ExitCode.UNEXPECTED;
     }
 
     private void probePostgres() {
@@ -263,11 +304,12 @@ public final class ProducerService implements AutoCloseable {
     }
 
     private Optional<String> natsProblem() {
-        Connection c = nats;
-        if (c == null) {
-            return Optional.of("not connected yet");
+        Optional<String> retrying = natsRetry.problem();
+        if (retrying.isPresent()) {
+            return retrying;
         }
-        return c.getStatus() == Connection.Status.CONNECTED ? Optional.empty() : Optional.of("connection is " + c.getStatus());
+        NatsConnector connector = natsConnector;
+        return connector == null ? Optional.of(config.nats().target() + ": not connected yet") : connector.problem();
     }
 
     private Optional<String> consumerProblem() {
@@ -294,12 +336,27 @@ public final class ProducerService implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * How long the NATS connection has been down while jnats keeps reconnecting, empty while it is
+     * up (or before it ever was): past DEPENDENCY_RETRY_TIMEOUT the producer should give up (exit 3).
+     */
+    public Optional<Duration> natsDownFor() {
+        NatsConnector connector = natsConnector;
+        return connector == null ? Optional.empty() : connector.downFor();
+    }
+
     /** Waits until the loop ends by itself (or after {@link #close()}) and returns the exit code. */
     public int awaitExit() throws InterruptedException {
+        return awaitEnd().exitCode().code();
+    }
+
+    /** Waits until the loop ends by itself (or after {@link #close()}) and says how it ended. */
+    @Override
+    public Outcome awaitEnd() throws InterruptedException {
         try {
             return exit.get();
         } catch (ExecutionException e) {
-            return ExitCodes.UNEXPECTED;
+            return new Outcome(ExitCode.UNEXPECTED, "unexpected failure: " + e.getCause());
         }
     }
 
@@ -311,29 +368,37 @@ public final class ProducerService implements AutoCloseable {
      * @return the exit code: 0 after a clean drain
      */
     public int shutdown() {
+        return stop().exitCode().code();
+    }
+
+    /**
+     * {@link #shutdown()}, saying how the producer ended.
+     */
+    @Override
+    public Outcome stop() {
         synchronized (lifecycle) {
             if (closeResult != null) {
                 return closeResult;
             }
             closed = true;
-            int code = ExitCodes.CLEAN;
+            Outcome outcome = new Outcome(ExitCode.CLEAN, loop == null ? "stopped before consuming" : "stopped after a clean drain");
             if (loop != null) {
                 loop.stop();
                 try {
-                    code = exit.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    outcome = exit.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
                     LOG.warn("the loop did not drain in {}; interrupting it", DRAIN_TIMEOUT);
                     loopThread.interrupt();
                     try {
-                        code = exit.get(5, TimeUnit.SECONDS);
+                        outcome = exit.get(5, TimeUnit.SECONDS);
                     } catch (Exception again) {
-                        code = ExitCodes.UNEXPECTED;
+                        outcome = new Outcome(ExitCode.UNEXPECTED, "the loop did not stop after an interrupt");
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    code = ExitCodes.UNEXPECTED;
+                    outcome = new Outcome(ExitCode.UNEXPECTED, "interrupted while draining");
                 } catch (ExecutionException e) {
-                    code = ExitCodes.UNEXPECTED;
+                    outcome = new Outcome(ExitCode.UNEXPECTED, "unexpected failure: " + e.getCause());
                 }
             }
             if (scheduler != null) {
@@ -372,9 +437,9 @@ public final class ProducerService implements AutoCloseable {
             if (health != null) {
                 health.close();
             }
-            LOG.info("stopped (exit {})", code);
-            closeResult = code;
-            return code;
+            LOG.debug("closed (exit {}): {}", outcome.exitCode().code(), outcome.reason());
+            closeResult = outcome;
+            return outcome;
         }
     }
 

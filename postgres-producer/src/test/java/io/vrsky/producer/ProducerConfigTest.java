@@ -120,4 +120,29 @@ class ProducerConfigTest {
         env.put("POSTGRES_OUTPUT_PORT", "x");
         assertThatThrownBy(() -> ProducerConfig.fromEnv(env)).hasMessageNotContaining("s3cret-pw");
     }
+
+    @Test
+    void shouldReadTheDependencyRetryTimeoutAndTheStreamLimits() {
+        ProducerConfig defaults = ProducerConfig.fromEnv(minimal());
+        Map<String, String> env = minimal();
+        env.put("DEPENDENCY_RETRY_TIMEOUT", "10s");
+        env.put("NATS_STREAM_MAX_BYTES", "512MB");
+
+        ProducerConfig config = ProducerConfig.fromEnv(env);
+
+        assertThat(defaults.dependencyRetryTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(config.dependencyRetryTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.nats().limits().describe()).isEqualTo("max bytes 512MB, discard new");
+        assertThat(config.postgres().target()).isEqualTo("PostgreSQL at db.example:5432/sink");
+        assertThat(config.postgres().jdbcUrl()).isEqualTo(config.jdbcUrl());
+    }
+
+    @Test
+    void shouldNameABadDependencyRetryTimeout() {
+        Map<String, String> env = minimal();
+        env.put("DEPENDENCY_RETRY_TIMEOUT", "forever");
+
+        assertThatThrownBy(() -> ProducerConfig.fromEnv(env)).isInstanceOf(ConfigException.class)
+                .hasMessage("DEPENDENCY_RETRY_TIMEOUT=forever is not a duration: allowed forms are 500ms, 5s, 1m, 1h");
+    }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,7 +21,9 @@ import java.util.regex.Pattern;
  */
 public final class Env {
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|kb|mb|gb|tb)?");
+    private static final String[] SIZE_UNITS = {"B", "KB", "MB", "GB", "TB"};
 
     private final Map<String, String> vars;
     private final List<String> problems = new ArrayList<>();
@@ -72,7 +75,7 @@ public final class Env {
         }
     }
 
-    /** A duration written {@code 500ms}, {@code 5s}, {@code 1m} or {@code 1h}, within [min, max]. */
+    /** A duration written {@code 500ms}, {@code 5s}, {@code 1m}, {@code 1h} or {@code 7d}, within [min, max]. */
     public Duration duration(String name, Duration defaultValue, Duration min, Duration max) {
         Optional<String> value = raw(name);
         if (value.isEmpty()) {
@@ -106,18 +109,83 @@ public final class Env {
             case "ms" -> Duration.ofMillis(amount);
             case "s" -> Duration.ofSeconds(amount);
             case "m" -> Duration.ofMinutes(amount);
-            default -> Duration.ofHours(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> Duration.ofDays(amount);
         });
     }
 
-    private static String format(Duration d) {
+    /** {@code d} in the largest unit of ms, s, m, h, d that writes it exactly: {@code 7d}, {@code 90s}. */
+    public static String format(Duration d) {
         if (d.toMillis() % 1000 != 0) {
             return d.toMillis() + "ms";
         }
         if (d.getSeconds() % 60 != 0) {
             return d.getSeconds() + "s";
         }
-        return d.toMinutes() + "m";
+        if (d.toMinutes() % 60 != 0) {
+            return d.toMinutes() + "m";
+        }
+        if (d.toHours() % 24 != 0) {
+            return d.toHours() + "h";
+        }
+        return d.toDays() + "d";
+    }
+
+    /**
+     * A size in bytes written as a plain number or with a unit of 1024: {@code 1048576},
+     * {@code 512MB}, {@code 10GB}, {@code 1TB} (also {@code KB}; any case), within [min, max].
+     *
+     * @return empty when the variable is unset (or when its value is bad: the problem is recorded)
+     */
+    public OptionalLong byteSize(String name, long min, long max) {
+        Optional<String> value = raw(name);
+        if (value.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        OptionalLong parsed = parseByteSize(value.get());
+        if (parsed.isEmpty()) {
+            problems.add(name + "=" + value.get() + " is not a size: allowed forms are 1048576, 512MB, 10GB, 1TB");
+            return OptionalLong.empty();
+        }
+        if (parsed.getAsLong() < min || parsed.getAsLong() > max) {
+            problems.add(name + "=" + value.get() + " is out of range: allowed " + formatSize(min)
+                    + (max == Long.MAX_VALUE ? " or more" : ".." + formatSize(max)));
+            return OptionalLong.empty();
+        }
+        return parsed;
+    }
+
+    /** Bytes from {@code 512MB}, {@code 10GB}, {@code 1TB}, {@code 4KB} or a plain number; empty when not a size. */
+    public static OptionalLong parseByteSize(String text) {
+        Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            return OptionalLong.empty();
+        }
+        int power = m.group(2) == null ? 0 : switch (m.group(2)) {
+            case "kb" -> 1;
+            case "mb" -> 2;
+            case "gb" -> 3;
+            case "tb" -> 4;
+            default -> 0;
+        };
+        try {
+            long amount = Long.parseLong(m.group(1));
+            long factor = 1L << (10 * power);
+            return OptionalLong.of(Math.multiplyExact(amount, factor));
+        } catch (NumberFormatException | ArithmeticException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** {@code bytes} in the largest unit of 1024 that writes it exactly: {@code 10GB}, {@code 1500B}. */
+    public static String formatSize(long bytes) {
+        int unit = 0;
+        long value = bytes;
+        while (unit < SIZE_UNITS.length - 1 && value != 0 && value % 1024 == 0) {
+            value /= 1024;
+            unit++;
+        }
+        return value + SIZE_UNITS[unit];
     }
 
     public <E extends Enum<E>> E enumValue(String name, Class<E> type, E defaultValue) {

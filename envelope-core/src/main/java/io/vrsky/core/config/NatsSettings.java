@@ -6,6 +6,8 @@ import java.util.Objects;
 /**
  * The NATS settings both services share. {@code password} and {@code token} are secrets and are
  * left out of {@link #toString()}.
+ *
+ * @param limits the limits of the streams a service creates (not of existing ones)
  */
 public record NatsSettings(
         String url,
@@ -17,7 +19,8 @@ public record NatsSettings(
         String password,
         String token,
         boolean tls,
-        Duration duplicateWindow) {
+        Duration duplicateWindow,
+        StreamLimits limits) {
 
     public static final String DLQ_STREAM = "VRSKY_DLQ";
     public static final String DLQ_SUBJECTS = "vrsky.dlq.>";
@@ -27,11 +30,14 @@ public record NatsSettings(
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(subject, "subject");
         Objects.requireNonNull(dlqSubject, "dlqSubject");
+        Objects.requireNonNull(duplicateWindow, "duplicateWindow");
+        Objects.requireNonNull(limits, "limits");
     }
 
     /**
      * Reads NATS_URL, NATS_STREAM, NATS_SUBJECT, NATS_DLQ_SUBJECT and the optional credentials
-     * (NATS_CREDS_FILE, NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_TLS) and NATS_DUPLICATE_WINDOW.
+     * (NATS_CREDS_FILE, NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_TLS), NATS_DUPLICATE_WINDOW and the
+     * stream limits ({@link StreamLimits#read}).
      */
     public static NatsSettings read(Env env, String defaultSubject, String service) {
         String url = env.checked("NATS_URL", "nats://localhost:4222",
@@ -48,7 +54,13 @@ public record NatsSettings(
         Duration window = env.duration("NATS_DUPLICATE_WINDOW", Duration.ofMinutes(2), Duration.ofMinutes(2), Duration.ofDays(7));
         return new NatsSettings(url, stream, subject, dlq,
                 env.raw("NATS_CREDS_FILE").orElse(null), env.raw("NATS_USER").orElse(null),
-                env.secret("NATS_PASSWORD"), env.secret("NATS_TOKEN"), env.bool("NATS_TLS", false), window);
+                env.secret("NATS_PASSWORD"), env.secret("NATS_TOKEN"), env.bool("NATS_TLS", false), window,
+                StreamLimits.read(env));
+    }
+
+    /** {@code NATS at <url>} (credentials redacted): how logs and readiness name the server. */
+    public String target() {
+        return "NATS at " + redact(url);
     }
 
     /** {@code url} with any {@code user:password@} replaced by {@code ***@}, for logs. */
@@ -59,6 +71,6 @@ public record NatsSettings(
     @Override
     public String toString() {
         return "NatsSettings[url=" + redact(url) + ", stream=" + stream + ", subject=" + subject + ", dlqSubject=" + dlqSubject
-                + ", credsFile=" + credsFile + ", user=" + user + ", tls=" + tls + ", duplicateWindow=" + duplicateWindow + "]";
+                + ", credsFile=" + credsFile + ", user=" + user + ", tls=" + tls + ", duplicateWindow=" + duplicateWindow + ", limits=" + limits.describe() + "]";
     }
 }

@@ -1,12 +1,23 @@
 package io.vrsky.core.nats;
 
-/** Header names on CDC messages, as DESIGN.md fixes them. */
+/** Header names on CDC messages: part of the wire format. */
 public final class CdcHeaders {
     public static final String MSG_ID = "Nats-Msg-Id";
     public static final String COMMIT_LSN = "Vrsky-Commit-Lsn";
     public static final String TX_ID = "Vrsky-Tx-Id";
     public static final String CHUNK = "Vrsky-Chunk";
     public static final String LAST_CHUNK = "Vrsky-Last-Chunk";
+    /**
+     * The commit LSN of the last transaction the same slot published before the first transaction
+     * of this message (chunks of one transaction carry the same value); absent when unknown.
+     */
+    public static final String PREV_COMMIT_LSN = "Vrsky-Prev-Commit-Lsn";
+    /**
+     * On a message published back for replay (a dead letter, say): the replay's id, 1 to 200 of
+     * {@code [A-Za-z0-9._:-]}. The producer applies such a message once per replay id even though
+     * its positions were passed already.
+     */
+    public static final String REPLAY = "Vrsky-Replay";
 
     private CdcHeaders() {
     }

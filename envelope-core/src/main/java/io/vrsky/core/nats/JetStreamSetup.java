@@ -21,10 +21,14 @@ public final class JetStreamSetup {
         return subject.startsWith("vrsky.cdc.") ? "vrsky.cdc.>" : subject;
     }
 
+    /**
+     * Creates (with {@code settings.limits()}) or checks the CDC stream and the DLQ stream; an
+     * existing stream whose limits can delete unread messages is reported with a WARN.
+     */
     public static void provision(Connection connection, NatsSettings settings, String dataSubject)
             throws IOException, JetStreamApiException {
         StreamProvisioner provisioner = new StreamProvisioner(connection.jetStreamManagement());
-        provisioner.ensure(settings.stream(), streamSubjectFor(dataSubject), settings.duplicateWindow());
-        provisioner.ensure(NatsSettings.DLQ_STREAM, NatsSettings.DLQ_SUBJECTS, settings.duplicateWindow());
+        provisioner.ensure(settings.stream(), streamSubjectFor(dataSubject), settings.duplicateWindow(), settings.limits());
+        provisioner.ensure(NatsSettings.DLQ_STREAM, NatsSettings.DLQ_SUBJECTS, settings.duplicateWindow(), settings.limits());
     }
 }

@@ -1,108 +1,109 @@
 package io.vrsky.core.nats;
 
 import io.nats.client.Connection;
-import io.nats.client.ConnectionListener;
-import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.vrsky.core.config.NatsSettings;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.vrsky.core.retry.DependencyRetry;
+import io.vrsky.core.service.ExitCode;
+import io.vrsky.core.service.ServiceFailure;
 
 import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Optional;
 
 /**
- * Opens the NATS connection both services use: reconnects forever with a growing wait, logs
- * connection events, and counts reconnects. Credentials come from {@link NatsSettings}.
+ * Opens the NATS connection a service keeps for its life (the producer's): the first connect is
+ * retried for at most DEPENDENCY_RETRY_TIMEOUT (readiness names the URL meanwhile, warnings are
+ * rate-limited) and then gives up with exit 3; once connected, jnats reconnects forever, and
+ * {@link #downFor()} tells the service how long the connection has been down so that it can give
+ * up after the same timeout.
+ *
+ * <p>{@link #connect()} is called once, by the starting thread; {@link #problem()},
+ * {@link #downFor()} and {@link #reconnects()} from any thread.
  */
 public final class NatsConnector {
 
-    private static final Logger LOG = LoggerFactory.getLogger(NatsConnector.class);
-
     private final NatsSettings settings;
     private final String connectionName;
-    private final AtomicLong reconnects = new AtomicLong();
+    private final NatsEvents events;
+    private final DependencyRetry retry;
+    private volatile Connection connection;
 
+    /** With DEPENDENCY_RETRY_TIMEOUT's default. */
     public NatsConnector(NatsSettings settings, String connectionName) {
+        this(settings, connectionName, DependencyRetry.DEFAULT_TIMEOUT);
+    }
+
+    public NatsConnector(NatsSettings settings, String connectionName, Duration retryTimeout) {
+        this(settings, connectionName, new DependencyRetry(settings.target(), retryTimeout), Clock.systemUTC());
+    }
+
+    public NatsConnector(NatsSettings settings, String connectionName, DependencyRetry retry, Clock clock) {
         this.settings = settings;
         this.connectionName = connectionName;
+        this.retry = retry;
+        this.events = new NatsEvents(settings, clock);
     }
 
     /** Builds the options; visible for tests that check the settings reach jnats. */
-    Options options() throws GeneralSecurityException {
-        Options.Builder b = new Options.Builder()
-                .servers(settings.url().split(","))
-                .connectionName(connectionName)
-                .maxReconnects(-1)
-                .reconnectWait(Duration.ofMillis(250))
-                .reconnectJitter(Duration.ofMillis(100))
-                .connectionTimeout(Duration.ofSeconds(5))
-                .pingInterval(Duration.ofSeconds(10))
-                .reconnectBufferSize(-1)
-                .connectionListener(this::onEvent)
-                .errorListener(new ErrorListener() {
-                    @Override
-                    public void errorOccurred(Connection conn, String error) {
-                        LOG.warn("NATS error: {}", error);
-                    }
-
-                    @Override
-                    public void exceptionOccurred(Connection conn, Exception exp) {
-                        LOG.warn("NATS exception: {}", exp.toString());
-                    }
-                });
-        return applySecurity(b, settings).build();
+    Options options() throws IOException {
+        return NatsOptions.base(settings, connectionName, events);
     }
 
     /**
-     * Adds the credentials (creds file, else token, else user and password) and TLS of
-     * {@code settings} to {@code builder}; shared by every NATS connection the services open.
-     */
-    public static Options.Builder applySecurity(Options.Builder builder, NatsSettings settings) throws GeneralSecurityException {
-        if (settings.credsFile() != null) {
-            builder.authHandler(Nats.credentials(settings.credsFile()));
-        } else if (settings.token() != null && !settings.token().isEmpty()) {
-            builder.token(settings.token().toCharArray());
-        } else if (settings.user() != null) {
-            builder.userInfo(settings.user(), settings.password());
-        }
-        if (settings.tls()) {
-            builder.secure();
-        }
-        return builder;
-    }
-
-    private void onEvent(Connection conn, ConnectionListener.Events event) {
-        switch (event) {
-            case RECONNECTED -> {
-                reconnects.incrementAndGet();
-                LOG.info("NATS reconnected to {}", NatsSettings.redact(conn.getConnectedUrl()));
-            }
-            case DISCONNECTED -> LOG.warn("NATS disconnected");
-            case CONNECTED -> LOG.info("NATS connected to {}", NatsSettings.redact(conn.getConnectedUrl()));
-            case CLOSED -> LOG.info("NATS connection closed");
-            default -> LOG.debug("NATS event {}", event);
-        }
-    }
-
-    /**
-     * Connects, waiting for the server if it is not up yet (the first connect retries too).
+     * Adds the credentials and TLS of {@code settings} to {@code builder}.
      *
-     * @throws IOException when the connection cannot be set up (bad TLS material, bad creds file)
+     * @deprecated derive from {@link NatsOptions#base} instead, which includes them
      */
-    public Connection connect() throws IOException, InterruptedException {
+    @Deprecated
+    public static Options.Builder applySecurity(Options.Builder builder, NatsSettings settings) throws GeneralSecurityException {
+        return NatsOptions.applySecurity(builder, settings);
+    }
+
+    /**
+     * Connects, retrying while no server of {@code NATS_URL} can be reached.
+     *
+     * @throws ServiceFailure       exit 3 when none could be reached within the retry timeout
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public Connection connect() throws ServiceFailure, InterruptedException {
+        Options options;
         try {
-            Options options = new Options.Builder(options()).build();
-            return Nats.connectReconnectOnConnect(options);
-        } catch (GeneralSecurityException e) {
-            throw new IOException("cannot set up NATS TLS: " + e.getMessage(), e);
+            options = options();
+        } catch (IOException e) {
+            throw new ServiceFailure(ExitCode.BAD_CONFIG, e.getMessage(), e);
         }
+        Connection c = retry.call(() -> Nats.connect(options));
+        connection = c;
+        return c;
+    }
+
+    /** Why NATS is not usable right now (the first connect still retrying, or the connection down), else empty. */
+    public Optional<String> problem() {
+        Connection c = connection;
+        if (c == null) {
+            return Optional.of(retry.problem().orElse(settings.target() + ": not connected yet"));
+        }
+        Optional<String> down = events.problem();
+        if (down.isPresent()) {
+            return down;
+        }
+        return c.getStatus() == Connection.Status.CONNECTED ? Optional.empty()
+                : Optional.of(settings.target() + ": connection is " + c.getStatus());
+    }
+
+    /**
+     * How long the established connection has been down (jnats keeps reconnecting meanwhile), or
+     * empty while it is up. A service gives up (exit 3) once this passes DEPENDENCY_RETRY_TIMEOUT.
+     */
+    public Optional<Duration> downFor() {
+        return events.downFor();
     }
 
     public long reconnects() {
-        return reconnects.get();
+        return events.reconnects();
     }
 }

@@ -106,7 +106,7 @@ public final class JetStreamSource {
             jsm.addOrUpdateConsumer(stream, config(DeliverPolicy.All, 0).build());
             LOG.info("created durable consumer {} on stream {} (filter {}, ack wait {})", durable, stream, filterSubject, ackWait);
         } else if (starting && existing.getNumAckPending() > 0) {
-            long start = existing.getAckFloor().getStreamSequence() + 1;
+            long start = restartSequence(existing);
             LOG.warn("durable consumer {} has {} unacknowledged deliveries from a previous run; recreating it from stream sequence {}"
                     + " so they are redelivered now and in order", durable, existing.getNumAckPending(), start);
             jsm.deleteConsumer(stream, durable);
@@ -123,6 +123,18 @@ public final class JetStreamSource {
                 LOG.info("resuming durable consumer {} on stream {}: {} messages pending", durable, stream, existing.getNumPending());
             }
         }
+    }
+
+    /**
+     * Where a durable recreated after an unclean stop starts: right after its ack floor, but never
+     * before the start sequence it was itself created with (a durable that acknowledged nothing yet
+     * reports an ack floor of 0; starting from 1 would read everything again).
+     */
+    static long restartSequence(ConsumerInfo existing) {
+        long afterFloor = existing.getAckFloor().getStreamSequence() + 1;
+        ConsumerConfiguration current = existing.getConsumerConfiguration();
+        long configuredStart = current.getDeliverPolicy() == DeliverPolicy.ByStartSequence ? current.getStartSequence() : 1;
+        return Math.max(afterFloor, configuredStart);
     }
 
     private ConsumerConfiguration.Builder config(DeliverPolicy policy, long startSeq) {

@@ -1,16 +1,16 @@
 package io.vrsky.producer.write;
 
-import java.io.IOException;
+import io.vrsky.core.pg.PgErrors;
+
 import java.sql.SQLException;
-import java.sql.SQLRecoverableException;
-import java.sql.SQLTransientException;
 import java.util.Set;
 
 /**
  * Sorts PostgreSQL failures: retry the transaction (connection lost, deadlock, serialization,
  * server shutting down or starting), blame one message (data, constraint, syntax of a value),
  * refresh the catalog (the table changed under us), or stop (permissions, authentication,
- * resources).
+ * resources). Which failures are worth retrying, and the SQLSTATE itself, come from
+ * {@link PgErrors}, shared with the consumer.
  */
 public final class SqlErrors {
 
@@ -19,7 +19,6 @@ public final class SqlErrors {
         RETRYABLE, POISON, STALE_CATALOG, FATAL
     }
 
-    private static final Set<String> RETRYABLE_STATES = Set.of("40001", "40P01", "57P01", "57P02", "57P03", "53300", "55P03", "57014");
     private static final Set<String> STALE_STATES = Set.of("42703", "42P01", "42804");
     private static final Set<String> POISON_CLASSES = Set.of("22", "23", "21", "2F", "44", "P0", "02", "0A", "54", "42", "39", "38");
 
@@ -27,16 +26,12 @@ public final class SqlErrors {
     }
 
     public static Kind classify(Throwable failure) {
-        SQLException sql = findSql(failure);
-        if (sql == null) {
-            return isConnectionProblem(failure) ? Kind.RETRYABLE : Kind.FATAL;
-        }
-        String state = sqlState(sql);
-        if (state == null) {
-            return isConnectionProblem(sql) ? Kind.RETRYABLE : Kind.FATAL;
-        }
-        if (state.startsWith("08") || RETRYABLE_STATES.contains(state)) {
+        if (PgErrors.isRetryable(failure)) {
             return Kind.RETRYABLE;
+        }
+        String state = PgErrors.sqlState(failure);
+        if (state == null) {
+            return Kind.FATAL;
         }
         if (STALE_STATES.contains(state)) {
             return Kind.STALE_CATALOG;
@@ -61,17 +56,7 @@ public final class SqlErrors {
 
     /** The SQLSTATE of the first SQLException in the cause chain (or of a chained next exception). */
     public static String sqlState(Throwable failure) {
-        SQLException sql = findSql(failure);
-        if (sql == null) {
-            return null;
-        }
-        for (SQLException e = sql; e != null; e = e.getNextException()) {
-            if (e.getSQLState() != null) {
-                return e.getSQLState();
-            }
-        }
-        Throwable cause = sql.getCause();
-        return cause == null || cause == sql ? null : sqlState(cause);
+        return PgErrors.sqlState(failure);
     }
 
     private static SQLException findSql(Throwable failure) {
@@ -81,14 +66,5 @@ public final class SqlErrors {
             }
         }
         return null;
-    }
-
-    private static boolean isConnectionProblem(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof SQLTransientException || t instanceof SQLRecoverableException || t instanceof IOException) {
-                return true;
-            }
-        }
-        return false;
     }
 }
