@@ -57,7 +57,7 @@ class PublishFailureIT {
                 return ready.statusCode() == 503 && ready.body().contains("stream " + stream + " is full");
             });
             String body = ItSupport.http(svc.healthPort(), "/health/ready").body();
-            assertThat(body).contains("max_msgs 3").doesNotContain("not connected");
+            assertThat(body).contains("max messages 3").doesNotContain("not connected");
             assertThat(reader.count()).isEqualTo(3);
             assertThat(ItSupport.confirmedFlush(pg, db, slot)).isLessThanOrEqualTo(beforeRefused);
             assertThat(svc.confirmedLsn()).isLessThanOrEqualTo(beforeRefused);

@@ -1,8 +1,6 @@
 package io.vrsky.consumer.publish;
 
 import io.nats.client.Connection;
-import io.nats.client.ConnectionListener;
-import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Nats;
@@ -24,21 +22,23 @@ import io.vrsky.core.codec.EnvelopeWriter;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.nats.CdcHeaders;
-import io.vrsky.core.nats.DeadLetterHeaders;
+import io.vrsky.core.nats.DeadLetterPublisher;
+import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.core.nats.JetStreamErrors;
+import io.vrsky.core.nats.NatsOptions;
+import io.vrsky.core.nats.DeadLetterPublisher;
+import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.core.nats.JetStreamErrors;
+import io.vrsky.core.nats.NatsOptions;
 import io.vrsky.core.nats.JetStreamSetup;
-import io.vrsky.core.nats.NatsConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -70,10 +70,6 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamPublisher.class);
     /** Headers and envelope fields beyond the changes fit in this. */
     private static final long ENVELOPE_ROOM = 8 * 1024;
-    /** JetStream's "could not store the message" API error; with "maximum ..." it means the stream reached a limit. */
-    private static final int STREAM_STORE_FAILED = 10077;
-    /** Until envelope-core names it: the commit LSN of the transaction published before this message's first. */
-    static final String PREV_COMMIT_LSN = "Vrsky-Prev-Commit-Lsn";
 
     private final NatsSettings settings;
     private final String slot;
@@ -93,6 +89,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
 
     private volatile Connection connection;
     private volatile JetStream jetStream;
+    private volatile DeadLetterPublisher deadLetters;
     private volatile Throwable failure;
     /** Why the last session's publishing failed, kept across the reconnect until a publish succeeds again; null when none. */
     private volatile String lastProblem;
@@ -124,40 +121,19 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         JetStream js = c.jetStream();
         this.publishOptions = PublishOptions.builder().expectedStream(settings.stream()).build();
         this.jetStream = js;
+        this.deadLetters = new DeadLetterPublisher(js, settings.dlqSubject());
         this.failure = null;
         this.connection = c;
         LOG.info("connected to NATS {}, publishing to {} in stream {}", NatsSettings.redact(c.getConnectedUrl()), settings.subject(), settings.stream());
     }
 
+    /**
+     * The services' base options ({@link NatsOptions#base}: servers, credentials, TLS, events) with
+     * reconnecting turned off (see the class comment) and requests cleaned up after the ack timeout.
+     */
     private Options options() throws IOException {
-        Options.Builder b = new Options.Builder()
-                .servers(settings.url().split(","))
-                .connectionName("postgres-consumer/" + slot)
-                .maxReconnects(0)
-                .connectionTimeout(Duration.ofSeconds(5))
-                .pingInterval(Duration.ofSeconds(5))
-                .requestCleanupInterval(ackTimeout)
-                .connectionListener((conn, event) -> {
-                    if (event == ConnectionListener.Events.DISCONNECTED || event == ConnectionListener.Events.CLOSED) {
-                        LOG.debug("NATS connection event {}", event);
-                    }
-                })
-                .errorListener(new ErrorListener() {
-                    @Override
-                    public void errorOccurred(Connection conn, String error) {
-                        LOG.warn("NATS error: {}", error);
-                    }
-
-                    @Override
-                    public void exceptionOccurred(Connection conn, Exception exp) {
-                        LOG.debug("NATS exception: {}", exp.toString());
-                    }
-                });
-        try {
-            return NatsConnector.applySecurity(b, settings).build();
-        } catch (GeneralSecurityException e) {
-            throw new IOException("cannot set up NATS TLS: " + e.getMessage(), e);
-        }
+        Options base = NatsOptions.base(settings, "postgres-consumer/" + slot);
+        return new Options.Builder(base).maxReconnects(0).requestCleanupInterval(ackTimeout).build();
     }
 
     /** Whether the connection is up and no publish has failed. */
@@ -226,49 +202,22 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
      * {@link #disconnect()}: the stream's limits are read on the connection.
      */
     public String describeFailure(Throwable e) {
-        if (!streamFull(e)) {
+        if (!JetStreamErrors.isStreamFull(e)) {
             return e.getMessage();
         }
-        String why = fullStream();
-        lastProblem = why;
-        return why;
-    }
-
-    /** Whether JetStream refused a message because the stream reached one of its limits (discard new). */
-    public static boolean streamFull(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof JetStreamApiException api && api.getApiErrorCode() == STREAM_STORE_FAILED
-                    && api.getErrorDescription() != null && api.getErrorDescription().contains("maximum")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private String fullStream() {
-        String limits = "";
+        StreamConfiguration config = null;
         Connection c = connection;
         if (c != null) {
             try {
-                StreamConfiguration sc = c.jetStreamManagement().getStreamInfo(settings.stream()).getConfiguration();
-                List<String> parts = new ArrayList<>();
-                if (sc.getMaxMsgs() > 0) {
-                    parts.add("max_msgs " + sc.getMaxMsgs());
-                }
-                if (sc.getMaxBytes() > 0) {
-                    parts.add("max_bytes " + sc.getMaxBytes());
-                }
-                if (sc.getMaxMsgsPerSubject() > 0) {
-                    parts.add("max_msgs_per_subject " + sc.getMaxMsgsPerSubject());
-                }
-                parts.add("discard " + sc.getDiscardPolicy().toString().toLowerCase(Locale.ROOT));
-                limits = " (" + String.join(", ", parts) + ")";
+                config = c.jetStreamManagement().getStreamInfo(settings.stream()).getConfiguration();
             } catch (IOException | JetStreamApiException | RuntimeException ex) {
                 LOG.debug("cannot read the limits of stream {}: {}", settings.stream(), ex.toString());
             }
         }
-        return "stream " + settings.stream() + " is full" + limits + ": JetStream refuses new messages until it has room"
-                + " (the producer has read and older messages were removed, or the limits are raised)";
+        String why = JetStreamErrors.fullStreamProblem(settings.stream(), config, e).orElse(e.getMessage())
+                + "; JetStream refuses new messages until it has room (messages removed, or the limits raised)";
+        lastProblem = why;
+        return why;
     }
 
     /**
@@ -348,7 +297,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         headers.put(CdcHeaders.CHUNK, Integer.toString(m.chunk()));
         headers.put(CdcHeaders.LAST_CHUNK, m.lastChunk() ? "true" : "false");
         if (m.prevCommitLsn() != null) {
-            headers.put(PREV_COMMIT_LSN, m.prevCommitLsn().toString());
+            headers.put(CdcHeaders.PREV_COMMIT_LSN, m.prevCommitLsn().toString());
         }
         return NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
     }
@@ -370,37 +319,13 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         checkHealthy();
         String msgId = slot + ":dlq:" + tx.commitLsn() + ":" + index;
         try {
-            Headers headers = new Headers();
-            headers.put(CdcHeaders.MSG_ID, msgId);
-            headers.put(DeadLetterHeaders.ERROR, headerValue(error));
-            headers.put(DeadLetterHeaders.ERROR_CLASS, ErrorClass.DECODE.header());
-            headers.put(DeadLetterHeaders.SOURCE_SUBJECT, headerValue(settings.subject()));
-            headers.put("Vrsky-Tx-Id", Long.toString(tx.txId()));
-            headers.put(CdcHeaders.COMMIT_LSN, tx.commitLsn().toString());
-            PublishAck ack = jetStream.publish(NatsMessage.builder().subject(settings.dlqSubject()).headers(headers).data(body).build());
-            if (!ack.isDuplicate()) {
-                metrics.deadLettered();
-            }
+            deadLetters.publish(new DeadLetter(body, error, ErrorClass.DECODE, null, settings.subject(), null)
+                    .withMsgId(msgId).withTransaction(tx.txId(), tx.commitLsn()));
+            metrics.deadLettered();
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             failure = e;
             throw new PublishFailedException("cannot publish dead letter " + msgId + ": " + e.getMessage(), e);
         }
-    }
-
-    /** A valid NATS header value: printable ASCII, other characters as a backslash, u and four hex digits, at most 2,000 characters. */
-    private static String headerValue(String text) {
-        StringBuilder b = new StringBuilder(text.length());
-        for (int i = 0; i < text.length() && b.length() < 2000; i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7F) {
-                b.append(' ');
-            } else if (c > 0x7E) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString().trim();
     }
 
     private long acquire(int size) {

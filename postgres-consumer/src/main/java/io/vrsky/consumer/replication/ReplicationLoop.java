@@ -7,7 +7,13 @@ import io.vrsky.consumer.publish.JetStreamPublisher;
 import io.vrsky.consumer.publish.PublishFailedException;
 import io.vrsky.consumer.tx.ProtocolException;
 import io.vrsky.core.model.Lsn;
+import io.vrsky.core.nats.JetStreamErrors;
+import io.vrsky.core.pg.PgErrors;
 import io.vrsky.core.retry.Backoff;
+import io.vrsky.core.retry.DependencyRetry;
+import io.vrsky.core.retry.Sleeper;
+import io.vrsky.core.service.ExitCode;
+import io.vrsky.core.service.ServiceFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -15,6 +21,8 @@ import org.slf4j.MDC;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +32,10 @@ import java.util.function.DoubleSupplier;
  * The supervisor of the replication thread: runs one {@link ReplicationSession} after another.
  * Before each it connects to NATS when needed and sets up the slot ({@link SlotManager}); any
  * failure ends the session, and the next one resumes from the slot's confirmed position after an
- * exponential backoff. A slot held by another instance (SQLState 55006) puts this instance on
+ * exponential backoff. An unreachable PostgreSQL or NATS is retried for DEPENDENCY_RETRY_TIMEOUT
+ * ({@link DependencyRetry}: readiness names the target and the last error, at most one WARN per
+ * 30 s), then the thread ends with exit code 3; so does a refusal (login, database, privilege, a
+ * set-up check). A slot held by another instance (SQLState 55006) puts this instance on
  * standby until the slot is free. It decides how the thread ends ({@link Termination}: the exit
  * code main uses) and keeps the state readiness reports.
  *
@@ -35,8 +46,8 @@ import java.util.function.DoubleSupplier;
 public final class ReplicationLoop implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationLoop.class);
-    private static final String OBJECT_IN_USE = "55006";
-    /** A session that lasted this long counts as healthy: the backoff starts over. */
+    private static final String OBJECT_IN_USE = "55006"; // OBJECT IN USE: the slot is active for another walsender
+    /** A dependency that worked this long after a failure counts as recovered: its outage and backoff start over. */
     private static final Duration HEALTHY_SESSION = Duration.ofSeconds(30);
 
     /** What the loop is doing, for /health/ready. */
@@ -44,6 +55,9 @@ public final class ReplicationLoop implements Runnable {
 
     /** How the loop ended: the exit code main should use and why. */
     public record Termination(int exitCode, String reason) {
+        static Termination of(ExitCode code, String reason) {
+            return new Termination(code.code(), reason);
+        }
     }
 
     private final ConsumerConfig config;
@@ -52,8 +66,10 @@ public final class ReplicationLoop implements Runnable {
     private final JetStreamPublisher publisher;
     private final ConsumerMetrics metrics;
     private final Clock clock;
-    private final Backoff backoff;
-    private final DoubleSupplier random;
+    private final DependencyRetry postgres;
+    private final DependencyRetry nats;
+    /** When each dependency last failed (replication thread only). */
+    private final Map<DependencyRetry, Long> lastFailure = new IdentityHashMap<>();
     private final Duration standbyRetry;
     private final TypeRegistry types;
 
@@ -64,8 +80,6 @@ public final class ReplicationLoop implements Runnable {
     private volatile Termination termination;
     private volatile ReplicationSession current;
     private volatile Lsn confirmed = Lsn.ZERO;
-    /** What the last failed session failed on (replication thread only). */
-    private String lastFailure;
 
     public ReplicationLoop(ConsumerConfig config, SlotManager slots, CatalogQueries catalog, JetStreamPublisher publisher,
                            ConsumerMetrics metrics, Clock clock, Backoff backoff, DoubleSupplier random, Duration standbyRetry) {
@@ -75,8 +89,13 @@ public final class ReplicationLoop implements Runnable {
         this.publisher = publisher;
         this.metrics = metrics;
         this.clock = clock;
-        this.backoff = backoff;
-        this.random = random;
+        // waits happen in the loop (a stop request cuts them short), never inside DependencyRetry
+        Sleeper unused = d -> {
+            throw new IllegalStateException("the loop waits itself");
+        };
+        this.postgres = new DependencyRetry(config.postgres().target(), config.dependencyRetryTimeout(), backoff, clock, unused,
+                random, LOG);
+        this.nats = new DependencyRetry(config.nats().target(), config.dependencyRetryTimeout(), backoff, clock, unused, random, LOG);
         this.standbyRetry = standbyRetry;
         this.types = new TypeRegistry(catalog);
     }
@@ -88,10 +107,10 @@ public final class ReplicationLoop implements Runnable {
             termination = loop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            termination = new Termination(1, "interrupted");
+            termination = Termination.of(ExitCode.UNEXPECTED, "interrupted");
         } catch (RuntimeException | Error e) {
             LOG.error("replication stopped by an unexpected error", e);
-            termination = new Termination(1, "unexpected error: " + e);
+            termination = Termination.of(ExitCode.UNEXPECTED, "unexpected error: " + e);
         } finally {
             state(State.STOPPED, "stopped");
             MDC.clear();
@@ -100,12 +119,11 @@ public final class ReplicationLoop implements Runnable {
     }
 
     private Termination loop() throws InterruptedException {
-        int failures = 0;
         boolean standbyLogged = false;
         while (!stop.requested()) {
             ReplicationSession session = null;
             boolean natsStep = false;
-            long sessionStart = clock.millis();
+            long sessionStart = -1;
             try {
                 if (!publisher.healthy()) {
                     natsStep = true;
@@ -115,6 +133,9 @@ public final class ReplicationLoop implements Runnable {
                 Lsn start = slots.ensure(new SlotManager.Stream(config.nats().stream(), config.nats().subject(), publisher::slotHasPublished));
                 session = ReplicationSession.open(config, publisher, metrics, clock, stop, catalog, types);
                 current = session;
+                sessionStart = clock.millis();
+                reachable(postgres, sessionStart);
+                reachable(nats, sessionStart);
                 if (state() == State.STANDBY) {
                     LOG.info("replication slot {} is free: this instance takes over", config.slot());
                 }
@@ -123,12 +144,12 @@ public final class ReplicationLoop implements Runnable {
                 streaming();
                 LOG.info("streaming from slot {} (publication {}, confirmed LSN {})", config.slot(), config.publication(), start);
                 session.run(start);
-                return new Termination(0, "stopped");
+                return Termination.of(ExitCode.CLEAN, "stopped");
             } catch (SQLException e) {
-                if (OBJECT_IN_USE.equals(sqlState(e))) {
+                if (OBJECT_IN_USE.equals(PgErrors.sqlState(e))) {
                     if (!standbyLogged) {
                         LOG.info("replication slot {} is active in another instance ({}); this instance is on standby and"
-                                + " retries every {} ms", config.slot(), e.getMessage(), standbyRetry.toMillis());
+                                + " retries every {} ms", config.slot(), PgErrors.serverMessage(e), standbyRetry.toMillis());
                         standbyLogged = true;
                     }
                     state(State.STANDBY, "standby: replication slot " + config.slot() + " is held by another instance");
@@ -139,31 +160,33 @@ public final class ReplicationLoop implements Runnable {
                     continue;
                 }
                 if (stop.requested()) {
-                    return new Termination(1, "stopped without a clean drain: " + e.getMessage());
+                    return Termination.of(ExitCode.UNEXPECTED, "stopped without a clean drain: " + PgErrors.serverMessage(e));
                 }
-                Termination permanent = permanent(e);
-                if (permanent != null) {
-                    return permanent;
+                if (PgErrors.isPermanent(e)) { // a refused login, a missing database or privilege: retrying cannot help
+                    return Termination.of(ExitCode.DEPENDENCY, postgres.target() + " refused us: " + PgErrors.serverMessage(e));
                 }
-                failures = failed(failures, sessionStart, false, e);
-                if (failures < 0) {
-                    return new Termination(3, "PostgreSQL still unavailable after retries: " + e.getMessage());
+                try {
+                    stop.await(failed(postgres, sessionStart, e, e));
+                } catch (ServiceFailure outlasted) {
+                    return Termination.of(outlasted.exitCode(), outlasted.getMessage());
                 }
-            } catch (SetupException e) {
-                return new Termination(e.exitCode(), e.getMessage());
+            } catch (ServiceFailure e) { // a set-up refusal (SetupException) or an outage past DEPENDENCY_RETRY_TIMEOUT
+                return Termination.of(e.exitCode(), e.getMessage());
             } catch (ProtocolException e) {
-                return new Termination(4, e.getMessage());
+                return Termination.of(ExitCode.DATA, e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return new Termination(1, "interrupted before a clean drain");
+                return Termination.of(ExitCode.UNEXPECTED, "interrupted before a clean drain");
             } catch (Exception e) {
                 if (stop.requested()) {
-                    return new Termination(1, "stopped without a clean drain: " + e.getMessage());
+                    return Termination.of(ExitCode.UNEXPECTED, "stopped without a clean drain: " + e.getMessage());
                 }
-                boolean nats = natsStep || e instanceof PublishFailedException || isNats(e);
-                failures = failed(failures, sessionStart, nats, e);
-                if (failures < 0) {
-                    return new Termination(3, (nats ? "NATS" : "PostgreSQL") + " still unavailable after retries: " + lastFailure);
+                boolean onNats = natsStep || e instanceof PublishFailedException || isNats(e);
+                try {
+                    stop.await(onNats ? failed(nats, sessionStart, e, new PublishFailedException(publisher.describeFailure(e), e))
+                            : failed(postgres, sessionStart, e, e));
+                } catch (ServiceFailure outlasted) {
+                    return Termination.of(outlasted.exitCode(), outlasted.getMessage());
                 }
             } finally {
                 if (session != null) {
@@ -172,28 +195,46 @@ public final class ReplicationLoop implements Runnable {
                 current = null;
                 closeQuietly(session);
             }
-            Duration delay = backoff.delay(failures, random.getAsDouble());
-            stop.await(delay);
         }
-        return new Termination(0, "stopped");
+        return Termination.of(ExitCode.CLEAN, "stopped");
     }
 
-    /** @return the new failure count, or -1 when the attempts are used up */
-    private int failed(int failures, long sessionStart, boolean nats, Exception e) throws InterruptedException {
-        int count = clock.millis() - sessionStart >= HEALTHY_SESSION.toMillis() ? 1 : failures + 1;
-        metrics.reconnect(nats);
-        lastFailure = nats ? publisher.describeFailure(e) : e.getMessage();
-        String why = nats && JetStreamPublisher.streamFull(e) ? lastFailure
-                : (nats ? "NATS" : "PostgreSQL") + " unavailable: " + lastFailure;
-        state(State.RECONNECTING, why);
-        if (nats || !publisher.healthy()) {
+    /**
+     * {@code dependency} worked at {@code now} (the session started). An outage ends when it has
+     * not failed for {@link #HEALTHY_SESSION}: one that fails again soon after starting keeps its
+     * outage (and its backoff) going, so a flapping dependency is not retried as if new each time.
+     */
+    private void reachable(DependencyRetry dependency, long now) {
+        Long last = lastFailure.get(dependency);
+        if (last == null || now - last >= HEALTHY_SESSION.toMillis()) {
+            dependency.succeeded();
+        }
+    }
+
+    /**
+     * A failed session: records the failure of {@code dependency} (a session that had streamed for
+     * {@link #HEALTHY_SESSION} ends the outage before, so this starts a new one), says why in
+     * readiness, drops the NATS connection when it failed, and says how long to wait.
+     *
+     * @param described what readiness and the log say about it
+     * @throws ServiceFailure exit 3 when the outage lasted DEPENDENCY_RETRY_TIMEOUT
+     */
+    private Duration failed(DependencyRetry dependency, long sessionStart, Exception e, Exception described)
+            throws ServiceFailure, InterruptedException {
+        long now = clock.millis();
+        if (sessionStart >= 0 && now - sessionStart >= HEALTHY_SESSION.toMillis()) {
+            dependency.succeeded();
+        }
+        lastFailure.put(dependency, now);
+        boolean onNats = dependency == nats;
+        metrics.reconnect(onNats);
+        if (onNats || !publisher.healthy()) {
             publisher.disconnect();
         }
-        if (!backoff.attemptsLeft(count)) {
-            return -1;
-        }
-        LOG.warn("{} failed: {}; reconnecting (attempt {})", nats ? "NATS" : "PostgreSQL", nats ? why : e.toString(), count);
-        return count;
+        Duration wait = dependency.failed(described);
+        state(State.RECONNECTING, onNats && JetStreamErrors.isStreamFull(e) ? described.getMessage()
+                : dependency.problem().orElse(dependency.target() + " unreachable"));
+        return wait;
     }
 
     private static boolean isNats(Throwable e) {
@@ -203,30 +244,6 @@ public final class ReplicationLoop implements Runnable {
             }
         }
         return false;
-    }
-
-    /** Errors retrying cannot fix: authentication, a missing database. */
-    private static Termination permanent(SQLException e) {
-        String state = sqlState(e);
-        if (state == null) {
-            return null;
-        }
-        if (state.startsWith("28")) {
-            return new Termination(3, "PostgreSQL refused the login: " + e.getMessage());
-        }
-        if (state.equals("3D000")) {
-            return new Termination(2, "POSTGRES_INPUT_DATABASE names a database that does not exist: " + e.getMessage());
-        }
-        return null;
-    }
-
-    static String sqlState(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null) {
-                return s.getSQLState();
-            }
-        }
-        return null;
     }
 
     private static void closeQuietly(ReplicationSession session) {

@@ -4,6 +4,8 @@ import io.vrsky.consumer.filter.OperationFilter;
 import io.vrsky.core.model.Operation;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.TableId;
+import io.vrsky.core.pg.PgErrors;
+import io.vrsky.core.service.ExitCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +41,8 @@ import java.util.stream.Collectors;
 public final class SlotManager {
 
     private static final Logger LOG = LoggerFactory.getLogger(SlotManager.class);
-    private static final String DUPLICATE_OBJECT = "42710";
+    private static final String DUPLICATE_OBJECT = "42710"; // DUPLICATE OBJECT: created by another instance meanwhile
+    private static final String INSUFFICIENT_PRIVILEGE = "42501";
 
     private final DataSource dataSource;
     private final String database;
@@ -75,12 +78,12 @@ public final class SlotManager {
             SlotRow existing = slotRow(c);
             if (existing == null) {
                 if (stream.holdsMessagesOfSlot().getAsBoolean()) {
-                    throw new SetupException(3, missingSlot(slot, stream));
+                    throw new SetupException(ExitCode.DEPENDENCY, missingSlot(slot, stream));
                 }
             } else {
                 Optional<String> lost = lostSlot(slot, existing.walStatus(), existing.invalidationReason(), stream);
                 if (lost.isPresent()) {
-                    throw new SetupException(3, lost.get());
+                    throw new SetupException(ExitCode.DEPENDENCY, lost.get());
                 }
             }
             checkReplicaIdentity(c);
@@ -122,16 +125,16 @@ public final class SlotManager {
                 "SELECT current_setting('wal_level'), r.rolreplication OR r.rolsuper, current_user"
                         + " FROM pg_roles r WHERE r.rolname = current_user")) {
             if (!rs.next()) {
-                throw new SetupException(3, "cannot read the current role from pg_roles");
+                throw new SetupException(ExitCode.DEPENDENCY, "cannot read the current role from pg_roles");
             }
             String walLevel = rs.getString(1);
             String user = rs.getString(3);
             if (!"logical".equals(walLevel)) {
-                throw new SetupException(3, "PostgreSQL has wal_level=" + walLevel + "; logical replication needs"
+                throw new SetupException(ExitCode.DEPENDENCY, "PostgreSQL has wal_level=" + walLevel + "; logical replication needs"
                         + " wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL)");
             }
             if (!rs.getBoolean(2)) {
-                throw new SetupException(3, "role " + user + " lacks the REPLICATION privilege that logical replication needs"
+                throw new SetupException(ExitCode.DEPENDENCY, "role " + user + " lacks the REPLICATION privilege that logical replication needs"
                         + " (ALTER ROLE " + quote(user) + " WITH REPLICATION)");
             }
         }
@@ -155,7 +158,7 @@ public final class SlotManager {
             }
         }
         if (!problems.isEmpty()) {
-            throw new SetupException(3, String.join("\n", problems));
+            throw new SetupException(ExitCode.DEPENDENCY, String.join("\n", problems));
         }
     }
 
@@ -234,7 +237,7 @@ public final class SlotManager {
                 }
             }
             if (!missing.isEmpty()) {
-                throw new SetupException(2, "POSTGRES_INPUT_TABLES names " + String.join(", ", missing)
+                throw new SetupException(ExitCode.BAD_CONFIG, "POSTGRES_INPUT_TABLES names " + String.join(", ", missing)
                         + ", which do(es) not exist in database " + database + ": create the table(s) or fix the list");
             }
             target = "FOR TABLE " + tables.stream().map(SlotManager::qualified).collect(Collectors.joining(", "));
@@ -245,8 +248,8 @@ public final class SlotManager {
             LOG.info("created publication {} {}", publication, target);
         } catch (SQLException e) {
             if (!DUPLICATE_OBJECT.equals(e.getSQLState())) {
-                if ("42501".equals(e.getSQLState())) {
-                    throw new SetupException(3, "cannot create publication " + publication + ": " + e.getMessage()
+                if (INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) {
+                    throw new SetupException(ExitCode.DEPENDENCY, "cannot create publication " + publication + ": " + PgErrors.serverMessage(e)
                             + " (FOR ALL TABLES needs a superuser; name the tables in POSTGRES_INPUT_TABLES or create the publication yourself)");
                 }
                 throw e;
@@ -333,11 +336,11 @@ public final class SlotManager {
     private Lsn ensureSlot(Connection c, SlotRow existing) throws SQLException, SetupException {
         if (existing != null) {
             if (!"pgoutput".equals(existing.plugin())) {
-                throw new SetupException(4, "replication slot " + slot + " uses output plugin " + existing.plugin()
+                throw new SetupException(ExitCode.DATA, "replication slot " + slot + " uses output plugin " + existing.plugin()
                         + ", not pgoutput: choose another POSTGRES_INPUT_REPLICATION_SLOT or drop the slot");
             }
             if (!database.equals(existing.database())) {
-                throw new SetupException(4, "replication slot " + slot + " belongs to database " + existing.database() + ", not "
+                throw new SetupException(ExitCode.DATA, "replication slot " + slot + " belongs to database " + existing.database() + ", not "
                         + database + ": choose another POSTGRES_INPUT_REPLICATION_SLOT");
             }
             LOG.info("reusing replication slot {} (confirmed_flush_lsn {})", slot, existing.confirmed());
@@ -357,8 +360,8 @@ public final class SlotManager {
                 SlotRow raced = slotRow(c);
                 return raced == null ? Lsn.ZERO : raced.confirmed();
             }
-            if ("42501".equals(e.getSQLState())) {
-                throw new SetupException(3, "cannot create replication slot " + slot + ": " + e.getMessage());
+            if (INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) {
+                throw new SetupException(ExitCode.DEPENDENCY, "cannot create replication slot " + slot + ": " + PgErrors.serverMessage(e));
             }
             throw e;
         }
