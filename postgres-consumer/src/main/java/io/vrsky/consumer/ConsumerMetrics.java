@@ -4,8 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vrsky.consumer.tx.OutgoingMessage;
-import io.vrsky.consumer.tx.TableOp;
+import io.vrsky.consumer.batch.OutgoingMessage;
+import io.vrsky.consumer.batch.TableOp;
 import io.vrsky.core.model.Lsn;
 
 import java.util.Map;

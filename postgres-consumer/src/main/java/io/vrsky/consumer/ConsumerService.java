@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class ConsumerService implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerService.class);
-    /** Reconnect backoff: 100 ms doubling to 30 s, 20 attempts (about 7 minutes) before giving up. */
-    static final Backoff RECONNECT = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(30), 2.0, 0.2, 20);
+    /** Reconnect backoff: 250 ms doubling to 10 s; DEPENDENCY_RETRY_TIMEOUT bounds how long it goes on. */
+    static final Backoff RECONNECT = DependencyRetry.BACKOFF;
     static final Duration STANDBY_RETRY = Duration.ofSeconds(1);
     static final int MAX_IN_FLIGHT = 256;
     static final long MAX_IN_FLIGHT_BYTES = 16L * 1024 * 1024;
@@ -181,11 +181,9 @@ public final class ConsumerService implements AutoCloseable {
             registry.close();
             ReplicationLoop.Termination t = loop.termination();
             if (t == null) {
-                LOG.error("stopped, but the replication thread is still running");
-            } else if (t.exitCode() != 0) {
-                LOG.error("stopped (exit code {}): {}", t.exitCode(), t.reason());
+                LOG.error("closed, but the replication thread is still running");
             } else {
-                LOG.info("stopped: {}", t.reason());
+                LOG.debug("closed; the replication thread ended with exit code {}: {}", t.exitCode(), t.reason());
             }
         }
         return loop.termination();

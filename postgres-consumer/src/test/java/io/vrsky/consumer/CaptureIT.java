@@ -174,6 +174,22 @@ class CaptureIT {
 
     @Test
     @Timeout(90)
+    void shouldWarnWhenAnExistingPublicationPublishesLessThanConfigured(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("narrowpub");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE a (id int PRIMARY KEY, v text)", "CREATE TABLE b (id int PRIMARY KEY, v text)",
+                "CREATE PUBLICATION pub_" + name + " FOR TABLE a WHERE (id > 10), b (id) WITH (publish = 'insert, delete')");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        try (LogLines log = LogLines.capture("io.vrsky.consumer"); ConsumerService svc = startStreaming(env)) {
+            assertThat(log.lines()).filteredOn(line -> line.startsWith("WARN ")).anySatisfy(line -> assertThat(line)
+                    .contains("publication pub_" + name + " does not publish UPDATE, TRUNCATE").contains("not captured"))
+                    .anySatisfy(line -> assertThat(line).contains("the rows matching a WHERE filter of table public.a"))
+                    .anySatisfy(line -> assertThat(line).contains("a column list of table public.b"));
+        }
+    }
+
+    @Test
+    @Timeout(90)
     void shouldPublishOnlyTheConfiguredOperations(PostgresServer pg, NatsServer nats) throws Exception {
         String name = ItSupport.unique("ops");
         String db = pg.createDatabase(name);
@@ -270,20 +286,20 @@ class CaptureIT {
             assertThat(json.apply("tstz")).isEqualTo("\"2026-02-17T10:11:12.654321Z\"");
             assertThat(json.apply("iv")).isEqualTo("\"1 day 02:00:00\"");
             assertThat(json.apply("u")).isEqualTo("\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
-            assertThat(json.apply("j")).isEqualTo("{\"a\":1}");
-            assertThat(json.apply("jb")).isEqualTo("{\"b\":[true,null]}");
+            assertThat(v.get("j").textValue()).isEqualTo("{\"a\": 1}");
+            assertThat(v.get("jb").textValue()).isEqualTo("{\"b\": [true, null]}");
             assertThat(json.apply("by")).isEqualTo("\"AAH/\"");
             assertThat(json.apply("ip")).isEqualTo("\"10.0.0.1\"");
             assertThat(json.apply("cidr_")).isEqualTo("\"10.0.0.0/8\"");
             assertThat(json.apply("mac")).isEqualTo("\"08:00:2b:01:02:03\"");
             assertThat(json.apply("ia")).isEqualTo("[1,null,3]");
             assertThat(json.apply("ta")).isEqualTo("[\"x y\",\"\\\\\",\"z\"]");
-            assertThat(json.apply("ja")).isEqualTo("[{\"k\":1},[]]");
+            assertThat(json.apply("ja")).isEqualTo("[\"{\\\"k\\\": 1}\",\"[]\"]");
             assertThat(json.apply("grid")).isEqualTo("[[1,2],[3,4]]");
             assertThat(json.apply("m")).isEqualTo("\"happy\"");
             assertThat(json.apply("ma")).isEqualTo("[\"sad\",\"happy\"]");
             assertThat(json.apply("p")).isEqualTo("5");
-            assertThat(json.apply("dj")).isEqualTo("{\"d\":2}");
+            assertThat(v.get("dj").textValue()).isEqualTo("{\"d\": 2}");
             assertThat(json.apply("bits")).isEqualTo("\"101\"");
             assertThat(json.apply("pt")).isEqualTo("\"(1,2)\"");
             assertThat(v.get("nothing").isNull()).isTrue();
@@ -293,25 +309,124 @@ class CaptureIT {
 
     @Test
     @Timeout(90)
-    void shouldDeadLetterAChangeTooLargeForAnyMessageAndGoOn(PostgresServer pg, NatsServer nats) throws Exception {
-        String name = ItSupport.unique("dlq");
+    void shouldCarryJsonAsTheTextOfTheDocumentAndKeepSqlNullApart(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("jsontext");
         String db = pg.createDatabase(name);
-        ItSupport.sql(pg, db, "CREATE TABLE t (id int PRIMARY KEY, body text)");
+        ItSupport.sql(pg, db, "CREATE TABLE docs (id int PRIMARY KEY, j json, jb jsonb, jba jsonb[], ja json[])");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
         try (ConsumerService svc = startStreaming(env); StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"))) {
-            ItSupport.sql(pg, db, "INSERT INTO t VALUES (1, 'small')",
-                    "INSERT INTO t SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 70000) g",
-                    "INSERT INTO t VALUES (3, 'small')");
+            ItSupport.sql(pg, db, "INSERT INTO docs VALUES (1, '{\"a\": 1,  \"a\": [2, 3.10]}', 'null',"
+                            + " ARRAY['{\"k\": 1}'::jsonb, 'null'::jsonb, NULL], ARRAY['{ \"x\" : 1 }'::json])",
+                    "INSERT INTO docs VALUES (2, NULL, NULL, NULL, NULL)");
 
             List<Change> changes = awaitChanges(reader, 2);
 
-            assertThat(changes).extracting(c -> c.after().get("id").intValue()).containsExactly(1, 3);
-            io.nats.client.api.MessageInfo dead = reader.connection().jetStreamManagement()
-                    .getLastMessage("VRSKY_DLQ", env.get("NATS_DLQ_SUBJECT"));
-            assertThat(dead.getHeaders().getFirst("Vrsky-Error")).contains("INSERT on public.t").contains("bytes");
-            assertThat(dead.getHeaders().getFirst("Vrsky-Error-Class")).isEqualTo("decode");
-            assertThat(dead.getHeaders().getFirst("Vrsky-Source-Subject")).isEqualTo(env.get("NATS_SUBJECT"));
-            assertThat(svc.metrics().dlqCount()).isEqualTo(1);
+            Map<String, JsonNode> row = changes.get(0).after();
+            assertThat(row.get("j").textValue()).isEqualTo("{\"a\": 1,  \"a\": [2, 3.10]}"); // spacing, duplicate key, digits
+            assertThat(row.get("jb").isTextual()).isTrue();
+            assertThat(row.get("jb").textValue()).isEqualTo("null"); // the document null, not SQL NULL
+            assertThat(row.get("jba").toString()).isEqualTo("[\"{\\\"k\\\": 1}\",\"null\",null]");
+            assertThat(row.get("ja").toString()).isEqualTo("[\"{ \\\"x\\\" : 1 }\"]");
+            Map<String, JsonNode> nulls = changes.get(1).after();
+            assertThat(List.of("j", "jb", "jba", "ja")).allSatisfy(column -> assertThat(nulls.get(column).isNull()).isTrue());
+            String body = new String(reader.all().get(0).body(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(body).contains("\"j\":\"{\\\"a\\\": 1,  \\\"a\\\": [2, 3.10]}\"", "\"jb\":\"null\"");
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldPutAPlaceholderInItsTransactionForAChangeTooLargeForAnyMessage(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("oversized");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE t (id int PRIMARY KEY, body text)");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        try (LogLines warnings = LogLines.capture("io.vrsky.consumer");
+             ConsumerService svc = startStreaming(env); StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"))) {
+            ItSupport.sql(pg, db, "BEGIN", "INSERT INTO t VALUES (1, 'small')",
+                    "INSERT INTO t SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 160000) g",
+                    "INSERT INTO t VALUES (3, 'small')", "COMMIT", "INSERT INTO t VALUES (4, 'small')");
+
+            List<Change> changes = awaitChanges(reader, 4);
+
+            Stored first = reader.all().get(0);
+            JsonNode payload = ItSupport.json(first.body()).get("payload").get("changes");
+            assertThat(payload).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(payload.get(0).get("after").get("id").intValue()).isEqualTo(1);
+            JsonNode placeholder = payload.get(1);
+            assertThat(placeholder.get("op").textValue()).isEqualTo("INSERT");
+            assertThat(placeholder.get("table").textValue()).isEqualTo("t");
+            assertThat(placeholder.get("before").isNull()).isTrue();
+            assertThat(placeholder.get("after").isNull()).isTrue();
+            assertThat(placeholder.get("key").toString()).isEqualTo("{\"id\":2}");
+            assertThat(placeholder.get("unchangedToast")).isEmpty();
+            assertThat(placeholder.get("oversized").get("bytes").longValue()).isGreaterThan(5_000_000);
+            long limit = placeholder.get("oversized").get("limit").longValue();
+            assertThat(limit).isBetween(512L * 1024, 1024L * 1024);
+            assertThat(placeholder.get("columns")).hasSize(2);
+            assertThat(payload.get(2).get("after").get("id").intValue()).isEqualTo(3);
+            assertThat(first.header(CdcHeaders.LAST_CHUNK)).isEqualTo("true");
+            assertThat(changes).extracting(Change::txId).first().isEqualTo(changes.get(2).txId());
+            assertThat(svc.metrics().dlqCount()).isZero();
+            String txId = changes.get(0).txId().toString();
+            assertThat(warnings.lines()).anySatisfy(line -> assertThat(line).startsWith("WARN ").contains("public.t")
+                    .contains("{\"id\":2}").contains("txId " + txId).contains(changes.get(1).lsn().toString())
+                    .contains(Long.toString(placeholder.get("oversized").get("bytes").longValue())));
+        }
+    }
+
+    /**
+     * A value the consumer cannot convert: the test makes the consumer's catalog lookups see the
+     * domain {@code weird} (over text) as a domain over int8, through a view that shadows pg_type
+     * on the database's search_path. The row is dead-lettered once, under a msg id, even when the
+     * transaction is read again after a restart (the slot is put back before it), and its
+     * transaction carries an {@code undecodable} placeholder in its place.
+     */
+    @Test
+    @Timeout(120)
+    void shouldDeadLetterAnUndecodableRowOnceAndPutAPlaceholderInItsTransaction(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("undecodable");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE DOMAIN weird AS text", "CREATE TABLE t (id int PRIMARY KEY, \"wé\" weird, v text)",
+                "CREATE VIEW public.pg_type AS SELECT oid, typname, typtype, typcategory, typelem,"
+                        + " CASE WHEN oid = 'weird'::regtype THEN 'int8'::regtype::oid ELSE typbasetype END AS typbasetype,"
+                        + " typdelim, typnamespace FROM pg_catalog.pg_type",
+                "ALTER DATABASE " + db + " SET search_path = public, pg_catalog");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
+        try (ConsumerService svc = startStreaming(env)) {
+            assertThat(svc.state()).isEqualTo(ReplicationLoop.State.STREAMING); // slot and publication exist now
+        }
+        ItSupport.sql(pg, db, "SELECT pg_copy_logical_replication_slot('" + slot + "', '" + slot + "_before')",
+                "BEGIN", "INSERT INTO t VALUES (1, NULL, 'a')", "INSERT INTO t VALUES (2, 'not a number', 'b')",
+                "INSERT INTO t VALUES (3, NULL, 'c')", "COMMIT");
+        try (StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"));
+             StreamReader dlq = new StreamReader(nats, "VRSKY_DLQ")) {
+            try (ConsumerService svc = startStreaming(env)) {
+                await().atMost(WAIT).until(() -> reader.changes().size() >= 3);
+            }
+            ItSupport.sql(pg, db, "SELECT pg_drop_replication_slot('" + slot + "')",
+                    "SELECT pg_copy_logical_replication_slot('" + slot + "_before', '" + slot + "')");
+            try (ConsumerService svc = startStreaming(env)) {
+                await("the transaction read again").atMost(WAIT).until(() -> svc.metrics().registry()
+                        .find("vrsky.consumer.messages.duplicate").counter().count() >= 1);
+            }
+
+            Stored message = reader.all().get(0);
+            JsonNode payload = ItSupport.json(message.body()).get("payload").get("changes");
+            assertThat(payload).hasSize(3);
+            JsonNode placeholder = payload.get(1);
+            assertThat(placeholder.get("key").toString()).isEqualTo("{\"id\":2}");
+            assertThat(placeholder.get("undecodable").get("error").textValue()).contains("column wé (weird)")
+                    .doesNotContain("not a number");
+            assertThat(placeholder.get("after").isNull()).isTrue();
+            List<Stored> dead = dlq.all().stream().filter(m -> env.get("NATS_DLQ_SUBJECT").equals(m.subject())).toList();
+            assertThat(dead).hasSize(1);
+            String commitLsn = message.header(CdcHeaders.COMMIT_LSN);
+            assertThat(dead.get(0).header("Nats-Msg-Id")).isEqualTo(slot + ":dlq:" + commitLsn + ":1");
+            assertThat(dead.get(0).header("Vrsky-Error-Class")).isEqualTo("decode");
+            assertThat(dead.get(0).header("Vrsky-Error")).contains("column w\\u00e9 (weird)"); // a valid header value
+            assertThat(dead.get(0).body()[0]).isEqualTo((byte) 'I');
         }
     }
 }

@@ -143,6 +143,7 @@ class ChildProcessIT {
 
             List<Long> ids = ItSupport.insertedIds(reader.changes());
             assertThat(firstOccurrences(ids)).containsExactlyElementsOf(range(1, rows));
+            ItSupport.assertPrevChain(reader.all()); // exact across the kill, re-sent messages included
         } finally {
             stop(first);
             stop(second);

@@ -1,5 +1,6 @@
 package io.vrsky.consumer;
 
+import io.vrsky.consumer.replication.ReplicationLoop;
 import io.vrsky.consumer.replication.ReplicationLoop.Termination;
 import io.vrsky.core.retry.Backoff;
 import io.vrsky.testing.NatsServer;
@@ -14,11 +15,13 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** How the service ends when a dependency cannot be used: the exit code main would use, and why. */
 @ExtendWith(RealServices.class)
 class FailureModesIT {
 
+    private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Backoff SHORT = new Backoff(Duration.ofMillis(10), Duration.ofMillis(50), 2.0, 0.0, 3);
 
     private static Termination runUntilItGivesUp(Map<String, String> env) throws Exception {
@@ -29,19 +32,66 @@ class FailureModesIT {
         }
     }
 
+    /**
+     * An unreachable NATS is retried for DEPENDENCY_RETRY_TIMEOUT, with readiness naming it and
+     * one WARN rather than one per attempt, then the service ends with exit code 3 naming it.
+     */
     @Test
     @Timeout(90)
-    void shouldGiveUpWithExitCodeThreeWhenNatsStaysDown(PostgresServer pg, NatsServer nats) throws Exception {
+    void shouldGiveUpWithExitCodeThreeWhenNatsStaysDownForTheRetryTimeout(PostgresServer pg, NatsServer nats) throws Exception {
         String name = ItSupport.unique("natsdown");
         Map<String, String> env = ItSupport.env(pg, nats, pg.createDatabase(name), name);
+        String url;
         try (ServerSocket closed = new ServerSocket(0)) {
-            env.put("NATS_URL", "nats://127.0.0.1:" + closed.getLocalPort());
+            url = "nats://127.0.0.1:" + closed.getLocalPort();
         }
+        env.put("NATS_URL", url);
+        env.put("DEPENDENCY_RETRY_TIMEOUT", "10s");
+        long started = System.nanoTime();
+        try (LogLines log = LogLines.capture("io.vrsky.consumer.replication");
+             ConsumerService svc = ItSupport.start(env)) {
+            await("readiness names NATS").atMost(WAIT).until(() -> {
+                var ready = ItSupport.http(svc.healthPort(), "/health/ready");
+                return ready.statusCode() == 503 && ready.body().contains("NATS at " + url + " unreachable");
+            });
+            Termination t = svc.awaitTermination(Duration.ofSeconds(60));
 
-        Termination t = runUntilItGivesUp(env);
+            assertThat(t).as("the service gave up by itself").isNotNull();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(10));
+            assertThat(t.exitCode()).isEqualTo(3);
+            assertThat(t.reason()).startsWith("NATS at " + url + " still unreachable after 10s");
+            assertThat(log.lines()).filteredOn(line -> line.startsWith("WARN ") && line.contains("NATS at")).hasSize(1);
+        }
+    }
 
-        assertThat(t.exitCode()).isEqualTo(3);
-        assertThat(t.reason()).startsWith("NATS still unavailable after retries");
+    @Test
+    @Timeout(120)
+    void shouldGiveUpWithExitCodeThreeWhenPostgresStaysDownWhileStreaming(PostgresServer pg, NatsServer nats) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(pg.controllable(), "server given by URL");
+        String name = ItSupport.unique("pgdown");
+        String db = pg.createDatabase(name);
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("DEPENDENCY_RETRY_TIMEOUT", "10s");
+        String target = "PostgreSQL at " + pg.host() + ":" + pg.port() + "/" + db;
+        boolean down = false;
+        try (ConsumerService svc = ItSupport.start(env)) {
+            await("streaming").atMost(WAIT).until(() -> svc.state() == ReplicationLoop.State.STREAMING);
+            pg.crash();
+            down = true;
+            await("readiness names PostgreSQL").atMost(WAIT).until(() -> {
+                var ready = ItSupport.http(svc.healthPort(), "/health/ready");
+                return ready.statusCode() == 503 && ready.body().contains(target + " unreachable");
+            });
+            Termination t = svc.awaitTermination(Duration.ofSeconds(60));
+
+            assertThat(t).as("the service gave up by itself").isNotNull();
+            assertThat(t.exitCode()).isEqualTo(3);
+            assertThat(t.reason()).startsWith(target + " still unreachable after 10s");
+        } finally {
+            if (down) {
+                pg.start();
+            }
+        }
     }
 
     @Test

@@ -74,11 +74,21 @@ public final class ItSupport {
         }
     }
 
-    /** One stored message: its headers and the decoded envelope. */
-    public record Stored(long seq, Headers headers, Envelope envelope, byte[] body) {
+    /** One stored message: its subject, headers and body. */
+    public record Stored(long seq, String subject, Headers headers, byte[] body) {
         public String header(String name) {
-            return headers.getFirst(name);
+            return headers == null ? null : headers.getFirst(name);
         }
+
+        /** The body decoded as an envelope. */
+        public Envelope envelope() {
+            return CODEC.decode(body);
+        }
+    }
+
+    /** A body as a JSON tree, to look at fields the envelope model does not hold. */
+    public static com.fasterxml.jackson.databind.JsonNode json(byte[] body) throws IOException {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
     }
 
     /** Reads a stream's messages back in order. */
@@ -111,7 +121,7 @@ public final class ItSupport {
             long last = count();
             while (next <= last) {
                 MessageInfo mi = jsm.getMessage(stream, next);
-                read.add(new Stored(next, mi.getHeaders(), CODEC.decode(mi.getData()), mi.getData()));
+                read.add(new Stored(next, mi.getSubject(), mi.getHeaders(), mi.getData()));
                 next++;
             }
             return read;
@@ -136,6 +146,30 @@ public final class ItSupport {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Checks {@code Vrsky-Prev-Commit-Lsn} of every message (in stream order, one slot's messages):
+     * it names the highest commit LSN stored earlier that is below the commit LSN of the message's
+     * first transaction, and is absent when there is none. (Messages sent again after a restart
+     * repeat transactions stored earlier; their header still names the transaction before them.)
+     */
+    public static void assertPrevChain(List<Stored> stored) {
+        io.vrsky.core.model.Lsn[] seen = new io.vrsky.core.model.Lsn[stored.size()];
+        for (int i = 0; i < stored.size(); i++) {
+            Stored m = stored.get(i);
+            io.vrsky.core.model.Lsn first = m.envelope().changes().get(0).commitLsn();
+            io.vrsky.core.model.Lsn expected = null;
+            for (int j = 0; j < i; j++) {
+                if (seen[j].compareTo(first) < 0 && (expected == null || seen[j].compareTo(expected) > 0)) {
+                    expected = seen[j];
+                }
+            }
+            org.assertj.core.api.Assertions.assertThat(m.header("Vrsky-Prev-Commit-Lsn"))
+                    .as("Vrsky-Prev-Commit-Lsn of message %d (%s)", m.seq(), m.header("Nats-Msg-Id"))
+                    .isEqualTo(expected == null ? null : expected.toString());
+            seen[i] = io.vrsky.core.model.Lsn.parse(m.header("Vrsky-Commit-Lsn"));
         }
     }
 

@@ -114,6 +114,105 @@ class RestartIT {
         }
     }
 
+    /**
+     * Every message names the commit LSN of the transaction this slot published before it
+     * ({@code Vrsky-Prev-Commit-Lsn}), across a clean restart and across a restart from a slot put
+     * back behind messages already stored (which are then sent again, packed differently).
+     */
+    @Test
+    @Timeout(180)
+    void shouldChainEveryMessageToThePreviousTransactionAcrossRestarts(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("prevlsn");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
+        try (StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"))) {
+            try (ConsumerService svc = startStreaming(env)) {
+                ItSupport.insertOnePerTransaction(pg, db, "t", 1, 50);
+                await().atMost(WAIT).until(() -> ItSupport.insertedIds(reader.changes()).contains(50L));
+            }
+            ItSupport.sql(pg, db, "SELECT pg_copy_logical_replication_slot('" + slot + "', '" + slot + "_mid')");
+            try (ConsumerService svc = startStreaming(env)) {
+                for (int id = 51; id <= 100; id += 10) {
+                    ItSupport.insertOnePerTransaction(pg, db, "t", id, id + 9);
+                }
+                await().atMost(WAIT).until(() -> ItSupport.insertedIds(reader.changes()).contains(100L));
+            }
+            ItSupport.sql(pg, db, "SELECT pg_drop_replication_slot('" + slot + "')",
+                    "SELECT pg_copy_logical_replication_slot('" + slot + "_mid', '" + slot + "')");
+            ItSupport.insertOnePerTransaction(pg, db, "t", 101, 150);
+            try (ConsumerService svc = startStreaming(env)) {
+                await().atMost(WAIT).until(() -> ItSupport.insertedIds(reader.changes()).contains(150L));
+            }
+
+            List<ItSupport.Stored> stored = reader.all();
+            assertThat(ItSupport.insertedIds(reader.changes()).stream().distinct().toList()).containsExactlyElementsOf(range(1, 150));
+            assertThat(ItSupport.insertedIds(reader.changes())).as("some transactions were sent again").hasSizeGreaterThan(150);
+            ItSupport.assertPrevChain(stored);
+        }
+    }
+
+    /**
+     * After a failed publish JetStream may hold a later message and not the failed one. Here the
+     * stream holds a message with the id of transactions 2-3 (what a session whose message of
+     * transaction 1 failed leaves); the next session reads 1-3 again from the slot. Packed into one
+     * message, they would get that same id and JetStream would drop them as a duplicate: transaction
+     * 1 would never reach the stream.
+     */
+    @Test
+    @Timeout(180)
+    void shouldNotLoseATransactionWhoseRepackedMessageWouldReuseAStoredMessagesId(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("collide");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_BATCH_SIZE", "1");
+        String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
+        try (ConsumerService svc = startStreaming(env)) {
+            assertThat(svc.state()).isEqualTo(ReplicationLoop.State.STREAMING); // slot and publication exist now
+        }
+        ItSupport.sql(pg, db, "SELECT pg_copy_logical_replication_slot('" + slot + "', '" + slot + "_before')");
+        ItSupport.insertOnePerTransaction(pg, db, "t", 1, 3);
+        List<ItSupport.Stored> full;
+        try (StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM")); ConsumerService svc = startStreaming(env)) {
+            await().atMost(WAIT).until(() -> reader.changes().size() >= 3);
+            full = reader.all();
+        }
+        assertThat(full).hasSize(3); // one transaction per message (BATCH_SIZE 1)
+
+        Map<String, String> next = new java.util.HashMap<>(env);
+        next.put("NATS_STREAM", env.get("NATS_STREAM") + "_B");
+        next.put("NATS_SUBJECT", env.get("NATS_SUBJECT") + ".b");
+        next.put("POSTGRES_INPUT_BATCH_SIZE", "100");
+        try (StreamReader reader = new StreamReader(nats, next.get("NATS_STREAM"))) {
+            new io.vrsky.core.nats.StreamProvisioner(reader.connection().jetStreamManagement())
+                    .ensure(next.get("NATS_STREAM"), next.get("NATS_SUBJECT"), Duration.ofMinutes(2));
+            // transactions 2 and 3 under the id of 3, as a packed message of them would be
+            ItSupport.Stored third = full.get(2);
+            io.vrsky.core.codec.EnvelopeCodec codec = new io.vrsky.core.codec.EnvelopeCodec();
+            List<io.vrsky.core.model.Change> both = new java.util.ArrayList<>(full.get(1).envelope().changes());
+            both.addAll(third.envelope().changes());
+            io.vrsky.core.model.Envelope e = third.envelope();
+            byte[] body = codec.encode(new io.vrsky.core.model.Envelope(e.id(), e.type(), e.source(), e.time(), e.metadata(), both));
+            io.nats.client.impl.Headers headers = new io.nats.client.impl.Headers();
+            for (String h : List.of("Nats-Msg-Id", "Vrsky-Commit-Lsn", "Vrsky-Tx-Id", "Vrsky-Chunk", "Vrsky-Last-Chunk")) {
+                headers.put(h, third.header(h));
+            }
+            reader.connection().jetStream().publish(io.nats.client.impl.NatsMessage.builder().subject(next.get("NATS_SUBJECT"))
+                    .headers(headers).data(body).build());
+            ItSupport.sql(pg, db, "SELECT pg_drop_replication_slot('" + slot + "')",
+                    "SELECT pg_copy_logical_replication_slot('" + slot + "_before', '" + slot + "')");
+
+            try (ConsumerService svc = startStreaming(next)) {
+                await("transaction 1 in the stream").atMost(WAIT).until(() -> ItSupport.insertedIds(reader.changes()).contains(1L));
+                await("caught up").atMost(WAIT).until(() -> ItSupport.confirmedFlush(pg, db, slot)
+                        .compareTo(Lsn.parse(third.header("Vrsky-Commit-Lsn"))) > 0);
+            }
+            assertThat(ItSupport.insertedIds(reader.changes()).stream().distinct().sorted().toList()).containsExactly(1L, 2L, 3L);
+        }
+    }
+
     @Test
     @Timeout(120)
     void shouldConfirmWhatJetStreamAcknowledgedWhileStreaming(PostgresServer pg, NatsServer nats) throws Exception {

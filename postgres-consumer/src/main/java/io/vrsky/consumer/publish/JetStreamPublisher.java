@@ -1,36 +1,42 @@
 package io.vrsky.consumer.publish;
 
 import io.nats.client.Connection;
-import io.nats.client.ConnectionListener;
-import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.PublishAck;
+import io.nats.client.api.StreamConfiguration;
 import io.nats.client.impl.Headers;
 import io.nats.client.impl.NatsMessage;
 import io.vrsky.consumer.ConsumerMetrics;
-import io.vrsky.consumer.replication.LsnTracker;
-import io.vrsky.consumer.tx.DeadLetterSink;
-import io.vrsky.consumer.tx.MessageSink;
-import io.vrsky.consumer.tx.OutgoingMessage;
-import io.vrsky.consumer.tx.PublishedChunks;
+import io.vrsky.consumer.batch.MessageSink;
+import io.vrsky.consumer.batch.OutgoingMessage;
+import io.vrsky.consumer.readback.LeftInStream;
+import io.vrsky.consumer.readback.SlotReadBack;
+import io.vrsky.consumer.tx.DeadLetters;
+import io.vrsky.consumer.tx.TxInfo;
 import io.vrsky.core.codec.EnvelopeCodec;
+import io.vrsky.core.codec.EnvelopeWriter;
 import io.vrsky.core.config.NatsSettings;
-import io.vrsky.core.nats.NatsConnector;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.nats.CdcHeaders;
 import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.core.nats.JetStreamErrors;
+import io.vrsky.core.nats.NatsOptions;
+import io.vrsky.core.nats.DeadLetterPublisher;
+import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
+import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
+import io.vrsky.core.nats.JetStreamErrors;
+import io.vrsky.core.nats.NatsOptions;
 import io.vrsky.core.nats.JetStreamSetup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -40,30 +46,30 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Publishes messages to JetStream asynchronously, keeping up to {@code maxInFlight} messages (and
- * {@code maxInFlightBytes}) waiting for their acks, in commit order, and tells the
- * {@link LsnTracker} about each ack.
+ * Publishes messages to JetStream asynchronously, in commit order, and owns the positions their
+ * acks make confirmable ({@link LsnTracker}, one per replication session). It never waits inside
+ * {@link #publish}: the replication session asks {@link #hasRoom()} before it reads more and waits
+ * with {@link #awaitRoom} / {@link #awaitAcks} for at most a given time, sending PostgreSQL its
+ * status updates itself between those waits. The window ({@code maxInFlight} messages,
+ * {@code maxInFlightBytes}) may be overrun by the few messages one pgoutput message produces.
  *
  * <p>Ordering under failure: the connection never reconnects by itself. A lost connection
  * closes it, which drops whatever was still queued, so the stream only ever holds a prefix of
  * what was sent; the replication loop then opens a new connection and re-reads from the last
  * confirmed position, and JetStream's duplicate window drops re-sent messages. (A client that
- * reconnected by itself would flush queued messages after the lost ones and leave a gap.)
+ * reconnected by itself would flush queued messages after the lost ones and leave a gap.) Once a
+ * publish failed, nothing more is published on this connection: {@link #publish} and
+ * {@link #deadLetter} throw until the loop disconnects and connects again.
  *
- * <p>{@link #publish} and {@link #deadLetter} are called by the replication thread only; acks
- * complete on NATS threads.
+ * <p>Threads: the replication thread calls everything but {@link #healthy()} and
+ * {@link #problem()}, which the health server's threads call. Acks complete on NATS threads and
+ * only touch the in-flight window (under {@code lock}) and the session's {@link LsnTracker}.
  */
-public final class JetStreamPublisher implements MessageSink, DeadLetterSink, AutoCloseable {
+public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamPublisher.class);
     /** Headers and envelope fields beyond the changes fit in this. */
     private static final long ENVELOPE_ROOM = 8 * 1024;
-
-    /** Lets the blocked replication thread keep its stream alive (status updates). */
-    @FunctionalInterface
-    public interface Ticker {
-        void tick() throws Exception;
-    }
 
     private final NatsSettings settings;
     private final String slot;
@@ -85,9 +91,10 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
     private volatile JetStream jetStream;
     private volatile DeadLetterPublisher deadLetters;
     private volatile Throwable failure;
+    /** Why the last session's publishing failed, kept across the reconnect until a publish succeeds again; null when none. */
+    private volatile String lastProblem;
     private PublishOptions publishOptions;
-    private LsnTracker tracker;
-    private Ticker ticker = () -> { };
+    private LsnTracker tracker = new LsnTracker(Lsn.ZERO);
 
     public JetStreamPublisher(NatsSettings settings, String slot, String source, Clock clock, ConsumerMetrics metrics,
                               int maxInFlight, long maxInFlightBytes, Duration ackTimeout) {
@@ -120,35 +127,13 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         LOG.info("connected to NATS {}, publishing to {} in stream {}", NatsSettings.redact(c.getConnectedUrl()), settings.subject(), settings.stream());
     }
 
+    /**
+     * The services' base options ({@link NatsOptions#base}: servers, credentials, TLS, events) with
+     * reconnecting turned off (see the class comment) and requests cleaned up after the ack timeout.
+     */
     private Options options() throws IOException {
-        Options.Builder b = new Options.Builder()
-                .servers(settings.url().split(","))
-                .connectionName("postgres-consumer/" + slot)
-                .maxReconnects(0)
-                .connectionTimeout(Duration.ofSeconds(5))
-                .pingInterval(Duration.ofSeconds(5))
-                .requestCleanupInterval(ackTimeout)
-                .connectionListener((conn, event) -> {
-                    if (event == ConnectionListener.Events.DISCONNECTED || event == ConnectionListener.Events.CLOSED) {
-                        LOG.debug("NATS connection event {}", event);
-                    }
-                })
-                .errorListener(new ErrorListener() {
-                    @Override
-                    public void errorOccurred(Connection conn, String error) {
-                        LOG.warn("NATS error: {}", error);
-                    }
-
-                    @Override
-                    public void exceptionOccurred(Connection conn, Exception exp) {
-                        LOG.debug("NATS exception: {}", exp.toString());
-                    }
-                });
-        try {
-            return NatsConnector.applySecurity(b, settings).build();
-        } catch (GeneralSecurityException e) {
-            throw new IOException("cannot set up NATS TLS: " + e.getMessage(), e);
-        }
+        Options base = NatsOptions.base(settings, "postgres-consumer/" + slot);
+        return new Options.Builder(base).maxReconnects(0).requestCleanupInterval(ackTimeout).build();
     }
 
     /** Whether the connection is up and no publish has failed. */
@@ -158,6 +143,10 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
     }
 
     public Optional<String> problem() {
+        String last = lastProblem;
+        if (last != null) {
+            return Optional.of(last);
+        }
         Connection c = connection;
         if (c == null) {
             return Optional.of("not connected to NATS");
@@ -176,19 +165,73 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         return max - Math.min(ENVELOPE_ROOM, max / 4);
     }
 
-    /**
-     * A transaction this slot's newest messages left unfinished (its last chunk was never
-     * published), read back from the stream; see {@link PublishedChunks}.
-     */
-    public Optional<PublishedChunks> unfinishedTransaction() throws IOException, JetStreamApiException {
-        return new UnfinishedTransactions(connection.jetStreamManagement(), settings.stream(), settings.subject(), slot,
-                new EnvelopeCodec()).find();
+    /** What this slot's earlier sessions left in the stream, for a session resuming from {@code confirmed}. */
+    public LeftInStream readBack(Lsn confirmed) throws IOException, JetStreamApiException {
+        return readBackOf().read(confirmed);
     }
 
-    /** A new replication session: acks go to {@code tracker}; {@code ticker} runs while publish waits. */
-    public void startSession(LsnTracker tracker, Ticker ticker) {
-        this.tracker = tracker;
-        this.ticker = ticker;
+    /**
+     * Whether the stream holds messages this slot published.
+     *
+     * @throws PublishFailedException when the stream cannot be read
+     */
+    public boolean slotHasPublished() {
+        try {
+            return readBackOf().hasMessages();
+        } catch (IOException | JetStreamApiException e) {
+            throw new PublishFailedException("cannot read stream " + settings.stream() + " back: " + e.getMessage(), e);
+        }
+    }
+
+    private SlotReadBack readBackOf() {
+        Connection c = connection;
+        if (c == null) {
+            throw new PublishFailedException("not connected to NATS", null);
+        }
+        try {
+            return new SlotReadBack(c.jetStreamManagement(), settings.stream(), settings.subject(), slot, new EnvelopeCodec());
+        } catch (IOException e) {
+            throw new PublishFailedException("cannot read stream " + settings.stream() + " back: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Why publishing failed, in words for readiness and the log: a stream that refuses new messages
+     * because it is full says so, with its name and limits (kept for {@link #problem()} until a
+     * publish succeeds again); anything else is {@code e}'s message. Call before
+     * {@link #disconnect()}: the stream's limits are read on the connection.
+     */
+    public String describeFailure(Throwable e) {
+        if (!JetStreamErrors.isStreamFull(e)) {
+            return e.getMessage();
+        }
+        StreamConfiguration config = null;
+        Connection c = connection;
+        if (c != null) {
+            try {
+                config = c.jetStreamManagement().getStreamInfo(settings.stream()).getConfiguration();
+            } catch (IOException | JetStreamApiException | RuntimeException ex) {
+                LOG.debug("cannot read the limits of stream {}: {}", settings.stream(), ex.toString());
+            }
+        }
+        String why = JetStreamErrors.fullStreamProblem(settings.stream(), config, e).orElse(e.getMessage())
+                + "; JetStream refuses new messages until it has room (messages removed, or the limits raised)";
+        lastProblem = why;
+        return why;
+    }
+
+    /**
+     * A new replication session that resumes from {@code start} (the slot's confirmed position):
+     * from now on acks make positions of this session confirmable. Acks of an earlier session's
+     * messages still in flight count for the in-flight window only.
+     */
+    public void startSession(Lsn start) {
+        this.tracker = new LsnTracker(start);
+    }
+
+    /** The highest position this session may confirm to PostgreSQL: every message up to it is acknowledged. */
+    public Lsn confirmable() {
+        return tracker.confirmable();
     }
 
     /** @throws PublishFailedException when a publish failed or the connection is gone */
@@ -203,8 +246,13 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         }
     }
 
+    /**
+     * Hands {@code m} to JetStream without waiting for its ack or for room in the window.
+     *
+     * @throws PublishFailedException when an earlier publish failed or the connection is gone
+     */
     @Override
-    public void publish(OutgoingMessage m) throws InterruptedException {
+    public void publish(OutgoingMessage m) {
         NatsMessage message = toNatsMessage(m);
         String msgId = message.getHeaders().getFirst(CdcHeaders.MSG_ID);
         int size = message.getData().length;
@@ -222,6 +270,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         }
         future.orTimeout(ackTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
             if (error == null) {
+                lastProblem = null;
                 try {
                     metrics.acknowledged(counted, System.nanoTime() - start, ack.isDuplicate());
                 } finally { // the slot and the confirm position must not depend on the metrics
@@ -240,13 +289,16 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
     /** The NATS message of {@code m}: the envelope as body, the CDC headers and {@code Nats-Msg-Id}. */
     NatsMessage toNatsMessage(OutgoingMessage m) {
         String msgId = m.messageId(slot);
-        byte[] body = writer.write(m, msgId, clock.instant());
+        byte[] body = writer.write(m.metadata(), m.changes(), msgId, clock.instant());
         Headers headers = new Headers();
         headers.put(CdcHeaders.MSG_ID, msgId);
         headers.put(CdcHeaders.COMMIT_LSN, m.lastTx().commitLsn().toString());
         headers.put(CdcHeaders.TX_ID, Long.toString(m.lastTx().txId()));
         headers.put(CdcHeaders.CHUNK, Integer.toString(m.chunk()));
         headers.put(CdcHeaders.LAST_CHUNK, m.lastChunk() ? "true" : "false");
+        if (m.prevCommitLsn() != null) {
+            headers.put(CdcHeaders.PREV_COMMIT_LSN, m.prevCommitLsn().toString());
+        }
         return NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
     }
 
@@ -255,32 +307,73 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         tracker.passThrough(endLsn);
     }
 
-    /** Sends a dead letter and waits for its ack. */
+    /**
+     * Sends a dead letter (class {@code decode}) and waits for its ack. Its {@code Nats-Msg-Id}
+     * {@code <slot>:dlq:<commit lsn>:<index>} makes a re-send, when the transaction is read again
+     * after a restart, a duplicate JetStream drops.
+     *
+     * @throws PublishFailedException when it cannot be stored (the session ends)
+     */
     @Override
-    public void deadLetter(byte[] body, String error) throws InterruptedException {
+    public void deadLetter(byte[] body, String error, TxInfo tx, int index) {
         checkHealthy();
+        String msgId = slot + ":dlq:" + tx.commitLsn() + ":" + index;
         try {
-            deadLetters.publish(new DeadLetter(body, error, ErrorClass.DECODE, null, settings.subject(), null));
+            deadLetters.publish(new DeadLetter(body, error, ErrorClass.DECODE, null, settings.subject(), null)
+                    .withMsgId(msgId).withTransaction(tx.txId(), tx.commitLsn()));
             metrics.deadLettered();
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             failure = e;
-            throw new PublishFailedException("cannot publish a dead letter: " + e.getMessage(), e);
+            throw new PublishFailedException("cannot publish dead letter " + msgId + ": " + e.getMessage(), e);
         }
     }
 
-    private long acquire(int size) throws InterruptedException {
+    private long acquire(int size) {
         lock.lock();
         try {
-            while (inFlight >= maxInFlight || (inFlight > 0 && inFlightBytes + size > maxInFlightBytes)) {
-                checkHealthy();
-                if (!changed.await(200, TimeUnit.MILLISECONDS)) {
-                    tick();
-                }
-            }
             checkHealthy();
             inFlight++;
             inFlightBytes += size;
             return generation;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the window has room for more messages. */
+    public boolean hasRoom() {
+        lock.lock();
+        try {
+            return roomLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean roomLocked() {
+        return inFlight < maxInFlight && (inFlight == 0 || inFlightBytes < maxInFlightBytes);
+    }
+
+    /**
+     * Waits at most {@code timeout} for room in the window.
+     *
+     * @return whether there is room now
+     * @throws PublishFailedException when a publish failed or the connection is gone
+     */
+    public boolean awaitRoom(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (!roomLocked()) {
+                checkHealthy();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(left);
+            }
+            checkHealthy();
+            return true;
         } finally {
             lock.unlock();
         }
@@ -303,19 +396,11 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
         }
     }
 
-    private void tick() {
-        try {
-            ticker.tick();
-        } catch (Exception e) {
-            throw new PublishFailedException("keeping the replication stream alive while waiting for acks failed", e);
-        }
-    }
-
     /**
-     * Waits until every message in flight is acknowledged.
+     * Waits at most {@code timeout} until every message in flight is acknowledged.
      *
      * @return false when {@code timeout} passed first
-     * @throws PublishFailedException when a publish failed
+     * @throws PublishFailedException when a publish failed or the connection is gone
      */
     public boolean awaitAcks(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -327,9 +412,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
                 if (left <= 0) {
                     return false;
                 }
-                if (!changed.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS)) {
-                    tick();
-                }
+                changed.awaitNanos(left);
             }
             checkHealthy();
             return true;
@@ -337,7 +420,6 @@ public final class JetStreamPublisher implements MessageSink, DeadLetterSink, Au
             lock.unlock();
         }
     }
-
 
     /** Closes the connection, dropping anything still queued; in-flight acks fail. */
     public void disconnect() throws InterruptedException {

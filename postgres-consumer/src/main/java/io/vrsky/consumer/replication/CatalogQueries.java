@@ -1,9 +1,8 @@
 package io.vrsky.consumer.replication;
 
-import io.vrsky.consumer.pgoutput.RelationCache;
-import io.vrsky.consumer.pgoutput.TypeCatalog;
+import io.vrsky.consumer.encode.RelationCache;
+import io.vrsky.consumer.encode.TypeCatalog;
 
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,6 +13,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import javax.sql.DataSource;
 
 /** The catalog lookups decoding needs, on the small non-replication pool. */
 public final class CatalogQueries implements TypeCatalog, RelationCache.PrimaryKeyLookup {

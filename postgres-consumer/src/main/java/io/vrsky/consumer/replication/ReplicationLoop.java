@@ -2,68 +2,52 @@ package io.vrsky.consumer.replication;
 
 import io.vrsky.consumer.ConsumerConfig;
 import io.vrsky.consumer.ConsumerMetrics;
-import io.vrsky.consumer.filter.OperationFilter;
-import io.vrsky.consumer.filter.TableFilter;
-import io.vrsky.consumer.pgoutput.PgOutputDecoder;
-import io.vrsky.consumer.pgoutput.RelationCache;
-import io.vrsky.consumer.pgoutput.TypeRegistry;
-import io.vrsky.consumer.pgoutput.ValueDecoder;
+import io.vrsky.consumer.encode.TypeRegistry;
 import io.vrsky.consumer.publish.JetStreamPublisher;
 import io.vrsky.consumer.publish.PublishFailedException;
-import io.vrsky.consumer.tx.ChangeEncoder;
-import io.vrsky.consumer.tx.MessageBatcher;
 import io.vrsky.consumer.tx.ProtocolException;
-import io.vrsky.consumer.tx.TransactionAssembler;
 import io.vrsky.core.model.Lsn;
+import io.vrsky.core.nats.JetStreamErrors;
+import io.vrsky.core.pg.PgErrors;
 import io.vrsky.core.retry.Backoff;
-import org.postgresql.PGConnection;
-import org.postgresql.PGProperty;
-import org.postgresql.replication.LogSequenceNumber;
-import org.postgresql.replication.PGReplicationStream;
+import io.vrsky.core.retry.DependencyRetry;
+import io.vrsky.core.retry.Sleeper;
+import io.vrsky.core.service.ExitCode;
+import io.vrsky.core.service.ServiceFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import java.nio.ByteBuffer;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 
 /**
- * The replication thread: owns the PGReplicationStream (read, status updates, LSN setters) and
- * drives decode, assembly, batching and publishing on it. One session = one replication
- * connection; any failure ends the session, and the next one resumes from the slot's confirmed
- * position after an exponential backoff. A slot held by another instance (SQLState 55006) puts
- * this instance on standby until the slot is free.
+ * The supervisor of the replication thread: runs one {@link ReplicationSession} after another.
+ * Before each it connects to NATS when needed and sets up the slot ({@link SlotManager}); any
+ * failure ends the session, and the next one resumes from the slot's confirmed position after an
+ * exponential backoff. An unreachable PostgreSQL or NATS is retried for DEPENDENCY_RETRY_TIMEOUT
+ * ({@link DependencyRetry}: readiness names the target and the last error, at most one WARN per
+ * 30 s), then the thread ends with exit code 3; so does a refusal (login, database, privilege, a
+ * set-up check). A slot held by another instance (SQLState 55006) puts this instance on
+ * standby until the slot is free. It decides how the thread ends ({@link Termination}: the exit
+ * code main uses) and keeps the state readiness reports.
  *
- * <p>Confirmation rule: the flush LSN sent to PostgreSQL is {@link LsnTracker#confirmable()},
- * the end LSN of the last transaction whose messages, and all before them, JetStream
- * acknowledged. When nothing is held or in flight, the server's WAL end (keepalives) is
- * confirmable too, so an idle slot advances. The stream is built with
- * {@code withAutomaticFlush(false)} so PgJDBC never confirms anything by itself (pgjdbc #3138).
+ * <p>Threads: the replication thread runs {@link #run()}; any other thread (main, the shutdown
+ * hook, the health server) may call {@link #requestStop()}, {@link #awaitDone}, {@link #state()},
+ * {@link #problem()}, {@link #confirmedLsn()} and {@link #termination()}.
  */
 public final class ReplicationLoop implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationLoop.class);
-    private static final String OBJECT_IN_USE = "55006";
-    /**
-     * How long the loop sleeps when the socket has nothing (PgJDBC has no blocking read that returns
-     * on a timeout, so an idle stream is polled). Shorter first waits (50 us to 1 ms, doubling) were
-     * measured slower during catch-up on a 2-core machine: each wake-up costs CPU the walsender and
-     * NATS need, and a reader that drains the socket in small bites makes the walsender send in
-     * small bites too, while the socket buffer (auto-tuned by the kernel) holds what arrives
-     * during the sleep.
-     */
-    private static final Duration IDLE_POLL = Duration.ofMillis(5);
-    private static final Duration STATUS_INTERVAL = Duration.ofSeconds(1);
-    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
-    /** A session that lasted this long counts as healthy: the backoff starts over. */
+    private static final String OBJECT_IN_USE = "55006"; // OBJECT IN USE: the slot is active for another walsender
+    /** A dependency that worked this long after a failure counts as recovered: its outage and backoff start over. */
     private static final Duration HEALTHY_SESSION = Duration.ofSeconds(30);
 
     /** What the loop is doing, for /health/ready. */
@@ -71,6 +55,9 @@ public final class ReplicationLoop implements Runnable {
 
     /** How the loop ended: the exit code main should use and why. */
     public record Termination(int exitCode, String reason) {
+        static Termination of(ExitCode code, String reason) {
+            return new Termination(code.code(), reason);
+        }
     }
 
     private final ConsumerConfig config;
@@ -79,21 +66,19 @@ public final class ReplicationLoop implements Runnable {
     private final JetStreamPublisher publisher;
     private final ConsumerMetrics metrics;
     private final Clock clock;
-    private final Backoff backoff;
-    private final DoubleSupplier random;
+    private final DependencyRetry postgres;
+    private final DependencyRetry nats;
+    /** When each dependency last failed (replication thread only). */
+    private final Map<DependencyRetry, Long> lastFailure = new IdentityHashMap<>();
     private final Duration standbyRetry;
     private final TypeRegistry types;
-    private final PgOutputDecoder decoder = new PgOutputDecoder();
-    private final ChangeEncoder encoder = new ChangeEncoder(new ValueDecoder());
-    private final TableFilter tableFilter;
-    private final OperationFilter operationFilter;
 
-    private final CountDownLatch stopSignal = new CountDownLatch(1);
+    private final StopSignal stop = new StopSignal();
     private final CountDownLatch done = new CountDownLatch(1);
-    private volatile boolean stopping;
-    private volatile State state = State.STARTING;
-    private volatile String problem = "starting";
+    private State state = State.STARTING;
+    private String problem = "starting";
     private volatile Termination termination;
+    private volatile ReplicationSession current;
     private volatile Lsn confirmed = Lsn.ZERO;
 
     public ReplicationLoop(ConsumerConfig config, SlotManager slots, CatalogQueries catalog, JetStreamPublisher publisher,
@@ -104,12 +89,15 @@ public final class ReplicationLoop implements Runnable {
         this.publisher = publisher;
         this.metrics = metrics;
         this.clock = clock;
-        this.backoff = backoff;
-        this.random = random;
+        // waits happen in the loop (a stop request cuts them short), never inside DependencyRetry
+        Sleeper unused = d -> {
+            throw new IllegalStateException("the loop waits itself");
+        };
+        this.postgres = new DependencyRetry(config.postgres().target(), config.dependencyRetryTimeout(), backoff, clock, unused,
+                random, LOG);
+        this.nats = new DependencyRetry(config.nats().target(), config.dependencyRetryTimeout(), backoff, clock, unused, random, LOG);
         this.standbyRetry = standbyRetry;
         this.types = new TypeRegistry(catalog);
-        this.tableFilter = new TableFilter(config.tables());
-        this.operationFilter = new OperationFilter(config.operations());
     }
 
     @Override
@@ -119,108 +107,134 @@ public final class ReplicationLoop implements Runnable {
             termination = loop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            termination = new Termination(1, "interrupted");
+            termination = Termination.of(ExitCode.UNEXPECTED, "interrupted");
         } catch (RuntimeException | Error e) {
             LOG.error("replication stopped by an unexpected error", e);
-            termination = new Termination(1, "unexpected error: " + e);
+            termination = Termination.of(ExitCode.UNEXPECTED, "unexpected error: " + e);
         } finally {
-            state = State.STOPPED;
-            problem = "stopped";
+            state(State.STOPPED, "stopped");
             MDC.clear();
             done.countDown();
         }
     }
 
     private Termination loop() throws InterruptedException {
-        int failures = 0;
         boolean standbyLogged = false;
-        while (!stopping) {
-            Session session = null;
+        while (!stop.requested()) {
+            ReplicationSession session = null;
             boolean natsStep = false;
-            long sessionStart = clock.millis();
+            long sessionStart = -1;
             try {
                 if (!publisher.healthy()) {
                     natsStep = true;
                     publisher.connect();
                     natsStep = false;
                 }
-                Lsn start = slots.ensure();
-                session = open();
-                if (state == State.STANDBY) {
+                Lsn start = slots.ensure(new SlotManager.Stream(config.nats().stream(), config.nats().subject(), publisher::slotHasPublished));
+                session = ReplicationSession.open(config, publisher, metrics, clock, stop, catalog, types);
+                current = session;
+                sessionStart = clock.millis();
+                reachable(postgres, sessionStart);
+                reachable(nats, sessionStart);
+                if (state() == State.STANDBY) {
                     LOG.info("replication slot {} is free: this instance takes over", config.slot());
                 }
                 metrics.standby(false);
                 standbyLogged = false;
-                state = State.STREAMING;
-                problem = null;
+                streaming();
                 LOG.info("streaming from slot {} (publication {}, confirmed LSN {})", config.slot(), config.publication(), start);
-                stream(session, start);
-                return new Termination(0, "stopped");
+                session.run(start);
+                return Termination.of(ExitCode.CLEAN, "stopped");
             } catch (SQLException e) {
-                if (OBJECT_IN_USE.equals(sqlState(e))) {
+                if (OBJECT_IN_USE.equals(PgErrors.sqlState(e))) {
                     if (!standbyLogged) {
                         LOG.info("replication slot {} is active in another instance ({}); this instance is on standby and"
-                                + " retries every {} ms", config.slot(), e.getMessage(), standbyRetry.toMillis());
+                                + " retries every {} ms", config.slot(), PgErrors.serverMessage(e), standbyRetry.toMillis());
                         standbyLogged = true;
                     }
-                    state = State.STANDBY;
-                    problem = "standby: replication slot " + config.slot() + " is held by another instance";
+                    state(State.STANDBY, "standby: replication slot " + config.slot() + " is held by another instance");
                     metrics.standby(true);
                     closeQuietly(session);
                     session = null;
-                    waitForStop(standbyRetry);
+                    stop.await(standbyRetry);
                     continue;
                 }
-                if (stopping) {
-                    return new Termination(1, "stopped without a clean drain: " + e.getMessage());
+                if (stop.requested()) {
+                    return Termination.of(ExitCode.UNEXPECTED, "stopped without a clean drain: " + PgErrors.serverMessage(e));
                 }
-                Termination permanent = permanent(e);
-                if (permanent != null) {
-                    return permanent;
+                if (PgErrors.isPermanent(e)) { // a refused login, a missing database or privilege: retrying cannot help
+                    return Termination.of(ExitCode.DEPENDENCY, postgres.target() + " refused us: " + PgErrors.serverMessage(e));
                 }
-                failures = failed(failures, sessionStart, false, e);
-                if (failures < 0) {
-                    return new Termination(3, "PostgreSQL still unavailable after retries: " + e.getMessage());
+                try {
+                    stop.await(failed(postgres, sessionStart, e, e));
+                } catch (ServiceFailure outlasted) {
+                    return Termination.of(outlasted.exitCode(), outlasted.getMessage());
                 }
-            } catch (SetupException e) {
-                return new Termination(e.exitCode(), e.getMessage());
+            } catch (ServiceFailure e) { // a set-up refusal (SetupException) or an outage past DEPENDENCY_RETRY_TIMEOUT
+                return Termination.of(e.exitCode(), e.getMessage());
             } catch (ProtocolException e) {
-                return new Termination(4, e.getMessage());
+                return Termination.of(ExitCode.DATA, e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return new Termination(1, "interrupted before a clean drain");
+                return Termination.of(ExitCode.UNEXPECTED, "interrupted before a clean drain");
             } catch (Exception e) {
-                if (stopping) {
-                    return new Termination(1, "stopped without a clean drain: " + e.getMessage());
+                if (stop.requested()) {
+                    return Termination.of(ExitCode.UNEXPECTED, "stopped without a clean drain: " + e.getMessage());
                 }
-                boolean nats = natsStep || e instanceof PublishFailedException || isNats(e);
-                failures = failed(failures, sessionStart, nats, e);
-                if (failures < 0) {
-                    return new Termination(3, (nats ? "NATS" : "PostgreSQL") + " still unavailable after retries: " + e.getMessage());
+                boolean onNats = natsStep || e instanceof PublishFailedException || isNats(e);
+                try {
+                    stop.await(onNats ? failed(nats, sessionStart, e, new PublishFailedException(publisher.describeFailure(e), e))
+                            : failed(postgres, sessionStart, e, e));
+                } catch (ServiceFailure outlasted) {
+                    return Termination.of(outlasted.exitCode(), outlasted.getMessage());
                 }
             } finally {
+                if (session != null) {
+                    confirmed = session.confirmed();
+                }
+                current = null;
                 closeQuietly(session);
             }
-            Duration delay = backoff.delay(failures, random.getAsDouble());
-            waitForStop(delay);
         }
-        return new Termination(0, "stopped");
+        return Termination.of(ExitCode.CLEAN, "stopped");
     }
 
-    /** @return the new failure count, or -1 when the attempts are used up */
-    private int failed(int failures, long sessionStart, boolean nats, Exception e) throws InterruptedException {
-        int count = clock.millis() - sessionStart >= HEALTHY_SESSION.toMillis() ? 1 : failures + 1;
-        metrics.reconnect(nats);
-        state = State.RECONNECTING;
-        problem = (nats ? "NATS" : "PostgreSQL") + " unavailable: " + e.getMessage();
-        if (nats || !publisher.healthy()) {
+    /**
+     * {@code dependency} worked at {@code now} (the session started). An outage ends when it has
+     * not failed for {@link #HEALTHY_SESSION}: one that fails again soon after starting keeps its
+     * outage (and its backoff) going, so a flapping dependency is not retried as if new each time.
+     */
+    private void reachable(DependencyRetry dependency, long now) {
+        Long last = lastFailure.get(dependency);
+        if (last == null || now - last >= HEALTHY_SESSION.toMillis()) {
+            dependency.succeeded();
+        }
+    }
+
+    /**
+     * A failed session: records the failure of {@code dependency} (a session that had streamed for
+     * {@link #HEALTHY_SESSION} ends the outage before, so this starts a new one), says why in
+     * readiness, drops the NATS connection when it failed, and says how long to wait.
+     *
+     * @param described what readiness and the log say about it
+     * @throws ServiceFailure exit 3 when the outage lasted DEPENDENCY_RETRY_TIMEOUT
+     */
+    private Duration failed(DependencyRetry dependency, long sessionStart, Exception e, Exception described)
+            throws ServiceFailure, InterruptedException {
+        long now = clock.millis();
+        if (sessionStart >= 0 && now - sessionStart >= HEALTHY_SESSION.toMillis()) {
+            dependency.succeeded();
+        }
+        lastFailure.put(dependency, now);
+        boolean onNats = dependency == nats;
+        metrics.reconnect(onNats);
+        if (onNats || !publisher.healthy()) {
             publisher.disconnect();
         }
-        if (!backoff.attemptsLeft(count)) {
-            return -1;
-        }
-        LOG.warn("{} failed: {}; reconnecting (attempt {})", nats ? "NATS" : "PostgreSQL", e.toString(), count);
-        return count;
+        Duration wait = dependency.failed(described);
+        state(State.RECONNECTING, onNats && JetStreamErrors.isStreamFull(e) ? described.getMessage()
+                : dependency.problem().orElse(dependency.target() + " unreachable"));
+        return wait;
     }
 
     private static boolean isNats(Throwable e) {
@@ -232,185 +246,7 @@ public final class ReplicationLoop implements Runnable {
         return false;
     }
 
-    /** Errors retrying cannot fix: authentication, a missing database. */
-    private static Termination permanent(SQLException e) {
-        String state = sqlState(e);
-        if (state == null) {
-            return null;
-        }
-        if (state.startsWith("28")) {
-            return new Termination(3, "PostgreSQL refused the login: " + e.getMessage());
-        }
-        if (state.equals("3D000")) {
-            return new Termination(2, "POSTGRES_INPUT_DATABASE names a database that does not exist: " + e.getMessage());
-        }
-        return null;
-    }
-
-    static String sqlState(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null) {
-                return s.getSQLState();
-            }
-        }
-        return null;
-    }
-
-    /** The replication connection and its stream. */
-    private static final class Session implements AutoCloseable {
-        final Connection connection;
-        final PGReplicationStream stream;
-        Lsn confirmed;
-        long lastStatus;
-
-        Session(Connection connection, PGReplicationStream stream) {
-            this.connection = connection;
-            this.stream = stream;
-        }
-
-        @Override
-        public void close() throws SQLException {
-            try {
-                if (!stream.isClosed()) {
-                    stream.close();
-                }
-            } finally {
-                connection.close();
-            }
-        }
-    }
-
-    private Session open() throws SQLException {
-        Properties props = new Properties();
-        PGProperty.USER.set(props, config.user());
-        PGProperty.PASSWORD.set(props, config.password());
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
-        PGProperty.REPLICATION.set(props, "database");
-        PGProperty.PREFER_QUERY_MODE.set(props, "simple");
-        PGProperty.SSL_MODE.set(props, config.sslMode().jdbcValue());
-        PGProperty.APPLICATION_NAME.set(props, "vrsky-postgres-consumer");
-        PGProperty.CONNECT_TIMEOUT.set(props, 10);
-        PGProperty.TCP_KEEP_ALIVE.set(props, true);
-        Connection connection = new org.postgresql.Driver().connect(config.jdbcUrl(), props);
-        if (connection == null) {
-            throw new SQLException("PgJDBC did not accept " + config.jdbcUrl(), "08001");
-        }
-        try {
-            PGReplicationStream stream = connection.unwrap(PGConnection.class).getReplicationAPI()
-                    .replicationStream()
-                    .logical()
-                    .withSlotName(config.slot())
-                    .withSlotOption("proto_version", 1)
-                    .withSlotOption("publication_names", config.publication())
-                    .withStatusInterval((int) STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)
-                    .withAutomaticFlush(false)
-                    .start();
-            return new Session(connection, stream);
-        } catch (SQLException | RuntimeException e) {
-            connection.close();
-            throw e;
-        }
-    }
-
-    private void stream(Session session, Lsn start) throws Exception {
-        LsnTracker tracker = new LsnTracker(start);
-        session.confirmed = start;
-        session.lastStatus = System.nanoTime();
-        confirmed = start;
-        metrics.confirmed(start);
-        publisher.startSession(tracker, () -> statusTick(session, tracker));
-        MessageBatcher batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), publisher.maxChangeBytes(),
-                clock, publisher, publisher);
-        // the previous session's messages must all be stored before its newest one is looked at
-        if (!publisher.awaitAcks(DRAIN_TIMEOUT)) {
-            throw new PublishFailedException("JetStream did not acknowledge the previous session's messages within "
-                    + DRAIN_TIMEOUT.toSeconds() + " s", null);
-        }
-        publisher.unfinishedTransaction().ifPresent(published -> {
-            LOG.info("the transaction committed at {} was left half published ({} chunk(s), {} change(s)); it goes on after"
-                    + " them when read again", published.commitLsn(), published.sizes().size(), published.changes());
-            batcher.resume(published);
-        });
-        TransactionAssembler assembler = new TransactionAssembler(decoder, new RelationCache(types, catalog), tableFilter,
-                operationFilter, encoder, batcher, publisher);
-        PGReplicationStream stream = session.stream;
-        long received = 0;
-        try {
-            while (true) {
-                if (stopping) {
-                    drain(session, tracker, batcher);
-                    return;
-                }
-                publisher.checkHealthy();
-                ByteBuffer buffer = stream.readPending();
-                if (buffer != null) {
-                    assembler.accept(buffer, new Lsn(stream.getLastReceiveLSN().asLong()));
-                    batcher.flushIfDue();
-                    if ((++received & 1023) == 0) {
-                        confirm(session, tracker);
-                    }
-                } else {
-                    batcher.flush();
-                    if (!assembler.inTransaction() && batcher.isEmpty() && tracker.isIdle()) {
-                        // nothing held, nothing in flight: everything up to the server's WAL end is done
-                        tracker.passThrough(new Lsn(stream.getLastReceiveLSN().asLong()));
-                    }
-                    confirm(session, tracker);
-                    waitForStop(IDLE_POLL);
-                }
-            }
-        } finally {
-            assembler.reset();
-        }
-    }
-
-    private void confirm(Session session, LsnTracker tracker) {
-        PGReplicationStream stream = session.stream;
-        metrics.received(new Lsn(stream.getLastReceiveLSN().asLong()));
-        Lsn c = tracker.confirmable();
-        if (c.isAfter(session.confirmed)) {
-            LogSequenceNumber lsn = LogSequenceNumber.valueOf(c.value());
-            stream.setFlushedLSN(lsn);
-            stream.setAppliedLSN(lsn);
-            session.confirmed = c;
-            confirmed = c;
-            metrics.confirmed(c);
-            LOG.debug("confirmed LSN {}", c);
-        }
-    }
-
-    /** Runs while publish waits for acks: keep confirming and keep the server from timing us out. */
-    private void statusTick(Session session, LsnTracker tracker) throws SQLException {
-        confirm(session, tracker);
-        long now = System.nanoTime();
-        if (now - session.lastStatus >= STATUS_INTERVAL.toNanos()) {
-            session.stream.forceUpdateStatus();
-            session.lastStatus = now;
-        }
-    }
-
-    private void drain(Session session, LsnTracker tracker, MessageBatcher batcher) throws Exception {
-        state = State.DRAINING;
-        problem = "draining";
-        LOG.info("draining: publishing what was read and waiting for JetStream's acks");
-        batcher.abortTransaction();
-        batcher.flush();
-        boolean acked = publisher.awaitAcks(DRAIN_TIMEOUT);
-        confirm(session, tracker);
-        session.stream.forceUpdateStatus();
-        if (!acked) {
-            throw new PublishFailedException("JetStream did not acknowledge everything within " + DRAIN_TIMEOUT.toSeconds() + " s", null);
-        }
-        LOG.info("drained; confirmed LSN {}", session.confirmed);
-    }
-
-    private void waitForStop(Duration d) throws InterruptedException {
-        if (!stopping) {
-            stopSignal.await(d.toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private static void closeQuietly(Session session) {
+    private static void closeQuietly(ReplicationSession session) {
         if (session != null) {
             try {
                 session.close();
@@ -420,10 +256,31 @@ public final class ReplicationLoop implements Runnable {
         }
     }
 
+    private synchronized void state(State s, String why) {
+        state = s;
+        problem = why;
+    }
+
+    /** The session started streaming, unless a stop came first (then it is draining). */
+    private synchronized void streaming() {
+        if (stop.requested()) {
+            state = State.DRAINING;
+            problem = "draining";
+        } else {
+            state = State.STREAMING;
+            problem = null;
+        }
+    }
+
     /** Asks the loop to drain and stop; returns at once. */
     public void requestStop() {
-        stopping = true;
-        stopSignal.countDown();
+        synchronized (this) {
+            if (state == State.STREAMING) {
+                state = State.DRAINING;
+                problem = "draining";
+            }
+        }
+        stop.request();
     }
 
     public boolean awaitDone(Duration timeout) throws InterruptedException {
@@ -435,17 +292,18 @@ public final class ReplicationLoop implements Runnable {
         return termination;
     }
 
-    public State state() {
+    public synchronized State state() {
         return state;
     }
 
+    /** The last position confirmed to PostgreSQL. */
     public Lsn confirmedLsn() {
-        return confirmed;
+        ReplicationSession s = current;
+        return s != null ? s.confirmed() : confirmed;
     }
 
     /** Empty while streaming, else why not (for /health/ready). */
-    public Optional<String> problem() {
-        String p = problem;
-        return state == State.STREAMING ? Optional.empty() : Optional.of(p == null ? state.name().toLowerCase() : p);
+    public synchronized Optional<String> problem() {
+        return state == State.STREAMING ? Optional.empty() : Optional.of(problem == null ? state.name().toLowerCase() : problem);
     }
 }

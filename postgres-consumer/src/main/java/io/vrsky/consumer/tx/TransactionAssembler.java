@@ -1,24 +1,27 @@
 package io.vrsky.consumer.tx;
 
+import io.vrsky.consumer.encode.ChangeEncoder.Before;
+import io.vrsky.consumer.encode.ChangeEncoder.TxStrings;
+import io.vrsky.consumer.encode.ChangeEncoder;
+import io.vrsky.consumer.encode.EncodedChange;
+import io.vrsky.consumer.encode.RelationCache;
+import io.vrsky.consumer.encode.RelationInfo;
 import io.vrsky.consumer.filter.OperationFilter;
 import io.vrsky.consumer.filter.TableFilter;
 import io.vrsky.consumer.pgoutput.PgOutputDecoder;
 import io.vrsky.consumer.pgoutput.PgOutputException;
-import io.vrsky.consumer.pgoutput.PgOutputMessage;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Begin;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Commit;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.OldTupleKind;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Relation;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Truncate;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Type;
-import io.vrsky.consumer.pgoutput.RelationCache;
-import io.vrsky.consumer.pgoutput.RelationInfo;
+import io.vrsky.consumer.pgoutput.PgOutputMessage;
 import io.vrsky.consumer.pgoutput.RowView;
 import io.vrsky.consumer.pgoutput.TupleView;
-import io.vrsky.consumer.tx.ChangeEncoder.Before;
-import io.vrsky.consumer.tx.ChangeEncoder.TxStrings;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.Operation;
+import io.vrsky.core.model.TableId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -30,9 +33,14 @@ import java.nio.ByteBuffer;
  * current, filters by table and operation, encodes each change and hands begin / change / commit
  * to the {@link TransactionSink}. Row messages (Insert, Update, Delete) are read in place
  * ({@link PgOutputDecoder#readRow}) and encoded straight from the replication buffer; the other
- * messages are decoded into {@link PgOutputMessage} records. A row message that cannot be decoded or converted, or names a
- * relation never described, goes to the dead-letter sink with its raw bytes; the rest of the
- * transaction goes on. Begin and Commit out of order are protocol errors.
+ * messages are decoded into {@link PgOutputMessage} records. Begin and Commit out of order are
+ * protocol errors.
+ *
+ * <p>A change is never dropped from its transaction: one whose JSON is larger than a message can
+ * carry becomes an {@code oversized} placeholder (with the row's key; logged at WARN), and a row
+ * message that cannot be decoded or converted, or names a relation never described, goes to the
+ * dead letters with its raw bytes and becomes an {@code undecodable} placeholder. Either way the
+ * producer sees that the transaction is incomplete and does not apply it.
  *
  * <p>Used by the replication thread only; not thread-safe.
  */
@@ -45,21 +53,29 @@ public final class TransactionAssembler {
     private final TableFilter tables;
     private final OperationFilter operations;
     private final ChangeEncoder encoder;
+    private final long maxChangeBytes;
     private final TransactionSink sink;
-    private final DeadLetterSink deadLetters;
+    private final DeadLetters deadLetters;
 
     private final RowView rowView = new RowView();
     private TxInfo tx;
     private TxStrings txStrings;
+    /** The place in the transaction of the next row (see {@link DeadLetters}). */
+    private int index;
     private long filtered;
 
+    /**
+     * @param maxChangeBytes the most bytes one change may encode to (what a message can carry);
+     *                       a larger one is replaced by a placeholder
+     */
     public TransactionAssembler(PgOutputDecoder decoder, RelationCache relations, TableFilter tables, OperationFilter operations,
-                                ChangeEncoder encoder, TransactionSink sink, DeadLetterSink deadLetters) {
+                                ChangeEncoder encoder, long maxChangeBytes, TransactionSink sink, DeadLetters deadLetters) {
         this.decoder = decoder;
         this.relations = relations;
         this.tables = tables;
         this.operations = operations;
         this.encoder = encoder;
+        this.maxChangeBytes = maxChangeBytes;
         this.sink = sink;
         this.deadLetters = deadLetters;
     }
@@ -92,7 +108,8 @@ public final class TransactionAssembler {
             throw new ProtocolException("Begin of transaction " + b.xid() + " at LSN " + lsn + " inside transaction " + tx.txId());
         }
         tx = new TxInfo(b.xid(), b.finalLsn(), b.commitTime());
-        txStrings = TxStrings.of(tx);
+        txStrings = TxStrings.of(tx.txId(), tx.commitLsn(), tx.commitTime());
+        index = 0;
         MDC.put("txId", Long.toString(b.xid()));
         MDC.put("lsn", b.finalLsn().toString());
         sink.begin(tx);
@@ -127,7 +144,9 @@ public final class TransactionAssembler {
         } catch (PgOutputException e) {
             char tag = buffer.remaining() > 0 ? (char) buffer.get(buffer.position()) : '?';
             if (tx != null && tag == 'T') {
-                deadLetter(buffer, "cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage());
+                String error = "cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage();
+                deadLetter(buffer, error, index++);
+                unknownRow(Operation.TRUNCATE, "unknown relation", lsn, error);
                 return;
             }
             throw new ProtocolException("cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage(), e);
@@ -140,7 +159,7 @@ public final class TransactionAssembler {
             relations.invalidateType(t.typeOid());
         } else if (message instanceof Truncate t) {
             for (int relationId : t.relationIds()) {
-                row(buffer, lsn, Operation.TRUNCATE, relationId, Before.NONE, null, null);
+                row(buffer, lsn, Operation.TRUNCATE, relationId, Before.NONE, null, null, index++);
             }
         } else {
             LOG.debug("ignoring {} at LSN {}", message, lsn);
@@ -149,25 +168,29 @@ public final class TransactionAssembler {
 
     private void acceptRow(ByteBuffer buffer, Lsn lsn) throws InterruptedException {
         RowView r = rowView;
+        int n = index++;
+        byte tag = buffer.get(buffer.position());
         try {
             decoder.readRow(buffer, r);
         } catch (PgOutputException e) {
             if (tx != null) {
-                deadLetter(buffer, "cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage());
+                String error = "cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage();
+                deadLetter(buffer, error, n);
+                unknownRow(tag == 'I' ? Operation.INSERT : tag == 'U' ? Operation.UPDATE : Operation.DELETE, "unknown relation", lsn, error);
                 return;
             }
             throw new ProtocolException("cannot decode pgoutput message at LSN " + lsn + ": " + e.getMessage(), e);
         }
         switch (r.tag()) {
-            case 'I' -> row(buffer, lsn, Operation.INSERT, r.relationId(), Before.NONE, null, r.newTuple());
+            case 'I' -> row(buffer, lsn, Operation.INSERT, r.relationId(), Before.NONE, null, r.newTuple(), n);
             case 'U' -> {
                 if (r.oldKind() == OldTupleKind.NONE) {
-                    row(buffer, lsn, Operation.UPDATE, r.relationId(), Before.KEY_COLUMNS, r.newTuple(), r.newTuple());
+                    row(buffer, lsn, Operation.UPDATE, r.relationId(), Before.KEY_COLUMNS, r.newTuple(), r.newTuple(), n);
                 } else {
-                    row(buffer, lsn, Operation.UPDATE, r.relationId(), before(r.oldKind()), r.oldTuple(), r.newTuple());
+                    row(buffer, lsn, Operation.UPDATE, r.relationId(), before(r.oldKind()), r.oldTuple(), r.newTuple(), n);
                 }
             }
-            default -> row(buffer, lsn, Operation.DELETE, r.relationId(), before(r.oldKind()), r.oldTuple(), null);
+            default -> row(buffer, lsn, Operation.DELETE, r.relationId(), before(r.oldKind()), r.oldTuple(), null, n);
         }
     }
 
@@ -176,37 +199,66 @@ public final class TransactionAssembler {
     }
 
     private void row(ByteBuffer raw, Lsn lsn, Operation op, int relationId, Before before, TupleView beforeTuple,
-                     TupleView afterTuple) throws InterruptedException {
+                     TupleView afterTuple, int n) throws InterruptedException {
         if (tx == null) {
             throw new ProtocolException(op + " at LSN " + lsn + " outside a transaction");
         }
         RelationInfo rel = relations.get(relationId);
         if (rel == null) {
-            deadLetter(raw, op + " at LSN " + lsn + " names relation id " + Integer.toUnsignedString(relationId)
-                    + ", which no Relation message described");
+            String error = op + " at LSN " + lsn + " names relation id " + Integer.toUnsignedString(relationId)
+                    + ", which no Relation message described";
+            deadLetter(raw, error, n);
+            unknownRow(op, "relation " + Integer.toUnsignedString(relationId), lsn, error);
             return;
         }
         if (!tables.accepts(rel.table()) || !operations.accepts(op)) {
             filtered++;
             return;
         }
+        TupleView keyTuple = afterTuple != null ? afterTuple : beforeTuple;
         byte[] json;
         try {
             json = encoder.encode(op, rel, txStrings, lsn.value(), before, beforeTuple, afterTuple);
         } catch (PgOutputException e) {
-            deadLetter(raw, "cannot convert " + op + " on " + rel.table() + " at LSN " + lsn + " (txId " + tx.txId() + "): "
-                    + e.getMessage());
+            String error = "cannot convert " + op + " on " + rel.table() + " at LSN " + lsn + " (txId " + tx.txId() + "): "
+                    + e.getMessage();
+            deadLetter(raw, error, n);
+            json = fitting(encoder.undecodable(op, rel, txStrings, lsn.value(), keyTuple, e.getMessage()).json(), op, rel, lsn,
+                    e.getMessage());
+            sink.change(new EncodedChange(rel.table(), op, json));
             return;
+        }
+        if (json.length > maxChangeBytes) {
+            ChangeEncoder.Placeholder p = encoder.oversized(op, rel, txStrings, lsn.value(), keyTuple, json.length, maxChangeBytes);
+            LOG.warn("{} on {} at LSN {} (txId {}) with key {} encodes to {} bytes, more than the {} a message can carry: it is"
+                    + " published as an oversized placeholder, and its transaction is not applied by the producer",
+                    op, rel.table(), lsn, tx.txId(), p.key(), json.length, maxChangeBytes);
+            json = fitting(p.json(), op, rel, lsn, "the change encodes to " + json.length + " bytes, more than the "
+                    + maxChangeBytes + " a message can carry");
         }
         sink.change(new EncodedChange(rel.table(), op, json));
     }
 
-    private void deadLetter(ByteBuffer raw, String error) throws InterruptedException {
+    /** {@code placeholder}, or when even it is too large (a very wide table), one without columns and key. */
+    private byte[] fitting(byte[] placeholder, Operation op, RelationInfo rel, Lsn lsn, String error) {
+        if (placeholder.length <= maxChangeBytes) {
+            return placeholder;
+        }
+        return encoder.undecodable(op, rel.table().toString(), txStrings, lsn.value(), error).json();
+    }
+
+    /** The placeholder of a row whose relation is unknown or whose message could not be read. */
+    private void unknownRow(Operation op, String table, Lsn lsn, String error) throws InterruptedException {
+        byte[] json = encoder.undecodable(op, table, txStrings, lsn.value(), error).json();
+        sink.change(new EncodedChange(new TableId("", table), op, json));
+    }
+
+    private void deadLetter(ByteBuffer raw, String error, int n) throws InterruptedException {
         ByteBuffer copy = raw.duplicate();
         byte[] bytes = new byte[copy.remaining()];
         copy.get(bytes);
-        LOG.error("sending change to the dead-letter subject: {}", error);
-        deadLetters.deadLetter(bytes, error);
+        LOG.error("sending row {} of transaction {} to the dead letters: {}", n, tx.txId(), error);
+        deadLetters.deadLetter(bytes, error, tx, n);
     }
 
     /** Whether a transaction has begun and not committed yet. */

@@ -1,5 +1,6 @@
 package io.vrsky.consumer.tx;
 
+import io.vrsky.consumer.encode.EncodedChange;
 import io.vrsky.core.model.Lsn;
 
 /** Receives the transactions the assembler puts together, change by change, in commit order. */

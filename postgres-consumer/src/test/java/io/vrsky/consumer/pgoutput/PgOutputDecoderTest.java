@@ -1,5 +1,6 @@
 package io.vrsky.consumer.pgoutput;
 
+import io.vrsky.consumer.encode.TestCatalog;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Begin;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Commit;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.Delete;

@@ -1,22 +1,22 @@
 package io.vrsky.consumer.publish;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nats.client.impl.NatsMessage;
 import io.vrsky.consumer.ConsumerConfig;
 import io.vrsky.consumer.ConsumerMetrics;
+import io.vrsky.consumer.batch.MessageBatcher;
+import io.vrsky.consumer.batch.MessageSink;
+import io.vrsky.consumer.batch.OutgoingMessage;
+import io.vrsky.consumer.encode.ChangeEncoder;
+import io.vrsky.consumer.encode.RelationCache;
+import io.vrsky.consumer.encode.TestCatalog;
+import io.vrsky.consumer.encode.TypeRegistry;
+import io.vrsky.consumer.encode.ValueDecoder;
 import io.vrsky.consumer.filter.OperationFilter;
 import io.vrsky.consumer.filter.TableFilter;
 import io.vrsky.consumer.pgoutput.PgOutputDecoder;
-import io.vrsky.consumer.pgoutput.RelationCache;
-import io.vrsky.consumer.pgoutput.TestCatalog;
-import io.vrsky.consumer.pgoutput.TypeRegistry;
-import io.vrsky.consumer.pgoutput.ValueDecoder;
-import io.vrsky.consumer.tx.ChangeEncoder;
-import io.vrsky.consumer.tx.MessageBatcher;
-import io.vrsky.consumer.tx.MessageSink;
-import io.vrsky.consumer.tx.OutgoingMessage;
 import io.vrsky.consumer.tx.TransactionAssembler;
 import io.vrsky.core.model.Lsn;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -141,12 +141,11 @@ class CapturePathBenchmarkTest {
 
     private static TransactionAssembler pipeline(Counting sink, int batchSize) {
         MessageBatcher batcher = new MessageBatcher(batchSize, Duration.ofSeconds(5), 1024 * 1024 - 8 * 1024,
-                Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), sink, (body, error) -> {
-                    throw new AssertionError(error);
-                });
+                Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), sink);
         sink.batcher = batcher;
         return new TransactionAssembler(new PgOutputDecoder(), new RelationCache(new TypeRegistry(new TestCatalog()), id -> java.util.Set.of()),
-                TableFilter.all(), OperationFilter.all(), new ChangeEncoder(new ValueDecoder()), batcher, (body, error) -> {
+                TableFilter.all(), OperationFilter.all(), new ChangeEncoder(new ValueDecoder()), 1024 * 1024 - 8 * 1024, batcher,
+                (body, error, tx, index) -> {
                     throw new AssertionError(error);
                 });
     }

@@ -1,14 +1,14 @@
 package io.vrsky.consumer.tx;
 
-import io.vrsky.consumer.publish.EnvelopeWriter;
+import io.vrsky.consumer.encode.EncodedChange;
 import io.vrsky.core.codec.EnvelopeCodec;
+import io.vrsky.core.codec.EnvelopeWriter;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Lsn;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** Sinks for unit tests that remember what they were given. */
 final class Recording {
@@ -45,39 +45,23 @@ final class Recording {
         }
     }
 
-    /** Remembers messages and pass-through positions. */
-    static final class Messages implements MessageSink {
-        final List<OutgoingMessage> messages = new ArrayList<>();
-        final List<Lsn> passedThrough = new ArrayList<>();
-
-        @Override
-        public void publish(OutgoingMessage message) {
-            messages.add(message);
-        }
-
-        @Override
-        public void passThrough(Lsn endLsn) {
-            passedThrough.add(endLsn);
-        }
-    }
-
     /** Remembers dead letters. */
-    static final class DeadLetters implements DeadLetterSink {
+    static final class DeadLetterRecorder implements DeadLetters {
         final List<String> errors = new ArrayList<>();
         final List<byte[]> bodies = new ArrayList<>();
+        final List<String> positions = new ArrayList<>();
 
         @Override
-        public void deadLetter(byte[] body, String error) {
+        public void deadLetter(byte[] body, String error, TxInfo tx, int index) {
             errors.add(error);
             bodies.add(body);
+            positions.add(tx.txId() + ":" + index);
         }
     }
 
     static List<Change> decode(List<byte[]> changes) {
-        TxInfo tx = new TxInfo(1, Lsn.parse("0/1"), Instant.EPOCH);
-        OutgoingMessage m = new OutgoingMessage(changes, changes.stream().mapToLong(b -> b.length).sum(), tx, 0, true, 1,
-                null, Map.of());
-        byte[] body = new EnvelopeWriter("postgres-consumer/test/slot").write(m, "id", Instant.EPOCH);
+        EnvelopeWriter.Metadata m = new EnvelopeWriter.Metadata(1, Lsn.parse("0/1"), Instant.EPOCH, 0, true, 1);
+        byte[] body = new EnvelopeWriter("postgres-consumer/test/slot").write(m, changes, "id", Instant.EPOCH);
         return new EnvelopeCodec().decode(body).changes();
     }
 }

@@ -1,14 +1,16 @@
 package io.vrsky.consumer.tx;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.vrsky.consumer.encode.ChangeEncoder;
+import io.vrsky.consumer.encode.RelationCache;
+import io.vrsky.consumer.encode.TestCatalog;
+import io.vrsky.consumer.encode.TypeRegistry;
+import io.vrsky.consumer.encode.ValueDecoder;
 import io.vrsky.consumer.filter.OperationFilter;
 import io.vrsky.consumer.filter.TableFilter;
 import io.vrsky.consumer.pgoutput.Fixtures;
 import io.vrsky.consumer.pgoutput.PgOutputDecoder;
-import io.vrsky.consumer.pgoutput.RelationCache;
-import io.vrsky.consumer.pgoutput.TestCatalog;
-import io.vrsky.consumer.pgoutput.TypeRegistry;
-import io.vrsky.consumer.pgoutput.ValueDecoder;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.ColumnInfo;
 import io.vrsky.core.model.Lsn;
@@ -28,11 +30,20 @@ class TransactionAssemblerTest {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final Recording.Transactions sink = new Recording.Transactions();
-    private final Recording.DeadLetters dlq = new Recording.DeadLetters();
+    private final Recording.DeadLetterRecorder dlq = new Recording.DeadLetterRecorder();
 
     private TransactionAssembler assembler(TableFilter tables, OperationFilter ops, Set<String> primaryKey) {
+        return assembler(tables, ops, primaryKey, 1 << 20);
+    }
+
+    private TransactionAssembler assembler(TableFilter tables, OperationFilter ops, Set<String> primaryKey, long maxChangeBytes) {
         return new TransactionAssembler(new PgOutputDecoder(), new RelationCache(new TypeRegistry(new TestCatalog()), id -> primaryKey),
-                tables, ops, new ChangeEncoder(new ValueDecoder()), sink, dlq);
+                tables, ops, new ChangeEncoder(new ValueDecoder()), maxChangeBytes, sink, dlq);
+    }
+
+    /** Change {@code i} as a JSON tree. */
+    private JsonNode raw(int i) throws java.io.IOException {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(sink.changes.get(i).json());
     }
 
     private static void feed(TransactionAssembler assembler, String fixture) throws Exception {
@@ -114,7 +125,7 @@ class TransactionAssemblerTest {
         assertThat(row.after().get("grid").toString()).isEqualTo("[[1,2],[3,4]]");
         assertThat(row.after().get("ts").asText()).isEqualTo("2026-02-17T10:00:00.123456Z");
         assertThat(row.after().get("b").asText()).isEqualTo("AP8Q");
-        assertThat(row.after().get("j").toString()).isEqualTo("{\"k\":[1,true]}");
+        assertThat(row.after().get("j").textValue()).isEqualTo("{\"k\": [1, true]}");
     }
 
     @Test
@@ -130,7 +141,7 @@ class TransactionAssemblerTest {
     }
 
     @Test
-    void shouldDeadLetterARowOfAnUnknownRelationAndGoOn() throws Exception {
+    void shouldDeadLetterARowOfAnUnknownRelationAndPutAPlaceholderInItsPlace() throws Exception {
         TransactionAssembler a = assembler(TableFilter.all(), OperationFilter.all(), Set.of());
         List<Fixtures.Captured> crud = Fixtures.load("crud");
         a.accept(crud.get(0).buffer(), crud.get(0).lsn()); // Begin, but no Relation
@@ -139,11 +150,17 @@ class TransactionAssemblerTest {
 
         assertThat(dlq.errors).singleElement().asString().contains("relation id").contains("0/195AEC0");
         assertThat(dlq.bodies.get(0)).isEqualTo(crud.get(2).bytes());
-        assertThat(sink.events).containsExactly("begin 735", "commit 735");
+        assertThat(dlq.positions).containsExactly("735:0");
+        assertThat(sink.events).containsExactly("begin 735", "INSERT .relation 16396", "commit 735");
+        JsonNode placeholder = raw(0);
+        assertThat(placeholder.get("undecodable").get("error").textValue()).contains("relation id 16396");
+        assertThat(placeholder.get("table").textValue()).isEqualTo("relation 16396");
+        assertThat(placeholder.get("op").textValue()).isEqualTo("INSERT");
+        assertThat(placeholder.get("after").isNull()).isTrue();
     }
 
     @Test
-    void shouldDeadLetterAValueThatCannotBeConvertedAndGoOn() throws Exception {
+    void shouldDeadLetterAValueThatCannotBeConvertedAndPutAPlaceholderWithTheKeyInItsPlace() throws Exception {
         TransactionAssembler a = assembler(TableFilter.all(), OperationFilter.all(), Set.of());
         List<Fixtures.Captured> crud = Fixtures.load("crud");
         byte[] bad = crud.get(2).bytes().clone();
@@ -154,8 +171,34 @@ class TransactionAssemblerTest {
         a.accept(crud.get(3).buffer(), crud.get(3).lsn());
 
         assertThat(dlq.errors).singleElement().asString().contains("column id (int8)").doesNotContain("'x'");
-        assertThat(sink.changes).isEmpty();
+        assertThat(dlq.positions).containsExactly("735:0");
         assertThat(sink.commits).hasSize(1);
+        JsonNode placeholder = raw(0);
+        assertThat(placeholder.get("undecodable").get("error").textValue()).contains("column id (int8)");
+        assertThat(placeholder.get("table").textValue()).isEqualTo("orders");
+        assertThat(placeholder.get("key").toString()).as("the key columns that convert (the id does not)").isEqualTo("{}");
+        assertThat(placeholder.get("before").isNull()).isTrue();
+        assertThat(placeholder.get("after").isNull()).isTrue();
+        assertThat(placeholder.get("columns")).isNotEmpty();
+    }
+
+    @Test
+    void shouldPutAnOversizedPlaceholderWithTheKeyInPlaceOfAChangeTooLargeForAMessage() throws Exception {
+        TransactionAssembler a = assembler(TableFilter.all(), OperationFilter.all(), Set.of(), 4096);
+        feed(a, "toast"); // an insert with a 12,800-character text, then an update that leaves it alone
+
+        JsonNode first = raw(0);
+        assertThat(first.get("op").textValue()).isEqualTo("INSERT");
+        assertThat(first.get("oversized").get("limit").longValue()).isEqualTo(4096);
+        assertThat(first.get("oversized").get("bytes").longValue()).isGreaterThan(12_800);
+        assertThat(first.get("key").toString()).isEqualTo("{\"id\":1}");
+        assertThat(first.get("before").isNull()).isTrue();
+        assertThat(first.get("after").isNull()).isTrue();
+        assertThat(first.get("unchangedToast")).isEmpty();
+        assertThat(first.get("columns")).hasSize(3);
+        assertThat(raw(1).has("oversized")).isFalse();
+        assertThat(sink.changes).allSatisfy(c -> assertThat(c.size()).isLessThanOrEqualTo(4096));
+        assertThat(dlq.errors).isEmpty();
     }
 
     @Test

@@ -1,0 +1,128 @@
+package io.vrsky.core.codec;
+
+import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.Lsn;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Writes a CDC envelope around changes that are already encoded as JSON (postgres-consumer's
+ * {@code payload.changes[]} objects), copying their bytes instead of re-encoding them: the
+ * envelope's own fields are written into a reused buffer, then the body is allocated once at its
+ * exact size and the changes copied in. The layout is byte for byte what {@link EnvelopeCodec}
+ * writes for the same envelope (EnvelopeWriterTest checks it), and both readers read it back.
+ *
+ * <p>Not thread-safe: one writer per thread (postgres-consumer's replication thread).
+ */
+public final class EnvelopeWriter {
+
+    private static final byte[] ID = ascii("{\"id\":\"");
+    private static final byte[] METADATA = ascii("\",\"metadata\":{\"txId\":");
+    private static final byte[] COMMIT_LSN = ascii(",\"commitLsn\":\"");
+    private static final byte[] COMMIT_TIME = ascii("\",\"commitTime\":\"");
+    private static final byte[] CHUNK = ascii("\",\"chunk\":");
+    private static final byte[] LAST_CHUNK = ascii(",\"lastChunk\":");
+    private static final byte[] TRUE = ascii("true");
+    private static final byte[] FALSE = ascii("false");
+    private static final byte[] CHANGE_COUNT = ascii(",\"changeCount\":");
+    private static final byte[] TRANSACTION_COUNT = ascii(",\"transactionCount\":");
+    private static final byte[] PAYLOAD_START = ascii("},\"payload\":{\"changes\":[");
+    private static final byte[] PAYLOAD_END = ascii("]}}");
+
+    /**
+     * What an envelope's {@code metadata} says besides its change count: the last transaction in the
+     * message and, for a transaction sent in chunks, which chunk this is.
+     *
+     * @param transactionCount how many transactions have changes in the message (1 for a chunk)
+     */
+    public record Metadata(long txId, Lsn commitLsn, Instant commitTime, int chunk, boolean lastChunk, int transactionCount) {
+        public Metadata {
+            Objects.requireNonNull(commitLsn, "commitLsn");
+            Objects.requireNonNull(commitTime, "commitTime");
+            if (chunk < 0) {
+                throw new IllegalArgumentException("chunk must be >= 0, was " + chunk);
+            }
+        }
+    }
+
+    private final byte[] typeAndSource;
+    private final JsonBuffer head = new JsonBuffer(512);
+    private final MessageDigest md5;
+
+    public EnvelopeWriter(String source) {
+        this.typeAndSource = new JsonBuffer(64 + source.length()).ascii("\",\"type\":").string(Envelope.CDC_TRANSACTION_TYPE)
+                .ascii(",\"source\":").string(source).ascii(",\"time\":\"").toByteArray();
+        try {
+            this.md5 = MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 is missing from this JVM", e);
+        }
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The envelope {@code id} of a message: the name-based (version 3) UUID of its {@code Nats-Msg-Id}, as {@link UUID#nameUUIDFromBytes}. */
+    public String id(String messageId) {
+        long[] uuid = nameUuid(messageId);
+        return new UUID(uuid[0], uuid[1]).toString();
+    }
+
+    private long[] nameUuid(String messageId) {
+        byte[] hash = md5.digest(messageId.getBytes(StandardCharsets.UTF_8));
+        hash[6] = (byte) (hash[6] & 0x0f | 0x30);
+        hash[8] = (byte) (hash[8] & 0x3f | 0x80);
+        long msb = 0;
+        long lsb = 0;
+        for (int i = 0; i < 8; i++) {
+            msb = msb << 8 | (hash[i] & 0xff);
+            lsb = lsb << 8 | (hash[8 + i] & 0xff);
+        }
+        return new long[] {msb, lsb};
+    }
+
+    /**
+     * The envelope of {@code changes} (at least one, each a complete JSON object); its {@code id} is
+     * {@link #id(String) derived} from {@code messageId}, its {@code time} is {@code time}.
+     */
+    public byte[] write(Metadata m, List<byte[]> changes, String messageId, Instant time) {
+        if (changes.isEmpty()) {
+            throw new IllegalArgumentException("an envelope needs at least one change");
+        }
+        long[] uuid = nameUuid(messageId);
+        JsonBuffer h = head;
+        h.reset();
+        h.raw(ID).uuid(uuid[0], uuid[1]).raw(typeAndSource).instant(time).raw(METADATA).number(m.txId())
+                .raw(COMMIT_LSN).lsn(m.commitLsn().value()).raw(COMMIT_TIME).instant(m.commitTime())
+                .raw(CHUNK).number(m.chunk()).raw(LAST_CHUNK).raw(m.lastChunk() ? TRUE : FALSE)
+                .raw(CHANGE_COUNT).number(changes.size()).raw(TRANSACTION_COUNT).number(m.transactionCount())
+                .raw(PAYLOAD_START);
+        long size = (long) h.length() + PAYLOAD_END.length + changes.size() - 1;
+        for (byte[] change : changes) {
+            size += change.length;
+        }
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("an envelope of " + size + " bytes is too large");
+        }
+        byte[] body = new byte[(int) size];
+        System.arraycopy(h.array(), 0, body, 0, h.length());
+        int at = h.length();
+        for (int i = 0; i < changes.size(); i++) {
+            if (i > 0) {
+                body[at++] = ',';
+            }
+            byte[] change = changes.get(i);
+            System.arraycopy(change, 0, body, at, change.length);
+            at += change.length;
+        }
+        System.arraycopy(PAYLOAD_END, 0, body, at, PAYLOAD_END.length);
+        return body;
+    }
+}

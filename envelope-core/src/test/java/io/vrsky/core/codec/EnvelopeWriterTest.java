@@ -1,0 +1,63 @@
+package io.vrsky.core.codec;
+
+import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.Lsn;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EnvelopeWriterTest {
+
+    private static byte[] change(String table, int id) {
+        return ("{\"op\":\"INSERT\",\"schema\":\"public\",\"table\":\"" + table + "\",\"txId\":7,\"commitLsn\":\"0/10\","
+                + "\"commitTime\":\"2026-02-17T10:00:00.120001Z\",\"lsn\":\"0/8\",\"columns\":[{\"name\":\"id\",\"type\":\"int4\",\"key\":true}],"
+                + "\"before\":null,\"after\":{\"id\":" + id + "},\"unchangedToast\":[]}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldWriteAnEnvelopeThatEnvelopeCoreReadsBack() {
+        Instant commitTime = Instant.parse("2026-02-17T10:00:00.120001Z");
+        EnvelopeWriter.Metadata m = new EnvelopeWriter.Metadata(7412, Lsn.parse("0/16B3748"), commitTime, 3, false, 1);
+
+        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, List.of(change("a", 1), change("b", 2)),
+                "vrsky_shop:0/16B3748:3", Instant.parse("2026-02-17T10:00:01Z"));
+        Envelope e = new EnvelopeCodec().decode(body);
+
+        assertThat(e.id()).isEqualTo(java.util.UUID.nameUUIDFromBytes("vrsky_shop:0/16B3748:3".getBytes(StandardCharsets.UTF_8)).toString());
+        assertThat(e.type()).isEqualTo("vrsky.cdc.transaction");
+        assertThat(e.source()).isEqualTo("postgres-consumer/shop/vrsky_shop");
+        assertThat(e.time()).isEqualTo(Instant.parse("2026-02-17T10:00:01Z"));
+        assertThat(e.metadata().txId()).isEqualTo(7412);
+        assertThat(e.metadata().commitLsn()).isEqualTo(Lsn.parse("0/16B3748"));
+        assertThat(e.metadata().commitTime()).isEqualTo(commitTime);
+        assertThat(e.metadata().chunk()).isEqualTo(3);
+        assertThat(e.metadata().lastChunk()).isFalse();
+        assertThat(e.metadata().changeCount()).isEqualTo(2);
+        assertThat(e.metadata().transactionCount()).isEqualTo(1);
+        assertThat(e.changes()).extracting(c -> c.after().get("id").intValue()).containsExactly(1, 2);
+    }
+
+    @Test
+    void shouldDeriveTheIdFromTheMessageIdAsANameBasedUuid() {
+        EnvelopeWriter writer = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop");
+        for (String msgId : List.of("vrsky_shop:0/16B3748:3", "s:0/0:0", "é:FFFFFFFF/FFFFFFFF:12")) {
+            assertThat(writer.id(msgId)).isEqualTo(java.util.UUID.nameUUIDFromBytes(msgId.getBytes(StandardCharsets.UTF_8)).toString());
+        }
+    }
+
+    @Test
+    void shouldWriteTheSameEnvelopeAsEnvelopeCoreForTheSameMessage() {
+        EnvelopeWriter.Metadata m = new EnvelopeWriter.Metadata(7412, Lsn.parse("A/16B3748"), Instant.parse("2026-02-17T10:00:00.120Z"),
+                0, true, 2);
+        Instant time = Instant.parse("2026-02-17T10:00:01.000001Z");
+
+        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, List.of(change("a", 1)), "vrsky_shop:A/16B3748:0", time);
+        EnvelopeCodec codec = new EnvelopeCodec();
+
+        assertThat(new String(codec.encode(codec.decode(body)), StandardCharsets.UTF_8)).isEqualTo(new String(body, StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,261 @@
+package io.vrsky.consumer.replication;
+
+import io.vrsky.consumer.ConsumerConfig;
+import io.vrsky.consumer.ConsumerMetrics;
+import io.vrsky.consumer.batch.MessageBatcher;
+import io.vrsky.consumer.encode.ChangeEncoder;
+import io.vrsky.consumer.encode.RelationCache;
+import io.vrsky.consumer.encode.TypeRegistry;
+import io.vrsky.consumer.encode.ValueDecoder;
+import io.vrsky.consumer.filter.OperationFilter;
+import io.vrsky.consumer.filter.TableFilter;
+import io.vrsky.consumer.pgoutput.PgOutputDecoder;
+import io.vrsky.consumer.publish.JetStreamPublisher;
+import io.vrsky.consumer.publish.PublishFailedException;
+import io.vrsky.consumer.readback.LeftInStream;
+import io.vrsky.consumer.tx.TransactionAssembler;
+import io.vrsky.core.model.Lsn;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One replication session: opens the replication connection and its stream from the slot's
+ * confirmed position, reads pgoutput, hands it through decoding, assembly and batching to the
+ * publisher, confirms what JetStream acknowledged, and drains on a stop request. Any failure ends
+ * the session with an exception; the {@link ReplicationLoop} decides what comes next.
+ *
+ * <p>Confirmation rule: the flush LSN sent to PostgreSQL is the publisher's
+ * {@link JetStreamPublisher#confirmable() confirmable} position, the end LSN of the last
+ * transaction whose messages, and all before them, JetStream acknowledged (when nothing is held,
+ * the server's WAL end passes through behind them, so an idle slot advances). The stream is built
+ * with {@code withAutomaticFlush(false)} so PgJDBC never confirms anything by itself (pgjdbc #3138).
+ *
+ * <p>Waiting: the publisher never blocks. When its window is full, or while acks are awaited
+ * (previous session's messages, drain), the session waits on it in short steps and between them
+ * confirms and sends the server a status update, so the walsender does not time it out.
+ * ({@code readPending} sends status updates by itself while the stream is read.)
+ *
+ * <p>Threads: the replication thread calls everything but {@link #confirmed()}, which any thread
+ * may read.
+ */
+final class ReplicationSession implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicationSession.class);
+    /**
+     * How long the session sleeps when the socket has nothing (PgJDBC has no blocking read that
+     * returns on a timeout, so an idle stream is polled). Shorter, growing waits were tried and
+     * were slower during catch-up on two cores (docs/consumer.md, "Performance"): each wake-up costs CPU the
+     * walsender and NATS need, and a reader that drains the socket in small bites makes the
+     * walsender send in small bites too, while the kernel's socket buffer holds what arrives
+     * during the sleep.
+     */
+    private static final Duration IDLE_POLL = Duration.ofMillis(5);
+    static final Duration STATUS_INTERVAL = Duration.ofSeconds(1);
+    /** How long one wait on the publisher lasts before the session confirms what was acknowledged meanwhile. */
+    private static final Duration WAIT_STEP = Duration.ofMillis(200);
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Connection connection;
+    private final PGReplicationStream stream;
+    private final JetStreamPublisher publisher;
+    private final ConsumerMetrics metrics;
+    private final StopSignal stop;
+    private final TransactionAssembler assembler;
+    private final MessageBatcher batcher;
+    private long lastStatus = System.nanoTime();
+    private volatile Lsn confirmed = Lsn.ZERO;
+
+    private ReplicationSession(ConsumerConfig config, Connection connection, PGReplicationStream stream, JetStreamPublisher publisher,
+                               ConsumerMetrics metrics, Clock clock, StopSignal stop, CatalogQueries catalog, TypeRegistry types) {
+        this.connection = connection;
+        this.stream = stream;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.stop = stop;
+        long maxChangeBytes = publisher.maxChangeBytes();
+        this.batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), maxChangeBytes, clock, publisher);
+        this.assembler = new TransactionAssembler(new PgOutputDecoder(), new RelationCache(types, catalog),
+                new TableFilter(config.tables()), new OperationFilter(config.operations()), new ChangeEncoder(new ValueDecoder()),
+                maxChangeBytes, batcher, publisher);
+    }
+
+    /**
+     * Opens the replication connection and starts streaming from the slot's confirmed position.
+     *
+     * @throws SQLException when PostgreSQL cannot be reached, refuses the login, or the slot is in
+     *                      use by another instance (SQLState 55006)
+     */
+    static ReplicationSession open(ConsumerConfig config, JetStreamPublisher publisher, ConsumerMetrics metrics, Clock clock,
+                                   StopSignal stop, CatalogQueries catalog, TypeRegistry types) throws SQLException {
+        Properties props = new Properties();
+        PGProperty.USER.set(props, config.user());
+        PGProperty.PASSWORD.set(props, config.password());
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
+        PGProperty.REPLICATION.set(props, "database");
+        PGProperty.PREFER_QUERY_MODE.set(props, "simple");
+        PGProperty.SSL_MODE.set(props, config.sslMode().jdbcValue());
+        PGProperty.APPLICATION_NAME.set(props, "vrsky-postgres-consumer");
+        PGProperty.CONNECT_TIMEOUT.set(props, 10);
+        PGProperty.TCP_KEEP_ALIVE.set(props, true);
+        PGProperty.LOG_SERVER_ERROR_DETAIL.set(props, false); // a Detail: line may quote row values; errors are logged
+        Connection connection = new org.postgresql.Driver().connect(config.jdbcUrl(), props);
+        if (connection == null) {
+            throw new SQLException("PgJDBC did not accept " + config.jdbcUrl(), "08001");
+        }
+        try {
+            PGReplicationStream stream = connection.unwrap(PGConnection.class).getReplicationAPI()
+                    .replicationStream()
+                    .logical()
+                    .withSlotName(config.slot())
+                    .withSlotOption("proto_version", 1)
+                    .withSlotOption("publication_names", config.publication())
+                    .withStatusInterval((int) STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)
+                    .withAutomaticFlush(false)
+                    .start();
+            return new ReplicationSession(config, connection, stream, publisher, metrics, clock, stop, catalog, types);
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Streams until a stop is requested (then drains and returns) or something fails (throws).
+     *
+     * @param start the slot's confirmed position, where the server resumes
+     */
+    void run(Lsn start) throws Exception {
+        publisher.startSession(start);
+        confirmed = start;
+        metrics.confirmed(start);
+        // the previous session's messages must all be stored before its newest one is looked at
+        if (!awaitAcks(DRAIN_TIMEOUT)) {
+            throw new PublishFailedException("JetStream did not acknowledge the previous session's messages within "
+                    + DRAIN_TIMEOUT.toSeconds() + " s", null);
+        }
+        LeftInStream left = publisher.readBack(start);
+        left.unfinished().ifPresent(published -> LOG.info("the transaction committed at {} was left half published ({} chunk(s),"
+                + " {} change(s)); it goes on after them when read again", published.commitLsn(), published.sizes().size(),
+                published.changes()));
+        LOG.debug("this slot's stream holds messages up to commit LSN {}; the first one sent now follows commit LSN {}",
+                left.newestCommitLsn(), left.prevCommitLsn());
+        batcher.resume(left);
+        long received = 0;
+        try {
+            while (true) {
+                if (stop.requested()) {
+                    drain();
+                    return;
+                }
+                publisher.checkHealthy();
+                if (!publisher.hasRoom()) {
+                    awaitRoom();
+                    continue;
+                }
+                ByteBuffer buffer = stream.readPending();
+                if (buffer != null) {
+                    assembler.accept(buffer, new Lsn(stream.getLastReceiveLSN().asLong()));
+                    batcher.flushIfDue();
+                    if ((++received & 1023) == 0) {
+                        confirm();
+                    }
+                } else {
+                    batcher.idle(new Lsn(stream.getLastReceiveLSN().asLong()));
+                    confirm();
+                    stop.await(IDLE_POLL);
+                }
+            }
+        } finally {
+            assembler.reset();
+        }
+    }
+
+    /** Waits until the publisher's window has room (or a stop is requested), confirming and keeping the stream alive meanwhile. */
+    private void awaitRoom() throws InterruptedException, SQLException {
+        while (!publisher.awaitRoom(WAIT_STEP)) {
+            keepAlive();
+            if (stop.requested()) {
+                return;
+            }
+        }
+    }
+
+    /** Waits at most {@code timeout} for every ack, confirming and keeping the stream alive meanwhile. */
+    private boolean awaitAcks(Duration timeout) throws InterruptedException, SQLException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (publisher.awaitAcks(Duration.ofNanos(Math.max(0, Math.min(left, WAIT_STEP.toNanos()))))) {
+                return true;
+            }
+            if (left <= 0) {
+                return false;
+            }
+            keepAlive();
+        }
+    }
+
+    /** Confirms what was acknowledged and sends a status update when the last one is a status interval old. */
+    private void keepAlive() throws SQLException {
+        confirm();
+        long now = System.nanoTime();
+        if (now - lastStatus >= STATUS_INTERVAL.toNanos()) {
+            stream.forceUpdateStatus();
+            lastStatus = now;
+        }
+    }
+
+    private void confirm() {
+        metrics.received(new Lsn(stream.getLastReceiveLSN().asLong()));
+        Lsn c = publisher.confirmable();
+        if (c.isAfter(confirmed)) {
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(c.value());
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+            confirmed = c;
+            metrics.confirmed(c);
+            LOG.debug("confirmed LSN {}", c);
+        }
+    }
+
+    private void drain() throws Exception {
+        LOG.info("draining: publishing what was read and waiting for JetStream's acks");
+        batcher.abortTransaction();
+        batcher.flush();
+        boolean acked = awaitAcks(DRAIN_TIMEOUT);
+        confirm();
+        stream.forceUpdateStatus();
+        if (!acked) {
+            throw new PublishFailedException("JetStream did not acknowledge everything within " + DRAIN_TIMEOUT.toSeconds() + " s", null);
+        }
+        LOG.info("drained; confirmed LSN {}", confirmed);
+    }
+
+    /** The last position confirmed to PostgreSQL in this session. */
+    Lsn confirmed() {
+        return confirmed;
+    }
+
+    @Override
+    public void close() throws SQLException {
+        try {
+            if (!stream.isClosed()) {
+                stream.close();
+            }
+        } finally {
+            connection.close();
+        }
+    }
+}

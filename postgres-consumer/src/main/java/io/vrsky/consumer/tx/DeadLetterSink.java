@@ -1,7 +1,0 @@
-package io.vrsky.consumer.tx;
-
-/** Where what cannot be decoded or published goes, with the reason. */
-@FunctionalInterface
-public interface DeadLetterSink {
-    void deadLetter(byte[] body, String error) throws InterruptedException;
-}
