@@ -84,9 +84,8 @@ final class Pipeline implements AutoCloseable {
                      + " FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
                      + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
                      + " WHERE i.indrelid = c.oid AND i.indisprimary),"
-                     // json is carried as JSON (DESIGN.md), so its insignificant whitespace is not
-                     // kept: compare json columns as jsonb, every other column as itself
-                     + " (SELECT string_agg(quote_ident(a.attname) || CASE WHEN a.atttypid = 'json'::regtype THEN '::jsonb' ELSE '' END,"
+                     // json travels as its text, so every column, json included, compares as itself
+                     + " (SELECT string_agg(quote_ident(a.attname),"
                      + " ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)"
                      + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                      + " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname")) {
