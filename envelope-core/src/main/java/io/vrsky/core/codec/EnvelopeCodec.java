@@ -82,6 +82,9 @@ public final class EnvelopeCodec {
             g.writeBooleanField("lastChunk", m.lastChunk());
             g.writeNumberField("changeCount", m.changeCount());
             g.writeNumberField("transactionCount", m.transactionCount());
+            if (m.snapshot() != null) {
+                writeSnapshot(g, m.snapshot());
+            }
             if (m.error() != null) {
                 writeError(g, m.error());
             }
@@ -133,6 +136,15 @@ public final class EnvelopeCodec {
             g.writeStringField("error", c.undecodable().error());
             g.writeEndObject();
         }
+        g.writeEndObject();
+    }
+
+    private static void writeSnapshot(JsonGenerator g, EnvelopeMetadata.Snapshot s) throws IOException {
+        g.writeObjectFieldStart("snapshot");
+        g.writeStringField("id", s.id());
+        g.writeStringField("table", s.table());
+        g.writeNumberField("chunk", s.chunk());
+        g.writeBooleanField("lastChunk", s.lastChunk());
         g.writeEndObject();
     }
 
@@ -254,10 +266,28 @@ public final class EnvelopeCodec {
                     last == null || last.isNull() || last.asBoolean(),
                     count == null || count.isNull() ? changeCount : count.asInt(),
                     txCount == null || txCount.isNull() ? 1 : txCount.asInt(),
+                    snapshot(m.get("snapshot")),
                     errorReport(m.get("error")));
         } catch (IllegalArgumentException e) {
             throw new EnvelopeFormatException("invalid 'metadata': " + e.getMessage(), e);
         }
+    }
+
+    private static EnvelopeMetadata.Snapshot snapshot(JsonNode s) {
+        if (s == null || s.isNull()) {
+            return null;
+        }
+        if (!s.isObject()) {
+            throw new EnvelopeFormatException("'metadata.snapshot' must be an object");
+        }
+        String id = text(s, "id", "metadata.snapshot.id");
+        String table = text(s, "table", "metadata.snapshot.table");
+        JsonNode chunk = s.get("chunk");
+        JsonNode last = s.get("lastChunk");
+        if (id == null || table == null || chunk == null || !chunk.canConvertToInt() || !chunk.isIntegralNumber()) {
+            throw new EnvelopeFormatException("'metadata.snapshot' needs 'id', 'table' and an integer 'chunk'");
+        }
+        return new EnvelopeMetadata.Snapshot(id, table, chunk.intValue(), last != null && last.asBoolean());
     }
 
     private static ErrorReport errorReport(JsonNode e) {
@@ -314,7 +344,7 @@ public final class EnvelopeCodec {
         try {
             op = Operation.valueOf(opText.toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new EnvelopeFormatException("'" + path + ".op' must be INSERT, UPDATE, DELETE or TRUNCATE, was '" + opText + "'", e);
+            throw new EnvelopeFormatException("'" + path + ".op' must be INSERT, UPDATE, DELETE, TRUNCATE or READ, was '" + opText + "'", e);
         }
         String table = text(c, "table", path + ".table");
         if (table == null || table.isEmpty()) {

@@ -165,10 +165,10 @@ public final class EnvelopeReader {
 
     /** The metadata fields as given; the defaults need the change count. */
     private record Metadata(Long txId, Lsn commitLsn, Instant commitTime, Integer chunk, Boolean lastChunk, Integer changeCount,
-                            Integer transactionCount) {
+                            Integer transactionCount, EnvelopeMetadata.Snapshot snapshot) {
         EnvelopeMetadata toMetadata(int changes) {
             return new EnvelopeMetadata(txId, commitLsn, commitTime, chunk == null ? 0 : chunk, lastChunk == null || lastChunk,
-                    changeCount == null ? changes : changeCount, transactionCount == null ? 1 : transactionCount);
+                    changeCount == null ? changes : changeCount, transactionCount == null ? 1 : transactionCount, snapshot, null);
         }
     }
 
@@ -187,6 +187,7 @@ public final class EnvelopeReader {
         Boolean lastChunk = null;
         Integer changeCount = null;
         Integer transactionCount = null;
+        EnvelopeMetadata.Snapshot snapshot = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
@@ -219,12 +220,58 @@ public final class EnvelopeReader {
                     seen = once(seen, 1 << 6);
                     transactionCount = intValue(p);
                 }
+                case "snapshot" -> {
+                    seen = once(seen, 1 << 7);
+                    snapshot = snapshot(p);
+                }
                 // a dead letter's report: rare, the codec reads it
                 case "error" -> throw Irregular.INSTANCE;
                 default -> p.skipChildren();
             }
         }
-        return new Metadata(txId, commitLsn, commitTime, chunk, lastChunk, changeCount, transactionCount);
+        return new Metadata(txId, commitLsn, commitTime, chunk, lastChunk, changeCount, transactionCount, snapshot);
+    }
+
+    /** {@code metadata.snapshot}: id, table, chunk and lastChunk; anything unusual goes to the codec. */
+    private static EnvelopeMetadata.Snapshot snapshot(JsonParser p) throws IOException, Irregular {
+        if (p.currentToken() == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            throw Irregular.INSTANCE;
+        }
+        int seen = 0;
+        String id = null;
+        String table = null;
+        Integer chunk = null;
+        Boolean last = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            switch (name) {
+                case "id" -> {
+                    seen = once(seen, 1);
+                    id = string(p);
+                }
+                case "table" -> {
+                    seen = once(seen, 1 << 1);
+                    table = string(p);
+                }
+                case "chunk" -> {
+                    seen = once(seen, 1 << 2);
+                    chunk = intValue(p);
+                }
+                case "lastChunk" -> {
+                    seen = once(seen, 1 << 3);
+                    last = booleanValue(p);
+                }
+                default -> p.skipChildren();
+            }
+        }
+        if (id == null || table == null || chunk == null || chunk < 0) {
+            throw Irregular.INSTANCE;
+        }
+        return new EnvelopeMetadata.Snapshot(id, table, chunk, last != null && last);
     }
 
     private List<Change> payload(JsonParser p) throws IOException, Irregular {
@@ -343,6 +390,7 @@ public final class EnvelopeReader {
             case "UPDATE" -> Operation.UPDATE;
             case "DELETE" -> Operation.DELETE;
             case "TRUNCATE" -> Operation.TRUNCATE;
+            case "READ" -> Operation.READ;
             default -> {
                 try {
                     yield Operation.valueOf(text.toUpperCase(Locale.ROOT));

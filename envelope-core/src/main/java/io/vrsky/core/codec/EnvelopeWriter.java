@@ -1,6 +1,7 @@
 package io.vrsky.core.codec;
 
 import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.EnvelopeMetadata;
 import io.vrsky.core.model.Lsn;
 
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,10 @@ public final class EnvelopeWriter {
     private static final byte[] FALSE = ascii("false");
     private static final byte[] CHANGE_COUNT = ascii(",\"changeCount\":");
     private static final byte[] TRANSACTION_COUNT = ascii(",\"transactionCount\":");
+    private static final byte[] SNAPSHOT_ID = ascii(",\"snapshot\":{\"id\":");
+    private static final byte[] SNAPSHOT_TABLE = ascii(",\"table\":");
+    private static final byte[] SNAPSHOT_CHUNK = ascii(",\"chunk\":");
+    private static final byte[] SNAPSHOT_END = ascii("}");
     private static final byte[] PAYLOAD_START = ascii("},\"payload\":{\"changes\":[");
     private static final byte[] PAYLOAD_END = ascii("]}}");
 
@@ -40,8 +45,15 @@ public final class EnvelopeWriter {
      * message and, for a transaction sent in chunks, which chunk this is.
      *
      * @param transactionCount how many transactions have changes in the message (1 for a chunk)
+     * @param snapshot         for a message of snapshot rows, which snapshot, table and chunk; else null
      */
-    public record Metadata(long txId, Lsn commitLsn, Instant commitTime, int chunk, boolean lastChunk, int transactionCount) {
+    public record Metadata(long txId, Lsn commitLsn, Instant commitTime, int chunk, boolean lastChunk, int transactionCount,
+                           EnvelopeMetadata.Snapshot snapshot) {
+        /** The metadata of a CDC message (no snapshot part). */
+        public Metadata(long txId, Lsn commitLsn, Instant commitTime, int chunk, boolean lastChunk, int transactionCount) {
+            this(txId, commitLsn, commitTime, chunk, lastChunk, transactionCount, null);
+        }
+
         public Metadata {
             Objects.requireNonNull(commitLsn, "commitLsn");
             Objects.requireNonNull(commitTime, "commitTime");
@@ -102,8 +114,13 @@ public final class EnvelopeWriter {
         h.raw(ID).uuid(uuid[0], uuid[1]).raw(typeAndSource).instant(time).raw(METADATA).number(m.txId())
                 .raw(COMMIT_LSN).lsn(m.commitLsn().value()).raw(COMMIT_TIME).instant(m.commitTime())
                 .raw(CHUNK).number(m.chunk()).raw(LAST_CHUNK).raw(m.lastChunk() ? TRUE : FALSE)
-                .raw(CHANGE_COUNT).number(changes.size()).raw(TRANSACTION_COUNT).number(m.transactionCount())
-                .raw(PAYLOAD_START);
+                .raw(CHANGE_COUNT).number(changes.size()).raw(TRANSACTION_COUNT).number(m.transactionCount());
+        EnvelopeMetadata.Snapshot snapshot = m.snapshot();
+        if (snapshot != null) {
+            h.raw(SNAPSHOT_ID).string(snapshot.id()).raw(SNAPSHOT_TABLE).string(snapshot.table()).raw(SNAPSHOT_CHUNK)
+                    .number(snapshot.chunk()).raw(LAST_CHUNK).raw(snapshot.lastChunk() ? TRUE : FALSE).raw(SNAPSHOT_END);
+        }
+        h.raw(PAYLOAD_START);
         long size = (long) h.length() + PAYLOAD_END.length + changes.size() - 1;
         for (byte[] change : changes) {
             size += change.length;

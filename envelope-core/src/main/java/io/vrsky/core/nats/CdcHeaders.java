@@ -18,6 +18,13 @@ public final class CdcHeaders {
      * its positions were passed already.
      */
     public static final String REPLAY = "Vrsky-Replay";
+    /**
+     * On a message of snapshot rows (changes with op READ): {@code <snapshot id>:<schema.table>:<chunk>}.
+     * Such a message carries {@code Nats-Msg-Id} {@code <slot>:snap:<snapshot id>:<schema.table>:<chunk>}
+     * and {@link #LAST_CHUNK} (the table's last chunk of that snapshot), but no commit LSN, chunk or
+     * previous-commit headers: it is outside the chain of CDC transactions.
+     */
+    public static final String SNAPSHOT = "Vrsky-Snapshot";
 
     private CdcHeaders() {
     }

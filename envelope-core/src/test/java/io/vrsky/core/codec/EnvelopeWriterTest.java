@@ -1,6 +1,7 @@
 package io.vrsky.core.codec;
 
 import io.vrsky.core.model.Envelope;
+import io.vrsky.core.model.EnvelopeMetadata;
 import io.vrsky.core.model.Lsn;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +60,40 @@ class EnvelopeWriterTest {
         EnvelopeCodec codec = new EnvelopeCodec();
 
         assertThat(new String(codec.encode(codec.decode(body)), StandardCharsets.UTF_8)).isEqualTo(new String(body, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldWriteTheSnapshotPartOfAMessageOfSnapshotRowsAsEnvelopeCoreDoes() {
+        EnvelopeMetadata.Snapshot part = new EnvelopeMetadata.Snapshot("s1a2b", "public.orders", 1042, true);
+        EnvelopeWriter.Metadata m = new EnvelopeWriter.Metadata(0, Lsn.parse("0/16B3748"), Instant.parse("2026-02-17T10:00:00.120Z"),
+                0, true, 1, part);
+        byte[] read = ("{\"op\":\"READ\",\"schema\":\"public\",\"table\":\"orders\",\"txId\":0,\"commitLsn\":\"0/16B3748\","
+                + "\"commitTime\":\"2026-02-17T10:00:00.120Z\",\"lsn\":\"0/16B3748\",\"columns\":[{\"name\":\"id\",\"type\":\"int4\","
+                + "\"key\":true}],\"before\":null,\"after\":{\"id\":1},\"unchangedToast\":[]}").getBytes(StandardCharsets.UTF_8);
+
+        byte[] body = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop").write(m, List.of(read),
+                "vrsky_shop:snap:s1a2b:public.orders:1042", Instant.parse("2026-02-17T10:00:01Z"));
+        EnvelopeCodec codec = new EnvelopeCodec();
+        Envelope slow = codec.decode(body);
+        Envelope fast = codec.newReader().decode(body);
+
+        assertThat(new String(codec.encode(slow), StandardCharsets.UTF_8)).isEqualTo(new String(body, StandardCharsets.UTF_8));
+        assertThat(slow.metadata().snapshot()).isEqualTo(part);
+        assertThat(fast.metadata().snapshot()).isEqualTo(part);
+        assertThat(fast.changes().get(0).op()).isEqualTo(io.vrsky.core.model.Operation.READ);
+        assertThat(slow.changes().get(0).op()).isEqualTo(io.vrsky.core.model.Operation.READ);
+        assertThat(codec.newReader().decode(body)).isEqualTo(slow);
+    }
+
+    @Test
+    void shouldIgnoreUnknownFieldsOfTheSnapshotPart() {
+        String json = "{\"id\":\"x\",\"metadata\":{\"txId\":0,\"chunk\":0,\"lastChunk\":true,\"snapshot\":{\"id\":\"s\","
+                + "\"table\":\"public.t\",\"chunk\":3,\"lastChunk\":false,\"future\":{\"a\":[1]}}},\"payload\":{\"changes\":"
+                + "[{\"op\":\"READ\",\"table\":\"t\",\"after\":{\"id\":1}}]}}";
+        EnvelopeCodec codec = new EnvelopeCodec();
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+
+        assertThat(codec.decode(body).metadata().snapshot()).isEqualTo(new EnvelopeMetadata.Snapshot("s", "public.t", 3, false));
+        assertThat(codec.newReader().decode(body).metadata().snapshot()).isEqualTo(new EnvelopeMetadata.Snapshot("s", "public.t", 3, false));
     }
 }
