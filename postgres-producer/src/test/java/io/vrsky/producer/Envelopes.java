@@ -135,4 +135,18 @@ public final class Envelopes {
         return new Envelope(UUID.randomUUID().toString(), Envelope.CDC_TRANSACTION_TYPE, source, Instant.now(), metadata,
                 List.of(changes));
     }
+
+    /** A row copied by a snapshot: op READ, the whole row in {@code after}, no before-image. */
+    public static Change read(String table, Lsn consistentLsn, Map<String, JsonNode> after) {
+        return change(Operation.READ, table, consistentLsn, null, after, List.of());
+    }
+
+    /** A message of snapshot rows: chunk {@code chunk} of snapshot {@code id} for {@code table} ({@code metadata.snapshot}). */
+    public static Envelope snapshotChunk(String source, String id, String table, int chunk, boolean lastChunk, Change... changes) {
+        Lsn lsn = changes.length == 0 ? null : changes[0].commitLsn();
+        EnvelopeMetadata metadata = new EnvelopeMetadata(0L, lsn, null, 0, true, changes.length, 1,
+                new EnvelopeMetadata.Snapshot(id, table, chunk, lastChunk), null);
+        return new Envelope(UUID.randomUUID().toString(), Envelope.CDC_TRANSACTION_TYPE, source, Instant.now(), metadata,
+                List.of(changes));
+    }
 }

@@ -80,7 +80,9 @@ public final class ChangeValidator {
         return switch (change.op()) {
             case TRUNCATE -> new RowChange(change.op(), table, new StatementShape(Kind.TRUNCATE, id, List.of(), List.of()),
                     MissingRowPolicy.IGNORE, List.of(), List.of(), List.of(), false);
-            case INSERT -> insert(change, table);
+            case INSERT -> insert(change, table, strategy);
+            // a row copied by a snapshot: an upsert whatever the conflict strategy (it may exist already)
+            case READ -> insert(change, table, ConflictStrategy.UPSERT);
             case UPDATE -> update(change, table);
             case DELETE -> delete(change, table);
         };
@@ -196,12 +198,12 @@ public final class ChangeValidator {
         return name;
     }
 
-    private RowChange insert(Change change, TableMeta table) throws ValidationException {
+    private RowChange insert(Change change, TableMeta table, ConflictStrategy strategy) throws ValidationException {
         Map<String, JsonNode> after = require(change.after(), "after", change, table);
         Set<String> toast = toast(change);
         List<ColumnMeta> columns = written(table, after, toast);
         if (columns.isEmpty()) {
-            throw new ValidationException("INSERT into " + table.id() + " has no column values in 'after'");
+            throw new ValidationException(change.op() + " into " + table.id() + " has no column values in 'after'");
         }
         List<String> values = values(columns, after);
         List<ColumnMeta> pk = table.primaryKeyColumns();

@@ -21,7 +21,10 @@ import java.util.Set;
  * {@code replay:<replay id>}, so it is applied once per replay id whatever its source's position. A change whose {@code (source, commitLsn)} is at or below the recorded
  * position was applied before and is skipped; the check is per change, since after a restart
  * the consumer may pack transactions into messages differently. Envelopes without a source or
- * commit LSN are not tracked (their exactly-once rests on the JetStream ack).
+ * commit LSN are not tracked (their exactly-once rests on the JetStream ack). Snapshot rows are
+ * never compared with the source's stream position: each (source, snapshot id, table) has a key
+ * of its own, {@code <source>#snap:<id>:<table>}, whose position is the last chunk applied
+ * (commit LSN {@code 0/0}).
  *
  * <p>A batch works on a copy ({@link #begin()}) that becomes the committed state only after the
  * sink transaction committed ({@link #committed()}). Used by the loop thread only.
@@ -101,6 +104,25 @@ public final class AppliedPositions {
         }
         if (max != null) {
             advance(envelope.source(), max, envelope.metadata() == null ? 0 : envelope.metadata().chunk());
+        }
+    }
+
+    /**
+     * Whether snapshot chunk {@code chunk} was applied already under {@code key}
+     * ({@code <source>#snap:<id>:<table>}): chunk numbers of one snapshot and table only grow, and
+     * the position records the last one applied (commit LSN {@code 0/0}).
+     */
+    public boolean appliedChunk(String key, int chunk) {
+        Position p = working.get(key);
+        return p != null && chunk <= p.chunk();
+    }
+
+    /** Moves the snapshot position {@code key} to {@code chunk} when that is past it. */
+    public void advanceChunk(String key, int chunk) {
+        Position p = working.get(key);
+        if (p == null || chunk > p.chunk()) {
+            working.put(key, new Position(Lsn.ZERO, chunk));
+            dirty.add(key);
         }
     }
 

@@ -69,14 +69,24 @@ public record InboundMessage(long streamSeq, String subject, String replyTo, byt
 
     /**
      * Under which key the applied position of this message's transactions is kept: the envelope's
-     * source, or {@code replay:<id>} for a replay (so it is applied once per replay id, whatever the
-     * source's position); null when not tracked (no source, or not decoded).
+     * source, {@code replay:<id>} for a replay (so it is applied once per replay id, whatever the
+     * source's position), or for a message of snapshot rows {@code <source>#snap:<snapshot id>:<table>}
+     * (its chunk number is the position); null when not tracked (no source, or not decoded).
      */
     public String ledgerKey() {
         if (replayId != null) {
             return REPLAY_KEY_PREFIX + replayId;
         }
-        return envelope == null ? null : envelope.source();
+        if (envelope == null || envelope.source() == null) {
+            return null;
+        }
+        EnvelopeMetadata.Snapshot snapshot = snapshot();
+        return snapshot == null ? envelope.source() : envelope.source() + "#snap:" + snapshot.id() + ":" + snapshot.table();
+    }
+
+    /** The snapshot part of a message of snapshot rows (READ changes), or null for every other message. */
+    public EnvelopeMetadata.Snapshot snapshot() {
+        return envelope == null || envelope.metadata() == null ? null : envelope.metadata().snapshot();
     }
 
     @Override

@@ -182,7 +182,7 @@ public final class BatchWriter {
                 return p;
             }
             for (SourceTx tx : SourceTx.split(message)) {
-                if (tx.ledgerLsn != null && positions.applied(tx.key, tx.ledgerLsn)) {
+                if (tx.appliedIn(positions)) {
                     tx.skipped = true;
                     p.skipped += tx.changes.size();
                 } else {
@@ -194,9 +194,7 @@ public final class BatchWriter {
                         return p;
                     }
                 }
-                if (tx.ledgerLsn != null) {
-                    positions.advance(tx.key, tx.ledgerLsn, 0);
-                }
+                tx.record(positions);
                 p.txs.add(tx);
             }
         }
@@ -415,9 +413,7 @@ public final class BatchWriter {
         publishDeadLetters(txs);
         positions.begin();
         for (SourceTx tx : txs) {
-            if (tx.ledgerLsn != null) {
-                positions.advance(tx.key, tx.ledgerLsn, 0);
-            }
+            tx.record(positions);
         }
         positions.save(c);
         c.commit();

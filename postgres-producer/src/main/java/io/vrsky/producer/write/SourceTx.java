@@ -32,19 +32,28 @@ final class SourceTx {
     final Lsn commitLsn;
     final Instant commitTime;
     final List<Change> changes;
+    /** The snapshot chunk number of a message of snapshot rows (then {@code key} is its snapshot key); -1 otherwise. */
+    final int snapshotChunk;
     List<RowChange> rows = List.of();
     boolean skipped;
     Failure failure;
     boolean published;
 
     private SourceTx(InboundMessage message, String key, Long txId, Lsn commitLsn, Instant commitTime, List<Change> changes) {
+        this(message, key, txId, commitLsn, commitTime, changes, -1);
+    }
+
+    private SourceTx(InboundMessage message, String key, Long txId, Lsn commitLsn, Instant commitTime, List<Change> changes,
+                     int snapshotChunk) {
         this.message = message;
+        this.snapshotChunk = snapshotChunk;
         this.key = key;
         this.txId = txId;
         this.commitLsn = commitLsn;
         this.commitTime = commitTime;
         this.changes = changes;
-        this.ledgerLsn = key == null ? null : commitLsn != null ? commitLsn : message.isReplay() ? Lsn.ZERO : null;
+        this.ledgerLsn = key == null ? null : snapshotChunk >= 0 ? Lsn.ZERO
+                : commitLsn != null ? commitLsn : message.isReplay() ? Lsn.ZERO : null;
     }
 
     /** A message that could not be decoded, or must be refused whole: one unit. */
@@ -57,11 +66,17 @@ final class SourceTx {
         return tx;
     }
 
-    /** The message's transactions, in order. */
+    /**
+     * The message's transactions, in order. A message of snapshot rows is one unit, tracked by its
+     * chunk number under its snapshot key (never by the source's stream position).
+     */
     static List<SourceTx> split(InboundMessage message) {
         Envelope e = message.envelope();
         String key = message.ledgerKey();
         EnvelopeMetadata m = e.metadata();
+        if (message.snapshot() != null && !message.isReplay() && key != null) {
+            return List.of(new SourceTx(message, key, m.txId(), m.commitLsn(), m.commitTime(), e.changes(), message.snapshot().chunk()));
+        }
         List<Change> all = e.changes();
         if (key == null || all.isEmpty()) {
             Lsn lsn = all.isEmpty() ? (m == null ? null : m.commitLsn()) : AppliedPositions.commitLsn(e, all.get(all.size() - 1));
@@ -91,6 +106,26 @@ final class SourceTx {
             return c.txId();
         }
         return c.commitLsn() == null && e.metadata() != null ? e.metadata().txId() : null;
+    }
+
+    /** Whether {@code positions} (including this batch's progress) says it was applied already. */
+    boolean appliedIn(AppliedPositions positions) {
+        if (ledgerLsn == null) {
+            return false;
+        }
+        return snapshotChunk >= 0 ? positions.appliedChunk(key, snapshotChunk) : positions.applied(key, ledgerLsn);
+    }
+
+    /** Records it as applied in this batch's positions (a no-op when not tracked). */
+    void record(AppliedPositions positions) {
+        if (ledgerLsn == null) {
+            return;
+        }
+        if (snapshotChunk >= 0) {
+            positions.advanceChunk(key, snapshotChunk);
+        } else {
+            positions.advance(key, ledgerLsn, 0);
+        }
     }
 
     boolean live() {
