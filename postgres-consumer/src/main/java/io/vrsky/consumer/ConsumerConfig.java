@@ -1,5 +1,6 @@
 package io.vrsky.consumer;
 
+import io.vrsky.consumer.snapshot.SnapshotSettings;
 import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.Env;
 import io.vrsky.core.config.LogSettings;
@@ -29,6 +30,7 @@ import java.util.regex.Pattern;
  * @param tables                 the monitored tables; empty means every table
  * @param operations             the published operations; empty means all of them
  * @param dependencyRetryTimeout how long PostgreSQL or NATS may stay unreachable before the consumer exits 3
+ * @param snapshot               how existing rows are copied (snapshot mode, signal table, parallelism, chunk size)
  */
 public record ConsumerConfig(
         PostgresSettings postgres,
@@ -40,7 +42,8 @@ public record ConsumerConfig(
         Duration batchTimeout,
         NatsSettings nats,
         Duration dependencyRetryTimeout,
-        int healthPort) {
+        int healthPort,
+        SnapshotSettings snapshot) {
 
     public static final String SERVICE = "postgres-consumer";
     public static final int MAX_BATCH_SIZE = 10_000;
@@ -55,6 +58,7 @@ public record ConsumerConfig(
         Objects.requireNonNull(batchTimeout, "batchTimeout");
         Objects.requireNonNull(nats, "nats");
         Objects.requireNonNull(dependencyRetryTimeout, "dependencyRetryTimeout");
+        Objects.requireNonNull(snapshot, "snapshot");
         tables = List.copyOf(tables);
         operations = operations.isEmpty() ? Set.of() : Set.copyOf(operations);
         if (batchSize < 1) {
@@ -92,19 +96,24 @@ public record ConsumerConfig(
                 }
             }
         }
-        List<Operation> ops = env.enumList("POSTGRES_INPUT_OPERATIONS", Operation.class);
+        List<Operation> ops = new ArrayList<>(env.enumList("POSTGRES_INPUT_OPERATIONS", Operation.class));
+        if (ops.remove(Operation.READ)) {
+            env.problem("POSTGRES_INPUT_OPERATIONS contains 'READ': allowed a comma list of INSERT, UPDATE, DELETE, TRUNCATE"
+                    + " (snapshot rows are controlled by POSTGRES_INPUT_SNAPSHOT_MODE)");
+        }
         int batchSize = env.intInRange("POSTGRES_INPUT_BATCH_SIZE", 100, 1, MAX_BATCH_SIZE);
         Duration batchTimeout = env.duration("POSTGRES_INPUT_BATCH_TIMEOUT", Duration.ofSeconds(5), Duration.ZERO, Duration.ofMinutes(10));
         NatsSettings nats = NatsSettings.read(env, "vrsky.cdc." + db, SERVICE);
         if (nats.subject().contains("*") || nats.subject().contains(">")) {
             env.problem("NATS_SUBJECT=" + nats.subject() + " is not allowed: the consumer publishes to it, so it may not hold wildcards");
         }
+        SnapshotSettings snapshot = SnapshotSettings.read(env, batchSize);
         Duration retryTimeout = DependencyRetry.readTimeout(env);
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65_535);
         LogSettings.check(env);
         env.validate();
         return new ConsumerConfig(postgres, slot, publication, tables, ops.isEmpty() ? Set.of() : EnumSet.copyOf(ops), batchSize,
-                batchTimeout, nats, retryTimeout, healthPort);
+                batchTimeout, nats, retryTimeout, healthPort, snapshot);
     }
 
     /** {@code vrsky_<database>}, lower-cased, other characters as {@code _}, at most 63 characters. */
@@ -151,6 +160,7 @@ public record ConsumerConfig(
         return "ConsumerConfig[host=" + host() + ", port=" + port() + ", user=" + user() + ", database=" + database()
                 + ", slot=" + slot + ", publication=" + publication + ", tables=" + tables + ", operations=" + operations
                 + ", batchSize=" + batchSize + ", batchTimeout=" + batchTimeout + ", sslMode=" + sslMode()
-                + ", nats=" + nats + ", dependencyRetryTimeout=" + dependencyRetryTimeout + ", healthPort=" + healthPort + "]";
+                + ", nats=" + nats + ", dependencyRetryTimeout=" + dependencyRetryTimeout + ", healthPort=" + healthPort
+                + ", snapshot=" + snapshot + "]";
     }
 }

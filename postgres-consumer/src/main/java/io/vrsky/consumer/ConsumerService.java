@@ -8,6 +8,8 @@ import io.vrsky.consumer.publish.JetStreamPublisher;
 import io.vrsky.consumer.replication.CatalogQueries;
 import io.vrsky.consumer.replication.ReplicationLoop;
 import io.vrsky.consumer.replication.SlotManager;
+import io.vrsky.consumer.snapshot.Snapshots;
+import io.vrsky.consumer.encode.TypeRegistry;
 import io.vrsky.core.health.HealthServer;
 import io.vrsky.core.health.ReadinessCheck;
 import io.vrsky.core.model.Lsn;
@@ -86,15 +88,19 @@ public final class ConsumerService implements AutoCloseable {
         HikariDataSource pool = pool(config);
         JetStreamPublisher publisher = new JetStreamPublisher(config.nats(), config.slot(), config.source(), clock, metrics,
                 MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, ACK_TIMEOUT);
+        CatalogQueries catalog = new CatalogQueries(pool);
+        TypeRegistry types = new TypeRegistry(catalog);
+        Snapshots snapshots = new Snapshots(config, pool, PgDataSources.dataSource(config.postgres(), "vrsky-postgres-consumer-snapshot",
+                Duration.ofSeconds(10)), types, publisher, registry, clock);
         SlotManager slots = new SlotManager(pool, config.database(), config.slot(), config.publication(), config.tables(),
-                new OperationFilter(config.operations()));
-        ReplicationLoop loop = new ReplicationLoop(config, slots, new CatalogQueries(pool), publisher, metrics, clock, reconnect,
-                () -> ThreadLocalRandom.current().nextDouble(), STANDBY_RETRY);
+                new OperationFilter(config.operations()), config.snapshot().signalTable(), snapshots.sessionCreatesSlot());
+        ReplicationLoop loop = new ReplicationLoop(config, slots, catalog, publisher, metrics, clock, reconnect,
+                () -> ThreadLocalRandom.current().nextDouble(), STANDBY_RETRY, types, snapshots);
         DependencyRetry login = new DependencyRetry(config.postgres().target(), config.dependencyRetryTimeout());
         HealthServer health;
         try {
             health = HealthServer.start(config.healthPort(), List.of(
-                    ReadinessCheck.of("postgres", () -> login.problem().or(loop::problem)),
+                    ReadinessCheck.of("postgres", () -> login.problem().or(loop::problem), snapshots::readinessDetails),
                     ReadinessCheck.of("nats", publisher::problem)), registry);
         } catch (IOException e) {
             pool.close();

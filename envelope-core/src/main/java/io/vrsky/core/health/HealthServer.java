@@ -86,6 +86,13 @@ public final class HealthServer implements AutoCloseable {
             }
         }
         body.put("status", ready ? "UP" : "DOWN");
+        for (ReadinessCheck check : checks) {
+            try {
+                check.details().forEach((key, value) -> body.set(key, json.valueToTree(value)));
+            } catch (RuntimeException e) {
+                LOG.debug("readiness details of {} failed: {}", check.name(), e.toString());
+            }
+        }
         respond(exchange, ready ? 200 : 503, "application/json", json.writeValueAsString(body));
     }
 

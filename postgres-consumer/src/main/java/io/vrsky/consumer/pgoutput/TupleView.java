@@ -63,6 +63,35 @@ public final class TupleView {
         return pos;
     }
 
+    /**
+     * Starts filling the view from values that do not come from pgoutput (a snapshot's COPY rows):
+     * {@code n} columns whose values lie in {@code data}; set each with {@link #text} or
+     * {@link #setNull} before the view is read.
+     */
+    public void start(byte[] data, int n) {
+        this.data = data;
+        if (n > kinds.length) {
+            kinds = Arrays.copyOf(kinds, n);
+            offsets = Arrays.copyOf(offsets, n);
+            lengths = Arrays.copyOf(lengths, n);
+        }
+        count = n;
+    }
+
+    /** Column {@code i} holds the text value {@code data[offset, offset + length)}. */
+    public void text(int i, int offset, int length) {
+        kinds[i] = TEXT;
+        offsets[i] = offset;
+        lengths[i] = length;
+    }
+
+    /** Column {@code i} is NULL. */
+    public void setNull(int i) {
+        kinds[i] = NULL;
+        offsets[i] = 0;
+        lengths[i] = 0;
+    }
+
     public int size() {
         return count;
     }

@@ -15,18 +15,15 @@ import io.vrsky.consumer.batch.MessageSink;
 import io.vrsky.consumer.batch.OutgoingMessage;
 import io.vrsky.consumer.readback.LeftInStream;
 import io.vrsky.consumer.readback.SlotReadBack;
+import io.vrsky.consumer.snapshot.SnapshotMessage;
 import io.vrsky.consumer.tx.DeadLetters;
 import io.vrsky.consumer.tx.TxInfo;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.codec.EnvelopeWriter;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.model.Lsn;
+import io.vrsky.core.model.Operation;
 import io.vrsky.core.nats.CdcHeaders;
-import io.vrsky.core.nats.DeadLetterPublisher;
-import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
-import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
-import io.vrsky.core.nats.JetStreamErrors;
-import io.vrsky.core.nats.NatsOptions;
 import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.DeadLetterPublisher.DeadLetter;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
@@ -284,6 +281,60 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         if (LOG.isDebugEnabled()) {
             LOG.debug("published {} ({} change(s), {} transaction(s), {} bytes)", msgId, m.changes().size(), m.transactionCount(), size);
         }
+    }
+
+    /**
+     * Hands a message of snapshot rows to JetStream like {@link #publish}; it holds back the
+     * positions registered after it until acknowledged, confirms none itself, and is outside the
+     * chain of CDC transactions (no commit LSN, chunk or previous-commit headers). {@code onAck}
+     * runs on a NATS thread once JetStream acknowledged it (it must not block).
+     *
+     * @throws PublishFailedException when an earlier publish failed or the connection is gone
+     */
+    public void publishSnapshot(SnapshotMessage m, Runnable onAck) {
+        String msgId = m.messageId(slot);
+        byte[] body = writer.write(m.metadata(), m.changes(), msgId, clock.instant());
+        Headers headers = new Headers();
+        headers.put(CdcHeaders.MSG_ID, msgId);
+        headers.put(CdcHeaders.SNAPSHOT, m.header());
+        headers.put(CdcHeaders.LAST_CHUNK, m.lastChunk() ? "true" : "false");
+        NatsMessage message = NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
+        int size = body.length;
+        long gen = acquire(size);
+        LsnTracker sessionTracker = tracker;
+        long seq = sessionTracker.register(null);
+        long start = System.nanoTime();
+        OutgoingMessage.Counted counted = new OutgoingMessage.Counted(false, 0,
+                java.util.Map.of(new io.vrsky.consumer.batch.TableOp(m.table(), Operation.READ), m.changes().size()));
+        CompletableFuture<PublishAck> future;
+        try {
+            future = jetStream.publishAsync(message, publishOptions);
+        } catch (RuntimeException e) {
+            release(size, e, gen);
+            throw new PublishFailedException("cannot publish " + msgId + ": " + e.getMessage(), e);
+        }
+        future.orTimeout(ackTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
+            if (error == null) {
+                lastProblem = null;
+                try {
+                    metrics.acknowledged(counted, System.nanoTime() - start, ack.isDuplicate());
+                    onAck.run();
+                } finally {
+                    sessionTracker.ack(seq);
+                    release(size, null, gen);
+                }
+            } else {
+                release(size, error, gen);
+            }
+        });
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("published {} ({} snapshot row(s), {} bytes)", msgId, m.changes().size(), size);
+        }
+    }
+
+    /** The NATS connection (the snapshot progress bucket lives there); null while disconnected. */
+    public Connection connection() {
+        return connection;
     }
 
     /** The NATS message of {@code m}: the envelope as body, the CDC headers and {@code Nats-Msg-Id}. */

@@ -5,6 +5,7 @@ import io.vrsky.consumer.ConsumerMetrics;
 import io.vrsky.consumer.encode.TypeRegistry;
 import io.vrsky.consumer.publish.JetStreamPublisher;
 import io.vrsky.consumer.publish.PublishFailedException;
+import io.vrsky.consumer.snapshot.Snapshots;
 import io.vrsky.consumer.tx.ProtocolException;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.nats.JetStreamErrors;
@@ -72,6 +73,7 @@ public final class ReplicationLoop implements Runnable {
     private final Map<DependencyRetry, Long> lastFailure = new IdentityHashMap<>();
     private final Duration standbyRetry;
     private final TypeRegistry types;
+    private final Snapshots snapshots;
 
     private final StopSignal stop = new StopSignal();
     private final CountDownLatch done = new CountDownLatch(1);
@@ -82,7 +84,8 @@ public final class ReplicationLoop implements Runnable {
     private volatile Lsn confirmed = Lsn.ZERO;
 
     public ReplicationLoop(ConsumerConfig config, SlotManager slots, CatalogQueries catalog, JetStreamPublisher publisher,
-                           ConsumerMetrics metrics, Clock clock, Backoff backoff, DoubleSupplier random, Duration standbyRetry) {
+                           ConsumerMetrics metrics, Clock clock, Backoff backoff, DoubleSupplier random, Duration standbyRetry,
+                           TypeRegistry types, Snapshots snapshots) {
         this.config = config;
         this.slots = slots;
         this.catalog = catalog;
@@ -97,7 +100,8 @@ public final class ReplicationLoop implements Runnable {
                 random, LOG);
         this.nats = new DependencyRetry(config.nats().target(), config.dependencyRetryTimeout(), backoff, clock, unused, random, LOG);
         this.standbyRetry = standbyRetry;
-        this.types = new TypeRegistry(catalog);
+        this.types = types;
+        this.snapshots = snapshots;
     }
 
     @Override
@@ -131,7 +135,10 @@ public final class ReplicationLoop implements Runnable {
                     natsStep = false;
                 }
                 Lsn start = slots.ensure(new SlotManager.Stream(config.nats().stream(), config.nats().subject(), publisher::slotHasPublished));
-                session = ReplicationSession.open(config, publisher, metrics, clock, stop, catalog, types);
+                session = ReplicationSession.open(config, publisher, metrics, clock, stop, catalog, types, snapshots, start == null);
+                if (start == null) {
+                    start = session.createdAt();
+                }
                 current = session;
                 sessionStart = clock.millis();
                 reachable(postgres, sessionStart);

@@ -13,6 +13,8 @@ import io.vrsky.consumer.pgoutput.PgOutputDecoder;
 import io.vrsky.consumer.publish.JetStreamPublisher;
 import io.vrsky.consumer.publish.PublishFailedException;
 import io.vrsky.consumer.readback.LeftInStream;
+import io.vrsky.consumer.snapshot.SessionHooks;
+import io.vrsky.consumer.snapshot.Snapshots;
 import io.vrsky.consumer.tx.TransactionAssembler;
 import io.vrsky.core.model.Lsn;
 import org.postgresql.PGConnection;
@@ -50,7 +52,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Threads: the replication thread calls everything but {@link #confirmed()}, which any thread
  * may read.
  */
-final class ReplicationSession implements AutoCloseable {
+final class ReplicationSession implements AutoCloseable, SessionHooks {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationSession.class);
     /**
@@ -68,7 +70,11 @@ final class ReplicationSession implements AutoCloseable {
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
     private final Connection connection;
-    private final PGReplicationStream stream;
+    private final ConsumerConfig config;
+    private final Snapshots snapshots;
+    /** The slot this session created with an exported snapshot (the initial snapshot); null when it existed. */
+    private final Exported exported;
+    private PGReplicationStream stream;
     private final JetStreamPublisher publisher;
     private final ConsumerMetrics metrics;
     private final StopSignal stop;
@@ -77,9 +83,13 @@ final class ReplicationSession implements AutoCloseable {
     private long lastStatus = System.nanoTime();
     private volatile Lsn confirmed = Lsn.ZERO;
 
-    private ReplicationSession(ConsumerConfig config, Connection connection, PGReplicationStream stream, JetStreamPublisher publisher,
-                               ConsumerMetrics metrics, Clock clock, StopSignal stop, CatalogQueries catalog, TypeRegistry types) {
+    private ReplicationSession(ConsumerConfig config, Connection connection, PGReplicationStream stream, Exported exported,
+                               JetStreamPublisher publisher, ConsumerMetrics metrics, Clock clock, StopSignal stop, CatalogQueries catalog,
+                               TypeRegistry types, Snapshots snapshots) {
         this.connection = connection;
+        this.config = config;
+        this.snapshots = snapshots;
+        this.exported = exported;
         this.stream = stream;
         this.publisher = publisher;
         this.metrics = metrics;
@@ -89,6 +99,7 @@ final class ReplicationSession implements AutoCloseable {
         this.assembler = new TransactionAssembler(new PgOutputDecoder(), new RelationCache(types, catalog),
                 new TableFilter(config.tables()), new OperationFilter(config.operations()), new ChangeEncoder(new ValueDecoder()),
                 maxChangeBytes, batcher, publisher);
+        this.assembler.observe(snapshots);
     }
 
     /**
@@ -98,7 +109,8 @@ final class ReplicationSession implements AutoCloseable {
      *                      use by another instance (SQLState 55006)
      */
     static ReplicationSession open(ConsumerConfig config, JetStreamPublisher publisher, ConsumerMetrics metrics, Clock clock,
-                                   StopSignal stop, CatalogQueries catalog, TypeRegistry types) throws SQLException {
+                                   StopSignal stop, CatalogQueries catalog, TypeRegistry types, Snapshots snapshots, boolean createSlot)
+            throws SQLException {
         Properties props = new Properties();
         PGProperty.USER.set(props, config.user());
         PGProperty.PASSWORD.set(props, config.password());
@@ -115,20 +127,61 @@ final class ReplicationSession implements AutoCloseable {
             throw new SQLException("PgJDBC did not accept " + config.jdbcUrl(), "08001");
         }
         try {
-            PGReplicationStream stream = connection.unwrap(PGConnection.class).getReplicationAPI()
-                    .replicationStream()
-                    .logical()
-                    .withSlotName(config.slot())
-                    .withSlotOption("proto_version", 1)
-                    .withSlotOption("publication_names", config.publication())
-                    .withStatusInterval((int) STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)
-                    .withAutomaticFlush(false)
-                    .start();
-            return new ReplicationSession(config, connection, stream, publisher, metrics, clock, stop, catalog, types);
+            if (createSlot) {
+                Exported exported = createSlot(connection, config.slot());
+                return new ReplicationSession(config, connection, null, exported, publisher, metrics, clock, stop, catalog, types,
+                        snapshots);
+            }
+            return new ReplicationSession(config, connection, startStream(connection, config), null, publisher, metrics, clock, stop,
+                    catalog, types, snapshots);
         } catch (SQLException | RuntimeException e) {
             connection.close();
             throw e;
         }
+    }
+
+    /**
+     * Creates the slot on this replication connection with an exported snapshot: the snapshot stays
+     * valid while the connection runs no other command, so the initial snapshot copies under it
+     * and streaming then starts from the slot's consistent point on the same connection: nothing
+     * twice, nothing missing.
+     */
+    private static Exported createSlot(Connection connection, String slot) throws SQLException {
+        String sql = "CREATE_REPLICATION_SLOT " + slot + " LOGICAL pgoutput "
+                + (minimumVersion(connection, 150000) ? "(SNAPSHOT 'export')" : "EXPORT_SNAPSHOT");
+        try (java.sql.Statement s = connection.createStatement(); java.sql.ResultSet rs = s.executeQuery(sql)) {
+            if (!rs.next()) {
+                throw new SQLException("CREATE_REPLICATION_SLOT returned no row", "XX000");
+            }
+            Exported exported = new Exported(rs.getString(1), Lsn.parse(rs.getString(2)), rs.getString(3));
+            LOG.info("created replication slot {} at LSN {} with exported snapshot {}", slot, exported.consistentPoint(),
+                    exported.snapshotName());
+            return exported;
+        }
+    }
+
+    private static boolean minimumVersion(Connection connection, int version) throws SQLException {
+        return connection.unwrap(org.postgresql.core.BaseConnection.class).haveMinimumServerVersion(version);
+    }
+
+    private static PGReplicationStream startStream(Connection connection, ConsumerConfig config) throws SQLException {
+        var builder = connection.unwrap(PGConnection.class).getReplicationAPI()
+                .replicationStream()
+                .logical()
+                .withSlotName(config.slot())
+                .withSlotOption("proto_version", 1)
+                .withSlotOption("publication_names", config.publication())
+                .withStatusInterval((int) STATUS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)
+                .withAutomaticFlush(false);
+        if (minimumVersion(connection, 140000)) {
+            builder = builder.withSlotOption("messages", true); // the snapshot's watermarks (pg_logical_emit_message)
+        }
+        return builder.start();
+    }
+
+    /** Where this session's slot starts when the session created it; null when the slot existed. */
+    Lsn createdAt() {
+        return exported == null ? null : exported.consistentPoint();
     }
 
     /**
@@ -152,6 +205,13 @@ final class ReplicationSession implements AutoCloseable {
         LOG.debug("this slot's stream holds messages up to commit LSN {}; the first one sent now follows commit LSN {}",
                 left.newestCommitLsn(), left.prevCommitLsn());
         batcher.resume(left);
+        snapshots.sessionStarting(this, exported, publisher.maxChangeBytes());
+        if (stream == null) {
+            if (stop.requested()) {
+                return; // stopped during the initial snapshot: what was copied is recorded, streaming starts next time
+            }
+            stream = startStream(connection, config);
+        }
         long received = 0;
         try {
             while (true) {
@@ -164,6 +224,7 @@ final class ReplicationSession implements AutoCloseable {
                     awaitRoom();
                     continue;
                 }
+                snapshots.poll();
                 ByteBuffer buffer = stream.readPending();
                 if (buffer != null) {
                     assembler.accept(buffer, new Lsn(stream.getLastReceiveLSN().asLong()));
@@ -179,13 +240,31 @@ final class ReplicationSession implements AutoCloseable {
             }
         } finally {
             assembler.reset();
+            snapshots.sessionEnded();
         }
+    }
+
+    @Override
+    public void flushPending() throws InterruptedException {
+        batcher.flush();
+    }
+
+    @Override
+    public void keepAlive() throws SQLException {
+        if (stream != null) {
+            keepAliveStreaming();
+        }
+    }
+
+    @Override
+    public boolean stopRequested() {
+        return stop.requested();
     }
 
     /** Waits until the publisher's window has room (or a stop is requested), confirming and keeping the stream alive meanwhile. */
     private void awaitRoom() throws InterruptedException, SQLException {
         while (!publisher.awaitRoom(WAIT_STEP)) {
-            keepAlive();
+            keepAliveStreaming();
             if (stop.requested()) {
                 return;
             }
@@ -208,7 +287,7 @@ final class ReplicationSession implements AutoCloseable {
     }
 
     /** Confirms what was acknowledged and sends a status update when the last one is a status interval old. */
-    private void keepAlive() throws SQLException {
+    private void keepAliveStreaming() throws SQLException {
         confirm();
         long now = System.nanoTime();
         if (now - lastStatus >= STATUS_INTERVAL.toNanos()) {
@@ -231,6 +310,9 @@ final class ReplicationSession implements AutoCloseable {
     }
 
     private void drain() throws Exception {
+        if (stream == null) {
+            return;
+        }
         LOG.info("draining: publishing what was read and waiting for JetStream's acks");
         batcher.abortTransaction();
         batcher.flush();
@@ -251,7 +333,7 @@ final class ReplicationSession implements AutoCloseable {
     @Override
     public void close() throws SQLException {
         try {
-            if (!stream.isClosed()) {
+            if (stream != null && !stream.isClosed()) {
                 stream.close();
             }
         } finally {

@@ -50,15 +50,29 @@ public final class SlotManager {
     private final String publication;
     private final List<TableId> tables;
     private final OperationFilter operations;
+    private final TableId signalTable;
+    private final boolean sessionCreatesSlot;
 
     public SlotManager(DataSource dataSource, String database, String slot, String publication, List<TableId> tables,
                        OperationFilter operations) {
+        this(dataSource, database, slot, publication, tables, operations, null, false);
+    }
+
+    /**
+     * @param signalTable        the snapshot signal table (created when missing and added to the publication), or null
+     * @param sessionCreatesSlot a missing slot is left to the replication session, which creates it with an
+     *                           exported snapshot for the initial snapshot ({@link #ensure} returns null then)
+     */
+    public SlotManager(DataSource dataSource, String database, String slot, String publication, List<TableId> tables,
+                       OperationFilter operations, TableId signalTable, boolean sessionCreatesSlot) {
         this.dataSource = dataSource;
         this.database = database;
         this.slot = slot;
         this.publication = publication;
         this.tables = List.copyOf(tables);
         this.operations = operations;
+        this.signalTable = signalTable;
+        this.sessionCreatesSlot = sessionCreatesSlot;
     }
 
     /** The CDC stream: its name and subject, and whether it holds messages this slot published. */
@@ -68,7 +82,8 @@ public final class SlotManager {
     /**
      * @param stream read only when the slot is missing (whether it published before) and for the
      *               recovery text of a lost slot
-     * @return the slot's confirmed position (where streaming resumes)
+     * @return the slot's confirmed position (where streaming resumes); null when the slot is missing and
+     *         is to be created by the session (with an exported snapshot)
      * @throws SetupException when PostgreSQL is not usable as configured, or changes were lost
      * @throws SQLException   when PostgreSQL cannot be reached (retry)
      */
@@ -87,6 +102,9 @@ public final class SlotManager {
                 }
             }
             checkReplicaIdentity(c);
+            if (signalTable != null) {
+                createSignalTable(c);
+            }
             ensurePublication(c);
             return ensureSlot(c, existing);
         }
@@ -201,6 +219,27 @@ public final class SlotManager {
                 + " publication would make them fail at the source. Fix: " + fix + ", or set POSTGRES_INPUT_OPERATIONS=INSERT");
     }
 
+    /** The snapshot signal table, when missing. */
+    private void createSignalTable(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + qualified(signalTable) + " (id bigserial PRIMARY KEY, kind text NOT NULL,"
+                    + " tables text, created_at timestamptz DEFAULT now())");
+        } catch (SQLException e) {
+            if (!DUPLICATE_OBJECT.equals(e.getSQLState()) && !"23505".equals(e.getSQLState())) { // created concurrently
+                throw e;
+            }
+        }
+    }
+
+    /** The tables a FOR TABLE publication must hold: the configured ones and the signal table. */
+    private List<TableId> publishedTables() {
+        List<TableId> all = new ArrayList<>(tables);
+        if (signalTable != null && !tables.isEmpty() && !all.contains(signalTable)) {
+            all.add(signalTable);
+        }
+        return all;
+    }
+
     private void ensurePublication(Connection c) throws SQLException, SetupException {
         boolean exists;
         try (PreparedStatement ps = c.prepareStatement("SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate"
@@ -210,8 +249,8 @@ public final class SlotManager {
                 exists = rs.next();
                 if (exists) {
                     warnAboutMissingOperations(rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5));
-                    if (!rs.getBoolean(1) && !tables.isEmpty()) {
-                        warnAboutMissingTables(c);
+                    if (!rs.getBoolean(1) && (!tables.isEmpty() || signalTable != null)) {
+                        addMissingTables(c);
                     }
                 }
             }
@@ -226,7 +265,7 @@ public final class SlotManager {
             target = "FOR ALL TABLES";
         } else {
             List<String> missing = new ArrayList<>();
-            for (TableId t : tables) {
+            for (TableId t : publishedTables()) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?)")) {
                     ps.setString(1, qualified(t));
                     try (ResultSet rs = ps.executeQuery()) {
@@ -240,7 +279,7 @@ public final class SlotManager {
                 throw new SetupException(ExitCode.BAD_CONFIG, "POSTGRES_INPUT_TABLES names " + String.join(", ", missing)
                         + ", which do(es) not exist in database " + database + ": create the table(s) or fix the list");
             }
-            target = "FOR TABLE " + tables.stream().map(SlotManager::qualified).collect(Collectors.joining(", "));
+            target = "FOR TABLE " + publishedTables().stream().map(SlotManager::qualified).collect(Collectors.joining(", "));
         }
         String sql = "CREATE PUBLICATION " + quote(publication) + " " + target + " WITH (publish = '" + operations.publishOption() + "')";
         try (Statement s = c.createStatement()) {
@@ -297,18 +336,36 @@ public final class SlotManager {
         }
     }
 
-    private void warnAboutMissingTables(Connection c) throws SQLException {
-        for (TableId t : tables) {
+    /**
+     * A configured table (or the signal table) that an existing FOR TABLE publication lacks is added to
+     * it (its replica identity was checked before); one that does not exist is reported.
+     */
+    private void addMissingTables(Connection c) throws SQLException {
+        List<TableId> wanted = new ArrayList<>(publishedTables());
+        if (tables.isEmpty() && signalTable != null) {
+            wanted.add(signalTable);
+        }
+        for (TableId t : wanted) {
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT 1 FROM pg_publication_tables WHERE pubname = ? AND schemaname = ? AND tablename = ?")) {
                 ps.setString(1, publication);
                 ps.setString(2, t.schema());
                 ps.setString(3, t.table());
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        LOG.warn("publication {} does not include {}: its changes will not be captured", publication, t);
+                    if (rs.next()) {
+                        continue;
                     }
                 }
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("ALTER PUBLICATION " + quote(publication) + " ADD TABLE " + qualified(t));
+                LOG.info("added table {} to publication {}", t, publication);
+            } catch (SQLException e) {
+                if (DUPLICATE_OBJECT.equals(e.getSQLState())) {
+                    continue; // added concurrently
+                }
+                LOG.warn("publication {} does not include {} and it cannot be added ({}): its changes will not be captured",
+                        publication, t, PgErrors.serverMessage(e));
             }
         }
     }
@@ -345,6 +402,9 @@ public final class SlotManager {
             }
             LOG.info("reusing replication slot {} (confirmed_flush_lsn {})", slot, existing.confirmed());
             return existing.confirmed();
+        }
+        if (sessionCreatesSlot) {
+            return null; // the replication session creates it with an exported snapshot, for the initial snapshot
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
             ps.setString(1, slot);

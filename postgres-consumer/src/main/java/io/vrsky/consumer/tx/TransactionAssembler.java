@@ -56,6 +56,7 @@ public final class TransactionAssembler {
     private final long maxChangeBytes;
     private final TransactionSink sink;
     private final DeadLetters deadLetters;
+    private StreamObserver observer = StreamObserver.NONE;
 
     private final RowView rowView = new RowView();
     private TxInfo tx;
@@ -78,6 +79,11 @@ public final class TransactionAssembler {
         this.maxChangeBytes = maxChangeBytes;
         this.sink = sink;
         this.deadLetters = deadLetters;
+    }
+
+    /** Lets {@code observer} see transactions, rows and logical messages (the snapshot machinery). */
+    public void observe(StreamObserver observer) {
+        this.observer = observer;
     }
 
     /**
@@ -112,6 +118,13 @@ public final class TransactionAssembler {
         index = 0;
         MDC.put("txId", Long.toString(b.xid()));
         MDC.put("lsn", b.finalLsn().toString());
+        try {
+            observer.begin(tx);
+        } catch (InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
         sink.begin(tx);
     }
 
@@ -157,6 +170,8 @@ public final class TransactionAssembler {
                     info.columns().size(), r.replicaIdentity());
         } else if (message instanceof Type t) {
             relations.invalidateType(t.typeOid());
+        } else if (message instanceof PgOutputMessage.Message m) {
+            observer.message(m, tx, lsn);
         } else if (message instanceof Truncate t) {
             for (int relationId : t.relationIds()) {
                 row(buffer, lsn, Operation.TRUNCATE, relationId, Before.NONE, null, null, index++);
@@ -200,6 +215,17 @@ public final class TransactionAssembler {
 
     private void row(ByteBuffer raw, Lsn lsn, Operation op, int relationId, Before before, TupleView beforeTuple,
                      TupleView afterTuple, int n) throws InterruptedException {
+        try {
+            rowChecked(raw, lsn, op, relationId, before, beforeTuple, afterTuple, n);
+        } catch (InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) { // the snapshot machinery failed (a source or NATS call): the session ends and retries
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private void rowChecked(ByteBuffer raw, Lsn lsn, Operation op, int relationId, Before before, TupleView beforeTuple,
+                            TupleView afterTuple, int n) throws Exception {
         if (tx == null) {
             throw new ProtocolException(op + " at LSN " + lsn + " outside a transaction");
         }
@@ -211,7 +237,7 @@ public final class TransactionAssembler {
             unknownRow(op, "relation " + Integer.toUnsignedString(relationId), lsn, error);
             return;
         }
-        if (!tables.accepts(rel.table()) || !operations.accepts(op)) {
+        if (!observer.row(rel, op, beforeTuple, afterTuple) || !tables.accepts(rel.table()) || !operations.accepts(op)) {
             filtered++;
             return;
         }
