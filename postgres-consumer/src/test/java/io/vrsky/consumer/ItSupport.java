@@ -210,6 +210,16 @@ public final class ItSupport {
         }
     }
 
+    /** The value of the first /metrics line starting with {@code prefix} (name and labels), or 0 when there is none. */
+    public static double metric(ConsumerService svc, String prefix) throws IOException, InterruptedException {
+        for (String line : http(svc.healthPort(), "/metrics").body().split("\n")) {
+            if (line.startsWith(prefix)) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+
     public static HttpResponse<String> http(int port, String path) throws IOException, InterruptedException {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());

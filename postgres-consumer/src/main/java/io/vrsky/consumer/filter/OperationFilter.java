@@ -12,7 +12,9 @@ public final class OperationFilter {
     private final Set<Operation> operations;
 
     public OperationFilter(Collection<Operation> operations) {
-        this.operations = operations.isEmpty() ? EnumSet.allOf(Operation.class) : EnumSet.copyOf(operations);
+        // READ is not a stream operation: snapshot rows are published whatever POSTGRES_INPUT_OPERATIONS says
+        this.operations = operations.isEmpty() ? EnumSet.complementOf(EnumSet.of(Operation.READ)) : EnumSet.copyOf(operations);
+        this.operations.remove(Operation.READ);
     }
 
     public static OperationFilter all() {
