@@ -86,6 +86,39 @@ class ConsumerConfigTest {
     }
 
     @Test
+    void shouldReadTheSnapshotSettingsWithTheirDefaults() {
+        ConsumerConfig defaults = ConsumerConfig.fromEnv(minimal());
+        assertThat(defaults.snapshot()).isEqualTo(new io.vrsky.consumer.snapshot.SnapshotSettings(
+                io.vrsky.consumer.snapshot.SnapshotSettings.Mode.INITIAL, null, 2, 1000));
+
+        Map<String, String> env = minimal();
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never");
+        env.put("POSTGRES_INPUT_SIGNAL_TABLE", "ops.vrsky_signal");
+        env.put("POSTGRES_INPUT_SNAPSHOT_PARALLELISM", "4");
+        env.put("POSTGRES_INPUT_SNAPSHOT_CHUNK_ROWS", "5000");
+        ConsumerConfig c = ConsumerConfig.fromEnv(env);
+        assertThat(c.snapshot().mode()).isEqualTo(io.vrsky.consumer.snapshot.SnapshotSettings.Mode.NEVER);
+        assertThat(c.snapshot().signalTable()).isEqualTo(new io.vrsky.core.model.TableId("ops", "vrsky_signal"));
+        assertThat(c.snapshot().parallelism()).isEqualTo(4);
+        assertThat(c.snapshot().chunkRows()).isEqualTo(5000);
+    }
+
+    @Test
+    void shouldRefuseBadSnapshotSettingsNamingEachVariable() {
+        Map<String, String> env = minimal();
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "sometimes");
+        env.put("POSTGRES_INPUT_SIGNAL_TABLE", "no_schema");
+        env.put("POSTGRES_INPUT_SNAPSHOT_PARALLELISM", "17");
+        env.put("POSTGRES_INPUT_SNAPSHOT_CHUNK_ROWS", "100001");
+        env.put("POSTGRES_INPUT_OPERATIONS", "INSERT,READ");
+
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOf(io.vrsky.core.config.ConfigException.class)
+                .hasMessageContaining("POSTGRES_INPUT_SNAPSHOT_MODE=sometimes").hasMessageContaining("POSTGRES_INPUT_SIGNAL_TABLE=no_schema")
+                .hasMessageContaining("POSTGRES_INPUT_SNAPSHOT_PARALLELISM").hasMessageContaining("POSTGRES_INPUT_SNAPSHOT_CHUNK_ROWS")
+                .hasMessageContaining("POSTGRES_INPUT_OPERATIONS contains 'READ'");
+    }
+
+    @Test
     void shouldNeverShowThePassword() {
         Map<String, String> env = minimal();
         env.put("POSTGRES_INPUT_BATCH_SIZE", "0");
