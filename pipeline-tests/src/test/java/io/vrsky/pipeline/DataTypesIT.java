@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(RealServices.class)
 class DataTypesIT {
 
-    private static final String[] SCHEMA = {
+    static final String[] SCHEMA = {
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
         "CREATE DOMAIN positive_int AS int4 CHECK (VALUE > 0)",
         "CREATE TABLE everything ("
@@ -29,19 +29,19 @@ class DataTypesIT {
                 + " c_uuid uuid, c_inet inet, c_cidr cidr, c_macaddr macaddr, c_mood mood, c_domain positive_int, c_oid oid)",
     };
 
-    private static final String ROW_1 = "INSERT INTO everything VALUES (1, 32767, 9223372036854775807, 1.5, 3.141592653589793,"
+    static final String ROW_1 = "INSERT INTO everything VALUES (1, 32767, 9223372036854775807, 1.5, 3.141592653589793,"
             + " 12345678901234567890.123456789012345678901234567890, 1234567890.12, true, 'plain text', 'varchar', 'ab',"
             + " '{\"a\": [1, 2.5, \"x\"], \"b\": {\"c\": null}}', '{\"k\": \"v\", \"n\": 1.25, \"arr\": [true, false]}',"
             + " '\\x00010203feff'::bytea, '{1,2,3}', '{\"a\",\"b c\",\"d,e\"}', '{1.10,2.000}',"
             + " '2026-02-17', '10:00:00.123456', '10:00:00.5+02', '2026-02-17 10:00:00.123456', '2026-02-17 10:00:00.123456+00',"
             + " '1 year 2 mons 3 days 04:05:06.789', '0b6c3e4a-1d2f-4a5b-9c8d-7e6f5a4b3c2d', '192.168.1.10/24', '10.0.0.0/8',"
             + " '08:00:2b:01:02:03', 'happy', 42, 4242)";
-    private static final String ROW_2 = "INSERT INTO everything VALUES (2, -32768, -9223372036854775808, -0.25, -1e-300,"
+    static final String ROW_2 = "INSERT INTO everything VALUES (2, -32768, -9223372036854775808, -0.25, -1e-300,"
             + " -0.000000000000000000000001, -99.99, false, 'quotes '' \" backslash \\ newline' || chr(10) || 'tab' || chr(9) || 'unicode ✓ é 漢字 🚀',"
             + " '', ' ', '[1, \"two\", {\"three\": 3}]', '{\"big\": 1234567890123, \"neg\": -0.5}', '\\x'::bytea, '{}', '{NULL,\"\"}', '{}', '1970-01-01', '00:00:00', '23:59:59.999999-11',"
             + " '1970-01-01 00:00:00', '1999-12-31 23:59:59.999999-08', '-3 days -00:00:01', '00000000-0000-0000-0000-000000000000',"
             + " '::1', '2001:db8::/32', 'ff:ff:ff:ff:ff:ff', 'sad', 1, 0)";
-    private static final String ROW_3 = "INSERT INTO everything (id) VALUES (3)";
+    static final String ROW_3 = "INSERT INTO everything (id) VALUES (3)";
 
     @Test
     @Timeout(120)
