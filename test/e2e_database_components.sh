@@ -98,6 +98,7 @@ if [ "$MODE" = local ]; then
     psql_db source -f "$VRSKY_ROOT/docker/postgres/demo-schema.psql" >/dev/null
     psql_db sink -f "$VRSKY_ROOT/docker/postgres/demo-schema.psql" >/dev/null
     nats_start nats "$NATS_PORT" "$NATS_MON"
+    seed_existing_rows
     svc_start consumer && svc_start producer
   }
 
@@ -135,6 +136,7 @@ else
     COMPOSE_STARTED=1
     "${COMPOSE[@]}" build postgres-consumer postgres-producer || die "docker compose build failed"
     "${COMPOSE[@]}" up -d --wait postgres nats || die "postgres/nats did not become healthy"
+    seed_existing_rows
     "${COMPOSE[@]}" up -d --wait postgres-consumer postgres-producer || die "the services did not become healthy"
   }
   svc_service() { if [ "$1" = consumer ]; then echo postgres-consumer; else echo postgres-producer; fi; }
@@ -150,6 +152,18 @@ else
 fi
 
 src() { psql_db source -c "$1"; }
+
+# Rows that exist before the consumer first starts (its initial snapshot copies them); ids far
+# above the ones the scenarios use.
+SEEDED_CUSTOMERS=5003
+seed_existing_rows() {
+  psql_db source -c "INSERT INTO customers (id, name, email) SELECT g, 'existing ' || g, 'e' || g || '@example.com'
+                       FROM generate_series(1000001, 1000000 + $SEEDED_CUSTOMERS) g" \
+    -c "INSERT INTO orders (id, customer_id, amount, items) SELECT g, 1000001 + g % 100, g % 1000 + 0.25, '{\"seed\": true}'
+                       FROM generate_series(1000001, 1002000) g" \
+    -c "INSERT INTO order_lines SELECT 1000001 + g % 2000, g, 'SKU-' || g, g % 5 + 1, 9.99 FROM generate_series(1, 3000) g" >/dev/null \
+    || die "could not seed the source with existing rows"
+}
 sink() { psql_db sink -c "$1"; }
 svc_wait_ready() { wait_http "$(health_url "$1")/health/ready" 90 || { log "$1 not ready:"; svc_log "$1" | tail -30 >&2; return 1; }; }
 
@@ -187,6 +201,15 @@ expect() { # expect DESCRIPTION ACTUAL EXPECTED
 
 # ------------------------------------------------------------------------------------------------
 # scenarios: each returns 0 (PASS) or non-zero (FAIL) and explains failures on stderr
+
+scenario_initial_snapshot() {
+  # the rows written before the consumer ever started reach the sink (initial snapshot), exactly once
+  wait_sync 120 || return 1
+  expect "seeded customers in the sink" "$(sink "SELECT count(*) FROM customers WHERE id > 1000000")" "$SEEDED_CUSTOMERS" \
+    && expect "seeded order lines in the sink" "$(sink "SELECT count(*) FROM order_lines WHERE order_id > 1000000")" 3000 \
+    && expect "snapshot rows metric of public.customers" \
+      "$(curl -fsS "$(health_url consumer)/metrics" | grep -c '^vrsky_consumer_snapshot_rows_total{table="public.customers"')" 1
+}
 
 scenario_insert() {
   src "INSERT INTO customers (id, name, email) VALUES (1, 'Ada', 'ada@example.com'), (2, 'Bob', NULL), (3, 'Cé ''quoted''', 'c@example.com')"
@@ -328,6 +351,7 @@ run() {
 backend_up || die "could not start the pipeline"
 log "pipeline up; running scenarios"
 
+run "initial snapshot (rows existing before the first start)" scenario_initial_snapshot
 run "insert" scenario_insert
 run "update" scenario_update
 run "delete" scenario_delete
