@@ -3,16 +3,21 @@
 # postgres-producer -> sink PostgreSQL) against PostgreSQL's native logical replication
 # (publication + subscription) between the same two local clusters, same workload, same run.
 #
-# usage: bench/run.sh [--quick] [--only W1,W2,W3,W4,CAP] [--repeat N] [--native-only] [--keep]
+# usage: bench/run.sh [--quick] [--only W1,W2,W3,W4,CAP,SNAP] [--repeat N] [--native-only] [--keep]
 #
 #   W1   500,000 rows in transactions of 1,000        catch-up rows/s
 #   W2   50,000 single-row transactions               catch-up rows/s
 #   W3   a steady 1,000 rows/s for 30 s                commit-to-sink latency p50/p99 (live)
 #   W4   one 1,000,000-row transaction                 catch-up rows/s, peak RSS of both services (-Xmx256m)
+#   SNAP a 1,000,000-row table that exists before replication starts: the pipeline's initial
+#        snapshot (consumer and producer started, until the last row is in the sink) against a
+#        native subscription with copy_data = true (from CREATE SUBSCRIPTION until the copy is in
+#        the sink); rows/s, and the longest single-row UPDATE of a concurrent source writer on the
+#        table being copied (lock waits included) during each copy
 #   CAP  capture only, on the W1 and W2 backlogs (with those workloads): consumer -> JetStream
 #        (producer stopped) against pg_recvlogical reading the same changes (pgoutput) to
 #        /dev/null; the messages JetStream stored are reported as changes per message
-#   --quick  W1 50,000 / W2 5,000 / W3 10 s / W4 100,000: a smoke run
+#   --quick  W1 50,000 / W2 5,000 / W3 10 s / W4 100,000 / SNAP 100,000: a smoke run
 #   --repeat N     catch-up runs per reader and workload (default 3; 1 with --quick): the
 #                  backlog is written once and each run reads it from its own slot; the median
 #                  is reported with the range (this machine may be shared: see the load average)
@@ -40,7 +45,7 @@ VRSKY_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 QUICK=0
 KEEP=0
 NATIVE_ONLY=0
-ONLY="W1,W2,W3,W4,CAP"
+ONLY="W1,W2,W3,W4,CAP,SNAP"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -56,9 +61,9 @@ done
 wants() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 if [ "$QUICK" = 1 ]; then
-  W1_ROWS=50000; W2_ROWS=5000; W3_SECONDS=10; W4_ROWS=100000; REPEAT=${REPEAT:-1}
+  W1_ROWS=50000; W2_ROWS=5000; W3_SECONDS=10; W4_ROWS=100000; SNAP_ROWS=100000; REPEAT=${REPEAT:-1}
 else
-  W1_ROWS=500000; W2_ROWS=50000; W3_SECONDS=30; W4_ROWS=1000000; REPEAT=${REPEAT:-3}
+  W1_ROWS=500000; W2_ROWS=50000; W3_SECONDS=30; W4_ROWS=1000000; SNAP_ROWS=1000000; REPEAT=${REPEAT:-3}
 fi
 W1_TX=1000
 W3_RATE=1000
@@ -133,7 +138,7 @@ psrc -c "CREATE TABLE w1 $TABLE_DDL" -c "CREATE TABLE w2 $TABLE_DDL" -c "CREATE 
       END \$\$"
 for db in native pipeline; do
   psql -h 127.0.0.1 -p "$DST_PORT" -U postgres -d postgres -X -q -c "CREATE DATABASE $db"
-  pdst "$db" -c "CREATE TABLE w1 $TABLE_DDL" -c "CREATE TABLE w2 $TABLE_DDL" -c "CREATE TABLE w4 $TABLE_DDL" \
+  pdst "$db" -c "CREATE TABLE w1 $TABLE_DDL" -c "CREATE TABLE w2 $TABLE_DDL" -c "CREATE TABLE w4 $TABLE_DDL" -c "CREATE TABLE s1 $TABLE_DDL" \
     -c "CREATE TABLE w3 (id bigint PRIMARY KEY, k int NOT NULL, v int NOT NULL, src_ts timestamptz NOT NULL, payload text NOT NULL, applied_at timestamptz)" \
     -c "CREATE FUNCTION stamp_applied() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN NEW.applied_at := clock_timestamp(); RETURN NEW; END \$\$" \
     -c "CREATE TRIGGER w3_applied BEFORE INSERT OR UPDATE ON w3 FOR EACH ROW EXECUTE FUNCTION stamp_applied()" \
@@ -218,7 +223,7 @@ consumer_env() { # SLOT STREAM SUBJECT
 producer_env() { # DURABLE
   echo POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$DST_PORT" POSTGRES_OUTPUT_USER=postgres POSTGRES_OUTPUT_PASSWORD=bench \
     POSTGRES_OUTPUT_DATABASE=pipeline POSTGRES_OUTPUT_SSLMODE=disable \
-    POSTGRES_OUTPUT_TABLES=public.w1,public.w2,public.w3,public.w4 NATS_URL="$NATS_URL" NATS_STREAM="$STREAM" \
+    POSTGRES_OUTPUT_TABLES=public.w1,public.w2,public.w3,public.w4,public.s1 NATS_URL="$NATS_URL" NATS_STREAM="$STREAM" \
     NATS_SUBJECT="$SUBJECT" NATS_DURABLE="$1" NATS_DLQ_SUBJECT=vrsky.dlq.bench-producer HEALTH_PORT="$PRODUCER_HEALTH" \
     ${BENCH_PRODUCER_ENV:-}
 }
@@ -412,7 +417,75 @@ SQL
   record "W3 latency p99" "$W3_pipeline_P99" "$W3_native_P99" "ms" "rows measured: pipeline $W3_pipeline_N, native $W3_native_N"
 }
 
+# snapshot: the same pre-existing table copied by the pipeline's initial snapshot and by a native
+# subscription with copy_data = true, one after the other, each with a concurrent writer on it.
+# start_writer / stop_writer: single-row UPDATEs of random rows of s1, each its own transaction,
+# 1 ms apart; stop_writer prints the longest one in ms (measured in the server: lock waits count).
+start_writer() {
+  psrc -c "TRUNCATE bench_flag" >/dev/null
+  psrc -c "DO \$\$ DECLARE t0 timestamptz; worst float8 := 0; n int := 0; BEGIN
+             LOOP
+               t0 := clock_timestamp();
+               UPDATE s1 SET v = v + 1 WHERE id = 1 + (random() * ($SNAP_ROWS - 2))::int;
+               COMMIT;
+               worst := greatest(worst, extract(epoch FROM clock_timestamp() - t0) * 1000);
+               n := n + 1;
+               IF n % 50 = 0 AND EXISTS (SELECT 1 FROM bench_flag) THEN EXIT; END IF;
+               PERFORM pg_sleep(0.001);
+             END LOOP;
+             RAISE NOTICE 'writer % %', round(worst::numeric, 1), n;
+           END \$\$" 2>"$WORK/writer.out" &
+  WRITER_PID=$!
+}
+stop_writer() {
+  psrc -c "INSERT INTO bench_flag VALUES (true)" >/dev/null
+  wait "$WRITER_PID"
+  awk '/writer/ { print $(NF-1) }' "$WORK/writer.out"
+}
+
+snapshot_workload() {
+  local rows=$SNAP_ROWS
+  log "SNAP: writing $rows rows into s1 (before any replication of it)"
+  psrc -c "CREATE TABLE s1 $TABLE_DDL" -c "CREATE TABLE bench_flag (stop bool)" \
+    -c "INSERT INTO s1 (id, k, v, payload) SELECT g, g % 1000, 0, $(payload) FROM generate_series(1, $rows) g" \
+    -c "VACUUM ANALYZE s1" -c "CREATE PUBLICATION snap_native_pub FOR TABLE s1" >/dev/null
+  # native: CREATE SUBSCRIPTION with copy_data = true (its own slot), until the last row is in the sink
+  start_writer
+  pdst native -c "SELECT bench_wait_row('s1', $rows, $BENCH_TIMEOUT)" >"$WORK/end" &
+  local we=$!
+  local t0; t0=$(now)
+  pdst native -c "CREATE SUBSCRIPTION snap_native CONNECTION '$SRC_CONNINFO' PUBLICATION snap_native_pub WITH (copy_data = true)"
+  wait $we
+  local native_end; native_end=$(cat "$WORK/end")
+  local native_worst; native_worst=$(stop_writer)
+  pdst native -c "DROP SUBSCRIPTION snap_native" >/dev/null 2>&1
+  local native_rate; native_rate=$(rate "$rows" "$t0" "$native_end")
+  log "SNAP native copy_data: $native_rate rows/s, longest writer statement ${native_worst} ms"
+  [ "$NATIVE_ONLY" = 1 ] && { record "SNAP snapshot rows/s" "-" "$native_rate" "rows/s" "$rows rows"; return; }
+  # pipeline: producer ready, then the consumer (new slot, initial snapshot), until the last row is in the sink
+  nats_tool delete "$NATS_URL" "$STREAM" >/dev/null
+  start_producer bench_snap producer-snap
+  start_writer
+  pdst pipeline -c "SELECT bench_wait_row('s1', $rows, $BENCH_TIMEOUT)" >"$WORK/end" &
+  we=$!
+  t0=$(now)
+  # shellcheck disable=SC2046
+  service_start consumer "$CONSUMER_JAR" "$WORK/consumer-snap.log" "${BENCH_CONSUMER_JAVA_OPTS:-$JAVA_OPTS}" \
+    $(consumer_env snap_pipe "$STREAM" "$SUBJECT" | sed 's/POSTGRES_INPUT_TABLES=[^ ]*/POSTGRES_INPUT_TABLES=public.s1/; s/POSTGRES_INPUT_PUBLICATION=[^ ]*/POSTGRES_INPUT_PUBLICATION=snap_pipe_pub/')
+  wait $we
+  local pipe_end; pipe_end=$(cat "$WORK/end")
+  local pipe_worst; pipe_worst=$(stop_writer)
+  local pipe_rate; pipe_rate=$(rate "$rows" "$t0" "$pipe_end")
+  grep -h "copied:" "$WORK/consumer-snap.log" | sed 's/^.* - //' | head -3 >&2
+  service_stop consumer; service_stop producer
+  drop_slot snap_pipe
+  log "SNAP pipeline: $pipe_rate rows/s, longest writer statement ${pipe_worst} ms"
+  record "SNAP snapshot rows/s" "$pipe_rate" "$native_rate" "rows/s" "$rows-row table copied, from start to last row in the sink (JVM start included)"
+  record "SNAP writer longest statement" "$pipe_worst" "$native_worst" "ms" "single-row UPDATEs of the table during its copy (lower is better; target < 1000)"
+}
+
 # ------------------------------------------------------------------------------------------------
+wants SNAP && snapshot_workload
 wants W1 && { if wants CAP; then catch_up W1 w1 "$W1_ROWS" "$W1_TX" capture; else catch_up W1 w1 "$W1_ROWS" "$W1_TX"; fi; }
 wants W2 && { if wants CAP; then catch_up W2 w2 "$W2_ROWS" 1 capture; else catch_up W2 w2 "$W2_ROWS" 1; fi; }
 wants W3 && steady
