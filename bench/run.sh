@@ -420,9 +420,10 @@ SQL
 # snapshot: the same pre-existing table copied by the pipeline's initial snapshot and by a native
 # subscription with copy_data = true, one after the other, each with a concurrent writer on it.
 # start_writer / stop_writer: single-row UPDATEs of random rows of s1, each its own transaction,
-# 1 ms apart; stop_writer prints the longest one in ms (measured in the server: lock waits count).
+# 1 ms apart; stop_writer sets WRITER_WORST to the longest one in ms (measured in the server: lock
+# waits count). Not called in a subshell: the writer is a child of this shell.
 start_writer() {
-  psrc -c "TRUNCATE bench_flag" >/dev/null
+  psrc -c "TRUNCATE bench_flag" -c "TRUNCATE bench_writer" >/dev/null
   psrc -c "DO \$\$ DECLARE t0 timestamptz; worst float8 := 0; n int := 0; BEGIN
              LOOP
                t0 := clock_timestamp();
@@ -433,20 +434,20 @@ start_writer() {
                IF n % 50 = 0 AND EXISTS (SELECT 1 FROM bench_flag) THEN EXIT; END IF;
                PERFORM pg_sleep(0.001);
              END LOOP;
-             RAISE NOTICE 'writer % %', round(worst::numeric, 1), n;
-           END \$\$" 2>"$WORK/writer.out" &
+             INSERT INTO bench_writer VALUES (round(worst::numeric, 1), n);
+           END \$\$" >/dev/null 2>"$WORK/writer.out" &
   WRITER_PID=$!
 }
 stop_writer() {
   psrc -c "INSERT INTO bench_flag VALUES (true)" >/dev/null
   wait "$WRITER_PID"
-  awk '/writer/ { print $(NF-1) }' "$WORK/writer.out"
+  WRITER_WORST=$(psrc -c "SELECT worst_ms FROM bench_writer")
 }
 
 snapshot_workload() {
   local rows=$SNAP_ROWS
   log "SNAP: writing $rows rows into s1 (before any replication of it)"
-  psrc -c "CREATE TABLE s1 $TABLE_DDL" -c "CREATE TABLE bench_flag (stop bool)" \
+  psrc -c "CREATE TABLE s1 $TABLE_DDL" -c "CREATE TABLE bench_flag (stop bool)" -c "CREATE TABLE bench_writer (worst_ms numeric, n int)" \
     -c "INSERT INTO s1 (id, k, v, payload) SELECT g, g % 1000, 0, $(payload) FROM generate_series(1, $rows) g" \
     -c "VACUUM ANALYZE s1" -c "CREATE PUBLICATION snap_native_pub FOR TABLE s1" >/dev/null
   # native: CREATE SUBSCRIPTION with copy_data = true (its own slot), until the last row is in the sink
@@ -457,7 +458,8 @@ snapshot_workload() {
   pdst native -c "CREATE SUBSCRIPTION snap_native CONNECTION '$SRC_CONNINFO' PUBLICATION snap_native_pub WITH (copy_data = true)"
   wait $we
   local native_end; native_end=$(cat "$WORK/end")
-  local native_worst; native_worst=$(stop_writer)
+  stop_writer
+  local native_worst=$WRITER_WORST
   pdst native -c "DROP SUBSCRIPTION snap_native" >/dev/null 2>&1
   local native_rate; native_rate=$(rate "$rows" "$t0" "$native_end")
   log "SNAP native copy_data: $native_rate rows/s, longest writer statement ${native_worst} ms"
@@ -474,7 +476,8 @@ snapshot_workload() {
     $(consumer_env snap_pipe "$STREAM" "$SUBJECT" | sed 's/POSTGRES_INPUT_TABLES=[^ ]*/POSTGRES_INPUT_TABLES=public.s1/; s/POSTGRES_INPUT_PUBLICATION=[^ ]*/POSTGRES_INPUT_PUBLICATION=snap_pipe_pub/')
   wait $we
   local pipe_end; pipe_end=$(cat "$WORK/end")
-  local pipe_worst; pipe_worst=$(stop_writer)
+  stop_writer
+  local pipe_worst=$WRITER_WORST
   local pipe_rate; pipe_rate=$(rate "$rows" "$t0" "$pipe_end")
   grep -h "copied:" "$WORK/consumer-snap.log" | sed 's/^.* - //' | head -3 >&2
   service_stop consumer; service_stop producer

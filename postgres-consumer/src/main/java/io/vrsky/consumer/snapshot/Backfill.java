@@ -7,6 +7,7 @@ import io.vrsky.consumer.snapshot.SnapshotRecord.TableProgress;
 import io.vrsky.consumer.tx.TxInfo;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.Operation;
+import io.vrsky.core.model.TableId;
 import io.vrsky.core.pg.PgDataSources;
 import io.vrsky.core.pg.PgErrors;
 import org.postgresql.PGProperty;
@@ -65,6 +66,10 @@ abstract sealed class Backfill {
 
     String table() {
         return name;
+    }
+
+    TableId tableId() {
+        return table.id();
     }
 
     /** Whether no step is under way (the next one may start). */
@@ -288,7 +293,7 @@ abstract sealed class Backfill {
             }
             if (!publishing.any) {
                 owner.progressWithoutMessage(name, chunkLastKey, !more);
-            } else if (keep.get(keep.size() - 1).key() != chunkLastKey && more) {
+            } else if (more && !java.util.Objects.equals(keep.get(keep.size() - 1).key(), chunkLastKey)) {
                 owner.progressWithoutMessage(name, chunkLastKey, false); // the chunk's last rows were dropped: go on after them
             }
             LOG.debug("backfill chunk of {} at {}: {} row(s) read, {} dropped (changed in the window), {} published", name, lsn,

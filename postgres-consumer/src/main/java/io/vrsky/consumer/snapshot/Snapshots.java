@@ -553,7 +553,7 @@ public final class Snapshots implements StreamObserver {
             }
             return false;
         }
-        if (backfill != null && rel.table().toString().equals(backfill.table())) {
+        if (backfill != null && rel.table().equals(backfill.tableId())) {
             backfill.changed(rel, op, before, after);
         }
         return true;
