@@ -42,6 +42,7 @@ class RestartIT {
         String db = pg.createDatabase(name);
         ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never"); // restarts of streaming; snapshots are SnapshotIT\'s
         try (StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"))) {
             try (ConsumerService svc = startStreaming(env)) {
                 ItSupport.insertOnePerTransaction(pg, db, "t", 1, 300);
@@ -70,6 +71,7 @@ class RestartIT {
         String db = pg.createDatabase(name);
         ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never"); // restarts of streaming; snapshots are SnapshotIT\'s
         env.put("POSTGRES_INPUT_BATCH_SIZE", "100");
         String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
         try (ConsumerService svc = startStreaming(env)) {
@@ -126,6 +128,7 @@ class RestartIT {
         String db = pg.createDatabase(name);
         ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never"); // restarts of streaming; snapshots are SnapshotIT\'s
         String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
         try (StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"))) {
             try (ConsumerService svc = startStreaming(env)) {
@@ -167,6 +170,7 @@ class RestartIT {
         String db = pg.createDatabase(name);
         ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never"); // restarts of streaming; snapshots are SnapshotIT\'s
         env.put("POSTGRES_INPUT_BATCH_SIZE", "1");
         String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
         try (ConsumerService svc = startStreaming(env)) {
@@ -220,6 +224,7 @@ class RestartIT {
         String db = pg.createDatabase(name);
         ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never"); // restarts of streaming; snapshots are SnapshotIT\'s
         String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
         try (ConsumerService svc = startStreaming(env); StreamReader reader = new StreamReader(nats, env.get("NATS_STREAM"))) {
             ItSupport.insertOnePerTransaction(pg, db, "t", 1, 50);
@@ -240,6 +245,7 @@ class RestartIT {
         ItSupport.sql(pg, db, "CREATE TABLE watched (id int PRIMARY KEY)", "CREATE TABLE noise (id int PRIMARY KEY)",
                 "CREATE TABLE filtered (id int PRIMARY KEY)");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never"); // restarts of streaming; snapshots are SnapshotIT\'s
         env.put("POSTGRES_INPUT_TABLES", "watched");
         String slot = env.get("POSTGRES_INPUT_REPLICATION_SLOT");
         try (ConsumerService svc = startStreaming(env)) {
@@ -267,6 +273,7 @@ class RestartIT {
         String db = pg.createDatabase(name);
         ItSupport.sql(pg, db, "CREATE TABLE t (id int8 PRIMARY KEY)");
         Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_SNAPSHOT_MODE", "never"); // restarts of streaming; snapshots are SnapshotIT\'s
         boolean natsDown = false;
         boolean pgDown = false;
         try (ConsumerService svc = startStreaming(env)) {

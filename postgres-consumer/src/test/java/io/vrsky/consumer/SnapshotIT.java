@@ -65,7 +65,7 @@ class SnapshotIT {
         env.put("POSTGRES_INPUT_BATCH_SIZE", "100");
         try (ConsumerService svc = ItSupport.start(env); ItSupport.StreamReader reader = new ItSupport.StreamReader(nats, env.get("NATS_STREAM"))) {
             await().atMost(WAIT).until(() -> svc.state() == io.vrsky.consumer.replication.ReplicationLoop.State.STREAMING
-                    && svc.metrics().changesPublished() >= 5003 + 500 + 300 + 250 + 1);
+                    && svc.metrics().changesPublished() >= 5003 + 500 + 300 + 250);
             ItSupport.sql(pg, db, "UPDATE a SET note = 'changed' WHERE id = 1", "DELETE FROM a WHERE id = 2", "INSERT INTO a VALUES (6000, 'new')");
             await().atMost(WAIT).until(() -> reader.changes().stream().anyMatch(ch -> ch.op() == Operation.INSERT));
 
@@ -101,8 +101,8 @@ class SnapshotIT {
                     assertThat(ids.add(snap)).isTrue();
                 }
             }
-            // the keyless table's copy starts with its TRUNCATE, and its last chunk is flagged
-            assertThat(changes.stream().filter(ch -> ch.table().equals("d")).findFirst().orElseThrow().op()).isEqualTo(Operation.TRUNCATE);
+            // the initial copy of the keyless table needs no TRUNCATE (a resumed one starts with one); each table's last chunk is flagged
+            assertThat(changes.stream().filter(ch -> ch.table().equals("d")).findFirst().orElseThrow().op()).isEqualTo(Operation.READ);
             assertThat(reader.all().stream().filter(s -> "true".equals(s.header(CdcHeaders.LAST_CHUNK)) && s.header(CdcHeaders.SNAPSHOT) != null)
                     .count()).isEqualTo(4);
             String kv = progress(nats, env.get("POSTGRES_INPUT_REPLICATION_SLOT"));

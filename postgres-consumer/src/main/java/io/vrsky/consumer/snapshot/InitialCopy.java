@@ -155,9 +155,6 @@ final class InitialCopy implements AutoCloseable {
                 cut[0] = true;
                 putUninterruptibly(new Chunk(c2));
             });
-            if (t.keyless()) {
-                chunker.add(encoder.truncate(t, tx, exported.consistentPoint().value()), null, clock.instant());
-            }
             long rows = 0;
             byte[] row;
             while ((row = out.readFromCopy()) != null) {
