@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
         description = {"The pipeline's state: the source's replication slot (or all logical slots of the database with --all),"
                 + " the CDC stream and its durables, the sink's applied positions and the lag between them, dead letters per"
                 + " subject, and a snapshot in progress.",
-                "Every part that is configured and reachable is shown; one that is not reachable is named on stderr (exit 3)."})
+                "Every part that is configured and reachable is shown; one that is not reachable is named on stderr (exit 3);"
+                        + " a configured slot that does not exist is named on stderr too (exit 4)."})
 final class StatusCommand implements Callable<Integer> {
 
     private final Context context;
@@ -39,6 +40,13 @@ final class StatusCommand implements Callable<Integer> {
             StatusText.print(report, context.out());
         }
         report.errors().forEach(context.err()::println);
-        return report.errors().isEmpty() ? AdminExit.OK.code() : AdminExit.DEPENDENCY.code();
+        if (!report.errors().isEmpty()) {
+            return AdminExit.DEPENDENCY.code();
+        }
+        if (report.source() != null && report.source().missingSlot() != null) {
+            context.err().println("replication slot " + report.source().missingSlot() + " does not exist in " + report.source().target());
+            return AdminExit.NOT_FOUND.code();
+        }
+        return AdminExit.OK.code();
     }
 }

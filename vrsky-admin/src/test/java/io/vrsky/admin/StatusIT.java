@@ -114,6 +114,9 @@ class StatusIT {
             w.sql(w.source, "SELECT pg_create_logical_replication_slot('" + w.slot + "_other', 'pgoutput')");
             try {
                 AdminRun one = AdminRun.run(w.env(), "status", "--json");
+                assertThat(one.exit()).as(one.toString()).isEqualTo(4);
+                assertThat(one.err().strip()).isEqualTo("replication slot " + w.slot + " does not exist in PostgreSQL at " + pg.host()
+                        + ":" + pg.port() + "/" + w.source);
                 JsonNode r = JSON.readTree(one.out());
                 assertThat(r.path("source").path("missingSlot").asText()).isEqualTo(w.slot);
                 assertThat(r.path("source").path("slots")).isEmpty();
