@@ -96,6 +96,7 @@ class DlqIT {
                 assertThat(again.exit()).as(again.toString()).isEqualTo(1);
                 assertThat(again.err()).startsWith("dead letter " + seq + " was replayed as VRSKY_DLQ-" + seq + " already")
                         .contains("nothing replayed");
+                assertThat(producer.isAlive()).isTrue();
             }
         }
     }
@@ -131,6 +132,7 @@ class DlqIT {
                 assertThat(w.count(w.sink, "SELECT count(DISTINCT tx) FROM journal")).isEqualTo(16);
                 assertThat(w.text(w.sink, "SELECT chunk FROM vrsky_applied_position WHERE source = 'replay:VRSKY_DLQ-" + parts.get(0) + "'"))
                         .isEqualTo("1");
+                assertThat(producer.isAlive()).isTrue();
             }
         }
     }
@@ -178,6 +180,7 @@ class DlqIT {
                     Files.deleteIfExists(edited);
                     Files.deleteIfExists(broken);
                 }
+                assertThat(producer.isAlive()).isTrue();
             }
         }
     }

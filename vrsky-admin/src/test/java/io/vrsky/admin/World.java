@@ -215,7 +215,7 @@ final class World implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws SQLException, IOException {
         try {
             for (String s : slotsToDrop) {
                 try {
@@ -231,7 +231,11 @@ final class World implements AutoCloseable {
                 // deleted by the test (teardown) already
             }
         } finally {
-            nats.close();
+            try {
+                nats.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -59,7 +59,8 @@ public final class StreamScan {
         }
         try {
             OrderedConsumerContext ordered = nats.connection().getStreamContext(stream).createOrderedConsumer(config);
-            try (IterableConsumer consumer = ordered.iterate(ConsumeOptions.builder().batchSize(headersOnly ? 1000 : 100).build())) {
+            IterableConsumer consumer = ordered.iterate(ConsumeOptions.builder().batchSize(headersOnly ? 1000 : 100).build());
+            try {
                 while (true) {
                     Message m = consumer.nextMessage(WAIT);
                     if (m == null) {
@@ -73,6 +74,9 @@ public final class StreamScan {
                         return;
                     }
                 }
+            } finally {
+                // no more pulls; the server drops the ephemeral consumer once it is idle, and the connection closes next
+                consumer.stop();
             }
         } catch (AdminFailure e) {
             throw e;
@@ -80,9 +84,6 @@ public final class StreamScan {
             Thread.currentThread().interrupt();
             throw new AdminFailure(AdminExit.DEPENDENCY, nats.settings().target() + ": reading stream " + stream + ": interrupted");
         } catch (IOException | JetStreamApiException | JetStreamStatusCheckedException e) {
-            throw nats.failure("reading stream " + stream, e);
-        } catch (Exception e) {
-            // IterableConsumer.close() declares Exception
             throw nats.failure("reading stream " + stream, e);
         }
     }

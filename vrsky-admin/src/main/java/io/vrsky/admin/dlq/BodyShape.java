@@ -3,7 +3,7 @@ package io.vrsky.admin.dlq;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 
 import java.io.IOException;
 
@@ -19,7 +19,7 @@ public record BodyShape(boolean envelope, int chunk, boolean last, int changes, 
 
     /** Keeps every digit of numbers (json documents, numeric) when pretty-printing. */
     static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
+            .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
 
     public static BodyShape of(byte[] body) {
         JsonNode root;
