@@ -2,6 +2,8 @@
 # One image recipe for both services; SERVICE picks which (docker-compose.yml passes it):
 #   docker build -f docker/service.Dockerfile --build-arg SERVICE=postgres-consumer -t vrsky/postgres-consumer .
 #   docker build -f docker/service.Dockerfile --build-arg SERVICE=postgres-producer -t vrsky/postgres-producer .
+# Both images also carry the operator's command line, vrsky-admin (docs/admin.md), on PATH:
+#   docker compose exec postgres-producer vrsky-admin dlq list
 # Build from the repository root (the build needs the parent pom and envelope-core).
 #
 # Three stages: Maven builds the shaded jar; jlink cuts a JRE down to the modules the jars use;
@@ -31,13 +33,18 @@ COPY envelope-core/pom.xml envelope-core/
 COPY test-support/pom.xml test-support/
 COPY postgres-consumer/pom.xml postgres-consumer/
 COPY postgres-producer/pom.xml postgres-producer/
+COPY vrsky-admin/pom.xml vrsky-admin/
 COPY pipeline-tests/pom.xml pipeline-tests/
 COPY envelope-core/src envelope-core/src
 COPY test-support/src test-support/src
-COPY ${SERVICE}/src ${SERVICE}/src
+# vrsky-admin's tests run the producer, so the reactor builds both services' modules for it
+COPY postgres-consumer/src postgres-consumer/src
+COPY postgres-producer/src postgres-producer/src
+COPY vrsky-admin/src vrsky-admin/src
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -ntp -q -pl "${SERVICE}" -am -Dmaven.test.skip=true package \
- && cp "${SERVICE}/target/${SERVICE}.jar" /service.jar
+    mvn -B -ntp -q -pl "${SERVICE},vrsky-admin" -am -Dmaven.test.skip=true package \
+ && cp "${SERVICE}/target/${SERVICE}.jar" /service.jar \
+ && cp vrsky-admin/target/vrsky-admin.jar /vrsky-admin.jar
 
 # ---- 2. a JRE with only the modules the jar needs ----------------------------------------------
 # jdeps --ignore-missing-deps --multi-release 17 --print-module-deps <service>.jar prints
@@ -61,6 +68,12 @@ RUN apk add --no-cache zlib \
  && adduser -S -D -H -u 10001 -G vrsky -s /sbin/nologin vrsky
 COPY --from=jre /opt/jre /opt/jre
 COPY --from=build /service.jar /app/${SERVICE}.jar
+COPY --from=build /vrsky-admin.jar /app/vrsky-admin.jar
+# vrsky-admin on PATH; the services' JVM option variables are dropped for it, so that the JVM's
+# "Picked up ..." notes never mix into a command's output
+RUN printf '%s\n' '#!/bin/sh' 'unset JDK_JAVA_OPTIONS JAVA_TOOL_OPTIONS' \
+      'exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar /app/vrsky-admin.jar "$@"' >/usr/local/bin/vrsky-admin \
+ && chmod 755 /usr/local/bin/vrsky-admin
 ENV JAVA_HOME=/opt/jre \
     PATH=/opt/jre/bin:$PATH \
     HEALTH_PORT=8080 \

@@ -89,6 +89,16 @@ if [ "$MODE" = local ]; then
       NATS_SUBJECT=$SUBJECT NATS_DURABLE=$DURABLE NATS_DLQ_SUBJECT=$PRODUCER_DLQ HEALTH_PORT="$PRODUCER_HEALTH"
   }
 
+  # vrsky-admin next to both services: the source, the sink and NATS, the producer's dead letters
+  admin_env() {
+    echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$PG_PORT" POSTGRES_INPUT_USER=postgres \
+      POSTGRES_INPUT_PASSWORD=e2e-secret-not-logged POSTGRES_INPUT_DATABASE=source POSTGRES_INPUT_SSLMODE=disable \
+      POSTGRES_INPUT_REPLICATION_SLOT=$SLOT POSTGRES_INPUT_PUBLICATION=$PUBLICATION POSTGRES_INPUT_TABLES=$TABLES \
+      POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$PG_PORT" POSTGRES_OUTPUT_USER=postgres \
+      POSTGRES_OUTPUT_PASSWORD=e2e-secret-not-logged POSTGRES_OUTPUT_DATABASE=sink POSTGRES_OUTPUT_SSLMODE=disable \
+      NATS_URL="$NATS_URL_HOST" NATS_STREAM=$STREAM NATS_SUBJECT=$SUBJECT NATS_DURABLE=$DURABLE NATS_DLQ_SUBJECT=$PRODUCER_DLQ
+  }
+
   backend_up() {
     log "local mode: PostgreSQL :$PG_PORT, nats-server :$NATS_PORT (monitor :$NATS_MON), work dir $WORK"
     ensure_jars
@@ -130,6 +140,17 @@ else
 
   psql_db() { local db=$1; shift; "${COMPOSE[@]}" exec -T postgres psql -U "$PG_USER" -d "$db" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 
+  # vrsky-admin on this machine against the published ports
+  admin_env() {
+    local pw=${POSTGRES_PASSWORD:-vrsky-demo-password}
+    echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$POSTGRES_HOST_PORT" POSTGRES_INPUT_USER="$PG_USER" \
+      POSTGRES_INPUT_PASSWORD="$pw" POSTGRES_INPUT_DATABASE=source POSTGRES_INPUT_SSLMODE=disable \
+      POSTGRES_INPUT_REPLICATION_SLOT=$SLOT POSTGRES_INPUT_PUBLICATION=$PUBLICATION POSTGRES_INPUT_TABLES=$TABLES \
+      POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$POSTGRES_HOST_PORT" POSTGRES_OUTPUT_USER="$PG_USER" \
+      POSTGRES_OUTPUT_PASSWORD="$pw" POSTGRES_OUTPUT_DATABASE=sink POSTGRES_OUTPUT_SSLMODE=disable \
+      NATS_URL="$NATS_URL_HOST" NATS_STREAM=$STREAM NATS_SUBJECT=$SUBJECT NATS_DURABLE=$DURABLE NATS_DLQ_SUBJECT=$PRODUCER_DLQ
+  }
+
   backend_up() {
     log "docker mode: compose project vrsky-e2e, PostgreSQL :$POSTGRES_HOST_PORT, NATS :$NATS_HOST_PORT"
     ensure_jars # NatsTool runs on a jar's classpath
@@ -164,6 +185,9 @@ seed_existing_rows() {
     -c "INSERT INTO order_lines SELECT 1000001 + g % 2000, g, 'SKU-' || g, g % 5 + 1, 9.99 FROM generate_series(1, 3000) g" >/dev/null \
     || die "could not seed the source with existing rows"
 }
+# admin ARGS...: runs vrsky-admin (the shaded jar) with admin_env
+# shellcheck disable=SC2046 # admin_env is a list of KEY=VALUE words without spaces
+admin() { env $(admin_env) java -jar "$ADMIN_JAR" "$@"; }
 sink() { psql_db sink -c "$1"; }
 svc_wait_ready() { wait_http "$(health_url "$1")/health/ready" 90 || { log "$1 not ready:"; svc_log "$1" | tail -30 >&2; return 1; }; }
 
@@ -316,18 +340,44 @@ scenario_packed_poison() {
     || { echo "  the message that held it packed only one transaction" >&2; return 1; }
 }
 
-# The dead letter of scenario_packed_poison, published back with Vrsky-Replay once the sink is fixed,
-# is applied exactly once (twice published, one applied position under replay:<id>).
-scenario_dead_letter_replay() {
-  local seq
-  sink "ALTER TABLE customers DROP CONSTRAINT e2e_sink_only" || return 1
+# The dead letter of scenario_packed_poison, replayed with vrsky-admin once the sink is fixed, is applied
+# exactly once: vrsky-admin lists it with its SQLSTATE, publishes it back with Vrsky-Replay, and refuses a
+# second replay because the sink recorded the first (one applied position under replay:<id>).
+scenario_admin_dlq_replay() {
+  local seq out rc
   seq=$(nats_tool lastseqon "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ")
   [ "$seq" -gt 0 ] || { echo "  no dead letter to replay" >&2; return 1; }
-  nats_tool replay "$NATS_URL_HOST" VRSKY_DLQ "$seq" "$SUBJECT" >/dev/null || return 1
+  out=$(admin dlq list) || { echo "  vrsky-admin dlq list failed: $out" >&2; return 1; }
+  printf '%s\n' "$out" | grep -Eq "^$seq +[^ ]+ +$PRODUCER_DLQ +sql +23514 " \
+    || { echo "  dlq list does not show dead letter $seq with SQLSTATE 23514:" >&2; printf '%s\n' "$out" >&2; return 1; }
+  sink "ALTER TABLE customers DROP CONSTRAINT e2e_sink_only" || return 1
+  out=$(admin dlq replay "$seq") || { echo "  vrsky-admin dlq replay failed: $out" >&2; return 1; }
+  printf '%s\n' "$out" | grep -Eq "^replayed dead letter $seq as VRSKY_DLQ-$seq to $SUBJECT \(stream sequence [0-9]+\)$" \
+    || { echo "  unexpected replay output: $out" >&2; return 1; }
   wait_sink "SELECT name FROM customers WHERE id = 802" "refused by the sink" || return 1
-  nats_tool replay "$NATS_URL_HOST" VRSKY_DLQ "$seq" "$SUBJECT" >/dev/null || return 1
-  wait_sync 60 && expect "replay recorded once" \
-    "$(sink "SELECT count(*) FROM vrsky_applied_position WHERE source = 'replay:VRSKY_DLQ-$seq'")" 1
+  wait_sink "SELECT count(*) FROM vrsky_applied_position WHERE source = 'replay:VRSKY_DLQ-$seq'" 1 || return 1
+  out=$(admin dlq replay "$seq" 2>&1); rc=$?
+  expect "exit code of a second replay" "$rc" 1 || return 1
+  printf '%s\n' "$out" | grep -q "was replayed as VRSKY_DLQ-$seq already" \
+    || { echo "  the second replay does not say it was replayed already: $out" >&2; return 1; }
+  wait_sync 60 && expect "row 802 in the sink" "$(sink "SELECT count(*) FROM customers WHERE id = 802")" 1 \
+    && expect "replay recorded once" "$(sink "SELECT count(*) FROM vrsky_applied_position WHERE source = 'replay:VRSKY_DLQ-$seq'")" 1
+}
+
+# vrsky-admin status sees the running pipeline: the active slot, the stream, the producer's durable, the
+# sink's position of this source, and no error.
+scenario_admin_status() {
+  local json text
+  wait_sync 60 || return 1
+  json=$(admin status --json) || { echo "  vrsky-admin status --json failed" >&2; return 1; }
+  printf '%s\n' "$json" | grep -q "\"name\" : \"$SLOT\"" || { echo "  no slot $SLOT in: $json" >&2; return 1; }
+  printf '%s\n' "$json" | grep -q "\"active\" : true" || { echo "  the slot is not active: $json" >&2; return 1; }
+  printf '%s\n' "$json" | grep -q "\"name\" : \"$DURABLE\"" || { echo "  no durable $DURABLE in: $json" >&2; return 1; }
+  printf '%s\n' "$json" | grep -q "\"source\" : \"postgres-consumer/source/$SLOT\"" \
+    || { echo "  no applied position of postgres-consumer/source/$SLOT in: $json" >&2; return 1; }
+  printf '%s\n' "$json" | grep -q '"errors" : \[ \]' || { echo "  status reports errors: $json" >&2; return 1; }
+  text=$(admin status) || return 1
+  printf '%s\n' "$text" | grep -q "^stream $STREAM: " || { echo "  no stream line in: $text" >&2; return 1; }
 }
 
 # json/jsonb travel as their own text: the document null is not SQL NULL.
@@ -422,12 +472,13 @@ run "multi-row transaction" scenario_multi_row_transaction
 run "1000+ row batch (15,000 rows)" scenario_large_batch
 run "error recovery (DLQ)" scenario_error_recovery
 run "packed poison: one tx per dead letter" scenario_packed_poison
-run "dead letter replayed once" scenario_dead_letter_replay
+run "vrsky-admin dlq replay: once" scenario_admin_dlq_replay
 run "json null is not SQL NULL" scenario_json_null
 run "consumer kill -9 and restart" scenario_consumer_kill9
 run "producer kill -9 and restart" scenario_producer_kill9
 run "graceful stop and resume" scenario_graceful_restart
 run "health and metrics" scenario_health_and_metrics
+run "vrsky-admin status" scenario_admin_status
 run "data integrity (md5)" scenario_data_integrity
 
 echo "$PASSED passed, $FAILED failed"

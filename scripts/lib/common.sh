@@ -8,6 +8,7 @@
 VRSKY_ROOT="${VRSKY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 CONSUMER_JAR="${VRSKY_CONSUMER_JAR:-$VRSKY_ROOT/postgres-consumer/target/postgres-consumer.jar}"
 PRODUCER_JAR="${VRSKY_PRODUCER_JAR:-$VRSKY_ROOT/postgres-producer/target/postgres-producer.jar}"
+ADMIN_JAR="${VRSKY_ADMIN_JAR:-$VRSKY_ROOT/vrsky-admin/target/vrsky-admin.jar}"
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -118,15 +119,15 @@ wait_http() {
   return 1
 }
 
-# Builds both jars when either is missing (or when VRSKY_REBUILD=1).
+# Builds the service jars and vrsky-admin when any is missing (or when VRSKY_REBUILD=1).
 ensure_jars() {
-  if [ "${VRSKY_REBUILD:-0}" != 1 ] && [ -f "$CONSUMER_JAR" ] && [ -f "$PRODUCER_JAR" ]; then return; fi
-  log "building the service jars (mvn -DskipTests package)"
+  if [ "${VRSKY_REBUILD:-0}" != 1 ] && [ -f "$CONSUMER_JAR" ] && [ -f "$PRODUCER_JAR" ] && [ -f "$ADMIN_JAR" ]; then return; fi
+  log "building the service jars and vrsky-admin (mvn -DskipTests package)"
   local mvn=mvn
   command -v mvn >/dev/null 2>&1 || mvn="$VRSKY_ROOT/mvnw"
-  (cd "$VRSKY_ROOT" && "$mvn" -q -B -DskipTests -pl postgres-consumer,postgres-producer -am package) \
+  (cd "$VRSKY_ROOT" && "$mvn" -q -B -DskipTests -pl postgres-consumer,postgres-producer,vrsky-admin -am package) \
     || die "the build failed"
-  [ -f "$CONSUMER_JAR" ] && [ -f "$PRODUCER_JAR" ] || die "the build did not produce both jars"
+  [ -f "$CONSUMER_JAR" ] && [ -f "$PRODUCER_JAR" ] && [ -f "$ADMIN_JAR" ] || die "the build did not produce the three jars"
 }
 
 # The services' JVM options when run from these scripts, as in the image (docker/service.Dockerfile):
