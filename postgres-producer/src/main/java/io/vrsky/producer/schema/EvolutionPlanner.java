@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Works out how a sink table must change to follow the source's description of it (a change's
@@ -132,7 +133,7 @@ final class EvolutionPlanner {
             }
         }
         if (byAttnum) {
-            for (Map.Entry<Integer, String> e : known.entrySet()) {
+            for (Map.Entry<Integer, String> e : new TreeMap<>(known).entrySet()) {
                 if (sourceAttnums.contains(e.getKey())) {
                     continue;
                 }
