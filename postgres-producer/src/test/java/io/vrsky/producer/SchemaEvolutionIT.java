@@ -323,6 +323,52 @@ class SchemaEvolutionIT {
         }
     }
 
+    /**
+     * The table change and the first change that needs it commit together or not at all: the
+     * producer (the jar) is killed after it added the column and inserted the row, before its
+     * commit (held back by a lock on its position row); nothing of it stays, and after a restart
+     * both are applied once.
+     */
+    @Test
+    void shouldCommitTheTableChangeTogetherWithTheFirstChangeThatNeedsItOrNotAtAll(PostgresServer pg, NatsServer nats)
+            throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "ddlcrash")) {
+            h.sql("CREATE TABLE items (id int PRIMARY KEY, qty int)");
+            h.env("POSTGRES_OUTPUT_TABLES", "items");
+            ColumnInfo colour = new ColumnInfo("colour", "text", false, 3, null, "text", false, "'red'::text", JSON.textNode("red"));
+            try (ProducerProcess process = ProducerProcess.start(h.env(), h.name + "-1");
+                 java.sql.Connection lock = pg.connect(h.database)) {
+                h.publish(message(SOURCE, described(insert("items", lsn(10), row("id", 1, "qty", 1)), ID, QTY),
+                        described(insert("items", lsn(11), row("id", 2, "qty", 2)), ID, QTY)));
+                await().atMost(WAIT).until(() -> h.count("SELECT count(*) FROM items") == 2);
+
+                lock.setAutoCommit(false);
+                try (java.sql.Statement s = lock.createStatement()) {
+                    s.execute("SELECT * FROM vrsky_applied_position FOR UPDATE");
+                }
+                h.publish(message(SOURCE, described(insert("items", lsn(12), row("id", 3, "qty", 3, "colour", "blue")), ID, QTY,
+                        colour)));
+                // the producer has added the column and inserted the row, and waits for the lock to record its position
+                await().atMost(WAIT).until(() -> h.count("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + h.database
+                        + "' AND application_name = 'postgres-producer' AND wait_event_type = 'Lock'") == 1);
+                process.kill();
+                lock.commit();
+            }
+            await().atMost(WAIT).until(() -> h.count("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + h.database
+                    + "' AND application_name = 'postgres-producer'") == 0);
+            assertThat(sinkColumn(h, "items", "colour")).isNull();
+            assertThat(h.count("SELECT count(*) FROM items")).isEqualTo(2);
+
+            try (ProducerProcess process = ProducerProcess.start(h.env(), h.name + "-2")) {
+                await().atMost(WAIT).until(h::allAcked);
+                assertThat(h.rows("SELECT id, colour FROM items ORDER BY id")).containsExactly(List.of("1", "red"), List.of("2", "red"),
+                        List.of("3", "blue"));
+                assertThat(h.deadLetters()).isEmpty();
+                assertThat(process.terminate()).isZero();
+            }
+        }
+    }
+
     @Test
     void shouldTellAMinimalEnvelopeNamingAnUnknownColumnFromASchemaChange(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "minimal")) {
