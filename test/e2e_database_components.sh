@@ -251,6 +251,69 @@ scenario_error_recovery() {
   wait_sync 60 && expect "row after the dead letters" "$(sink "SELECT name FROM customers WHERE id = 500")" "after the bad messages"
 }
 
+# wait_sink SQL EXPECTED [SECONDS]: until the sink query prints EXPECTED
+wait_sink() {
+  local secs=${3:-60} start=$SECONDS got=""
+  while (( SECONDS - start < secs )); do
+    got=$(sink "$1" 2>/dev/null) && [ "$got" = "$2" ] && return 0
+    sleep 0.25
+  done
+  echo "  sink: $1 -> expected '$2', got '$got'" >&2
+  return 1
+}
+
+# Three transactions committed while the consumer is stopped arrive packed in one message; the sink
+# refuses the middle one (a CHECK the source lacks): the other two are applied, the refused one is
+# one dead letter holding only its own change, and nothing else stops.
+scenario_packed_poison() {
+  local before after seq source_seq
+  sink "ALTER TABLE customers ADD CONSTRAINT e2e_sink_only CHECK (name <> 'refused by the sink')" || return 1
+  before=$(nats_tool count "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ") || return 1
+  svc_term consumer
+  expect "consumer exit code after SIGTERM" "$SERVICE_EXIT" 0 || return 1
+  src "INSERT INTO customers (id, name) VALUES (801, 'packed first')" >/dev/null
+  src "INSERT INTO customers (id, name) VALUES (802, 'refused by the sink')" >/dev/null
+  src "INSERT INTO customers (id, name) VALUES (803, 'packed third')" >/dev/null
+  svc_start consumer || return 1
+  wait_sink "SELECT count(*) FROM customers WHERE id IN (801, 803)" 2 || return 1
+  local start=$SECONDS
+  while (( SECONDS - start < 30 )); do
+    after=$(nats_tool count "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ")
+    (( after >= before + 1 )) && break
+    sleep 0.5
+  done
+  expect "dead letters" "$(( after - before ))" 1 || return 1
+  expect "refused row in the sink" "$(sink "SELECT count(*) FROM customers WHERE id = 802")" 0 || return 1
+  seq=$(nats_tool lastseqon "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ")
+  nats_tool get "$NATS_URL_HOST" VRSKY_DLQ "$seq" >"$WORK/dead.txt" || return 1
+  grep -q '^Vrsky-Sql-State: 23514' "$WORK/dead.txt" || { echo "  no SQLSTATE 23514 on the dead letter" >&2; return 1; }
+  grep -q '"changeCount":1[,}]' "$WORK/dead.txt" || { echo "  the dead letter holds more than the refused change" >&2; return 1; }
+  source_seq=$(sed -n 's/^Vrsky-Source-Sequence: //p' "$WORK/dead.txt" | tr -d '\r')
+  nats_tool get "$NATS_URL_HOST" "$STREAM" "$source_seq" | grep -q '"transactionCount":[2-9]' \
+    || { echo "  the message that held it packed only one transaction" >&2; return 1; }
+}
+
+# The dead letter of scenario_packed_poison, published back with Vrsky-Replay once the sink is fixed,
+# is applied exactly once (twice published, one applied position under replay:<id>).
+scenario_dead_letter_replay() {
+  local seq
+  sink "ALTER TABLE customers DROP CONSTRAINT e2e_sink_only" || return 1
+  seq=$(nats_tool lastseqon "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ")
+  [ "$seq" -gt 0 ] || { echo "  no dead letter to replay" >&2; return 1; }
+  nats_tool replay "$NATS_URL_HOST" VRSKY_DLQ "$seq" "$SUBJECT" >/dev/null || return 1
+  wait_sink "SELECT name FROM customers WHERE id = 802" "refused by the sink" || return 1
+  nats_tool replay "$NATS_URL_HOST" VRSKY_DLQ "$seq" "$SUBJECT" >/dev/null || return 1
+  wait_sync 60 && expect "replay recorded once" \
+    "$(sink "SELECT count(*) FROM vrsky_applied_position WHERE source = 'replay:VRSKY_DLQ-$seq'")" 1
+}
+
+# json/jsonb travel as their own text: the document null is not SQL NULL.
+scenario_json_null() {
+  src "INSERT INTO orders (id, customer_id, amount, items) VALUES (900, 1, 1, 'null'), (901, 1, 1, NULL)" >/dev/null
+  wait_sync 60 && expect "document null in the sink" "$(sink "SELECT count(*) FROM orders WHERE id = 900 AND items = 'null'::jsonb")" 1 \
+    && expect "SQL NULL in the sink" "$(sink "SELECT count(*) FROM orders WHERE id = 901 AND items IS NULL")" 1
+}
+
 scenario_consumer_kill9() {
   svc_kill9 consumer
   local i
@@ -334,6 +397,9 @@ run "delete" scenario_delete
 run "multi-row transaction" scenario_multi_row_transaction
 run "1000+ row batch (15,000 rows)" scenario_large_batch
 run "error recovery (DLQ)" scenario_error_recovery
+run "packed poison: one tx per dead letter" scenario_packed_poison
+run "dead letter replayed once" scenario_dead_letter_replay
+run "json null is not SQL NULL" scenario_json_null
 run "consumer kill -9 and restart" scenario_consumer_kill9
 run "producer kill -9 and restart" scenario_producer_kill9
 run "graceful stop and resume" scenario_graceful_restart

@@ -27,6 +27,10 @@ import java.util.List;
  *   delete   URL STREAM                 deletes STREAM if it exists
  *   lasttime URL STREAM                 epoch seconds (with nanos) when the last message was stored; 0 when none
  *   lasttx   URL STREAM                 "Vrsky-Tx-Id Vrsky-Last-Chunk" headers of the last message; "- -" when none
+ *   get      URL STREAM SEQ             headers and body of the message with that sequence; exit 1 if none
+ *   lastseqon URL STREAM SUBJECT        sequence of the last message on SUBJECT; 0 when none
+ *   replay   URL STREAM SEQ SUBJECT     publishes the body of message SEQ of STREAM (a dead letter) to SUBJECT
+ *                                       with header Vrsky-Replay: STREAM-SEQ, so the producer applies it once
  * </pre>
  */
 public final class NatsTool {
@@ -64,16 +68,37 @@ public final class NatsTool {
                 case "last" -> {
                     need(args, 4);
                     try {
-                        MessageInfo m = jsm.getLastMessage(args[2], args[3]);
-                        if (m.getHeaders() != null) {
-                            m.getHeaders().entrySet().forEach(e -> System.out.println(e.getKey() + ": " + String.join(",", e.getValue())));
-                        }
-                        System.out.println();
-                        System.out.println(new String(m.getData(), StandardCharsets.UTF_8));
+                        print(jsm.getLastMessage(args[2], args[3]));
                     } catch (JetStreamApiException e) {
                         System.err.println("no message on " + args[3] + " in " + args[2] + ": " + e.getMessage());
                         System.exit(1);
                     }
+                }
+                case "get" -> {
+                    need(args, 4);
+                    try {
+                        print(jsm.getMessage(args[2], Long.parseLong(args[3])));
+                    } catch (JetStreamApiException e) {
+                        System.err.println("no message " + args[3] + " in " + args[2] + ": " + e.getMessage());
+                        System.exit(1);
+                    }
+                }
+                case "lastseqon" -> {
+                    need(args, 4);
+                    try {
+                        System.out.println(jsm.getLastMessage(args[2], args[3]).getSeq());
+                    } catch (JetStreamApiException e) {
+                        System.out.println(0);
+                    }
+                }
+                case "replay" -> {
+                    need(args, 5);
+                    MessageInfo dead = jsm.getMessage(args[2], Long.parseLong(args[3]));
+                    String replayId = args[2] + "-" + args[3];
+                    Headers headers = new Headers().put("Vrsky-Replay", replayId).put("Nats-Msg-Id", "replay:" + replayId);
+                    PublishAck ack = nc.jetStream().publish(NatsMessage.builder().subject(args[4]).headers(headers)
+                            .data(dead.getData()).build());
+                    System.out.println(ack.getStream() + " " + ack.getSeqno() + (ack.isDuplicate() ? " duplicate" : ""));
                 }
                 case "lastseq" -> {
                     need(args, 3);
@@ -112,6 +137,14 @@ public final class NatsTool {
         }
     }
 
+    private static void print(MessageInfo m) {
+        if (m.getHeaders() != null) {
+            m.getHeaders().entrySet().forEach(e -> System.out.println(e.getKey() + ": " + String.join(",", e.getValue())));
+        }
+        System.out.println();
+        System.out.println(new String(m.getData(), StandardCharsets.UTF_8));
+    }
+
     private static StreamInfo info(JetStreamManagement jsm, String stream) throws Exception {
         try {
             return jsm.getStreamInfo(stream, io.nats.client.api.StreamInfoOptions.allSubjects());
@@ -132,7 +165,8 @@ public final class NatsTool {
     private static void usage() {
         System.err.println(String.join("\n", List.of(
                 "usage: NatsTool publish URL SUBJECT TEXT [MSG_ID] | count URL STREAM [SUBJECT] | last URL STREAM SUBJECT",
-                "                | lastseq URL STREAM | delete URL STREAM | lasttime URL STREAM | lasttx URL STREAM")));
+                "                | lastseq URL STREAM | delete URL STREAM | lasttime URL STREAM | lasttx URL STREAM",
+                "                | get URL STREAM SEQ | lastseqon URL STREAM SUBJECT | replay URL STREAM SEQ SUBJECT")));
         System.exit(2);
     }
 }
