@@ -118,8 +118,8 @@ final class EvolutionPlanner {
                 }
                 continue;
             }
-            if (s.type() == null) {
-                continue;
+            if (s.type() == null || (s.sqlType() != null && s.sqlType().equals(target.sqlType()))) {
+                continue; // the same type as format_type prints it on both sides
             }
             TypeRules.Comparison cmp = TypeRules.compare(target.typeName(), target.typmod(), TypeRules.typname(s.type()),
                     s.typmod() == null ? -1 : s.typmod());

@@ -141,6 +141,17 @@ class EvolutionPlannerTest {
     }
 
     @Test
+    void shouldTakeTheSameTypeTextOnBothSidesAsTheSameType() {
+        // oidvector is an array type whose name is not _oid: the type texts say they are the same
+        ColumnMeta vector = new ColumnMeta("v", 2, "pg_catalog.oidvector", "oidvector", ColumnKind.ARRAY, ColumnKind.SCALAR, false,
+                "oidvector", -1, "oidvector", false, false, false);
+        EvolutionPlan plan = EvolutionPlanner.plan(table(SINK_ID, vector),
+                List.of(ID, new ColumnInfo("v", "oid[]", false, 2, null, "oidvector", false, null, null)), Map.of(1, "id", 2, "v"));
+
+        assertThat(plan.isEmpty()).isTrue();
+    }
+
+    @Test
     void shouldRefuseAColumnOfUnknownTypeOrWithAnOverlongName() {
         TableMeta t = table(SINK_ID);
         EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(new ColumnInfo("id", "int4", true), new ColumnInfo("x", null, false),
