@@ -323,7 +323,8 @@ scenario_schema_add_column() {
     WHERE attrelid = 'customers'::regclass AND attname = 'loyalty'")" "integer true" || return 1
   expect "old rows with the default in the sink" "$(sink "SELECT count(*) FROM customers WHERE loyalty = 7")" \
     "$(src "SELECT count(*) FROM customers WHERE id <> 950")" || return 1
-  curl -fsS "$(health_url producer)/metrics" | grep -q '^vrsky_producer_schema_changes_total{kind="add_column",table="public.customers"} 1' \
+  curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" \
+    && grep -q '^vrsky_producer_schema_changes_total{kind="add_column",table="public.customers"} 1' "$WORK/metrics.txt" \
     || { echo "  no schema change counted" >&2; return 1; }
 }
 
@@ -342,7 +343,8 @@ scenario_schema_narrowing_pause() {
   expect "producer /health/ready while paused" "$code" 503 || return 1
   grep -q 'public.order_lines' "$WORK/ready.json" && grep -q 'quantity' "$WORK/ready.json" \
     || { echo "  readiness does not name the table and the column: $(cat "$WORK/ready.json")" >&2; return 1; }
-  curl -fsS "$(health_url producer)/metrics" | grep -q '^vrsky_producer_paused 1' || { echo "  vrsky_producer_paused is not 1" >&2; return 1; }
+  curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" && grep -q '^vrsky_producer_paused 1' "$WORK/metrics.txt" \
+    || { echo "  vrsky_producer_paused is not 1" >&2; return 1; }
   expect "row after the narrowing while paused" "$(sink "SELECT count(*) FROM order_lines WHERE sku = 'NARROW'")" 0 || return 1
   sink "ALTER TABLE order_lines ALTER COLUMN quantity TYPE smallint" || return 1
   wait_sync 90 || return 1
@@ -389,7 +391,9 @@ scenario_health_and_metrics() {
   for s in consumer producer; do
     expect "$s /health/live" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/live")" 200 || return 1
     expect "$s /health/ready" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/ready")" 200 || return 1
-    curl -fsS "$(health_url $s)/metrics" | grep -q '^[a-z_]\+' || { echo "  $s /metrics is empty" >&2; return 1; }
+    # into a file first: grep -q stops reading early, and under pipefail curl's write error would fail the check
+    curl -fsS -o "$WORK/metrics.txt" "$(health_url $s)/metrics" && grep -q '^[a-z_]\+' "$WORK/metrics.txt" \
+      || { echo "  $s /metrics is empty" >&2; return 1; }
   done
   if [ "$MODE" = local ]; then
     ! grep -q e2e-secret-not-logged "$WORK/consumer.log" "$WORK/producer.log" || { echo "  a password appears in a log" >&2; return 1; }
