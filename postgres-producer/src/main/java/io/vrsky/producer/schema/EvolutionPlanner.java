@@ -4,6 +4,7 @@ import io.vrsky.core.model.ColumnInfo;
 import io.vrsky.producer.catalog.ColumnMeta;
 import io.vrsky.producer.catalog.TableMeta;
 import io.vrsky.producer.plan.SchemaDifference.TypeDifference;
+import io.vrsky.producer.sql.Identifiers;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -129,7 +130,9 @@ final class EvolutionPlanner {
                 case WIDEN -> others.add(new ColumnChange.Widen(s.name(), target, s, false));
                 case WIDEN_IF_EMPTY -> others.add(new ColumnChange.Widen(s.name(), target, s, true));
                 case NARROWER, INCOMPATIBLE -> refusedTypes.add(new TypeDifference(s.name(), target.sqlType(), sourceType(s),
-                        cmp.reason()));
+                        cmp.reason() + "; to resume, give the sink column the source's type by hand (ALTER TABLE "
+                                + Identifiers.qualified(sink.id()) + " ALTER COLUMN " + Identifiers.quote(s.name()) + " TYPE "
+                                + sourceType(s) + ")"));
             }
         }
         if (byAttnum) {

@@ -226,7 +226,8 @@ public final class BatchWriter {
                         throw e;
                     }
                     rollback(c);
-                    if (!catalogReread && kind == SqlErrors.Kind.STALE_CATALOG) {
+                    if (!catalogReread && (kind == SqlErrors.Kind.STALE_CATALOG || SqlErrors.isOutOfRange(SqlErrors.sqlState(e)))) {
+                        // the sink table may have changed under the cached catalog (by hand): read it again, once
                         LOG.info("SQLSTATE {}: reading the catalog again and applying the transaction again", SqlErrors.sqlState(e));
                         catalogReread = true;
                         catalog.invalidateAll();
