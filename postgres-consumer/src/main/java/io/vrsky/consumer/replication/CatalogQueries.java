@@ -1,6 +1,7 @@
 package io.vrsky.consumer.replication;
 
 import io.vrsky.consumer.encode.ColumnCatalog;
+import io.vrsky.consumer.encode.RelationCache;
 import io.vrsky.consumer.encode.TypeCatalog;
 import io.vrsky.consumer.pgoutput.PgOutputMessage.RelationColumn;
 
@@ -12,8 +13,10 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
@@ -21,7 +24,7 @@ import javax.sql.DataSource;
  * The catalog lookups decoding needs, on the small non-replication pool: types, and once per
  * Relation message its columns' attnum, type text, NOT NULL, default, missing value and primary key.
  */
-public final class CatalogQueries implements TypeCatalog, ColumnCatalog {
+public final class CatalogQueries implements TypeCatalog, ColumnCatalog, RelationCache.PrimaryKeyLookup {
 
     /** The rows of the given types and, transitively, of their element and base types. */
     private static final String TYPES = """
@@ -54,6 +57,11 @@ public final class CatalogQueries implements TypeCatalog, ColumnCatalog {
                 LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
                 ORDER BY m.ord""".formatted(missingValues ? "CASE WHEN a.atthasmissing THEN a.attmissingval::text END" : "NULL");
     }
+
+    private static final String PRIMARY_KEY = """
+            SELECT a.attname FROM pg_index i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+            WHERE i.indrelid = CAST(? AS oid) AND i.indisprimary""";
 
     private final DataSource dataSource;
 
@@ -110,6 +118,20 @@ public final class CatalogQueries implements TypeCatalog, ColumnCatalog {
             }
         }
         return rows;
+    }
+
+    @Override
+    public Set<String> primaryKey(int relationId) throws SQLException {
+        Set<String> names = new HashSet<>();
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(PRIMARY_KEY)) {
+            ps.setString(1, Integer.toUnsignedString(relationId));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+        }
+        return names;
     }
 
     private static char first(String s) {
