@@ -387,6 +387,44 @@ scenario_json_null() {
     && expect "SQL NULL in the sink" "$(sink "SELECT count(*) FROM orders WHERE id = 901 AND items IS NULL")" 1
 }
 
+# A column added at the source with a default reaches the sink by itself, old rows holding the default.
+scenario_schema_add_column() {
+  src "ALTER TABLE customers ADD COLUMN loyalty int NOT NULL DEFAULT 7" || return 1
+  src "INSERT INTO customers (id, name, loyalty) VALUES (950, 'after the new column', 8)" >/dev/null
+  wait_sync 60 || return 1
+  expect "sink column" "$(sink "SELECT format_type(atttypid, atttypmod) || ' ' || attnotnull FROM pg_attribute
+    WHERE attrelid = 'customers'::regclass AND attname = 'loyalty'")" "integer true" || return 1
+  expect "old rows with the default in the sink" "$(sink "SELECT count(*) FROM customers WHERE loyalty = 7")" \
+    "$(src "SELECT count(*) FROM customers WHERE id <> 950")" || return 1
+  curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" \
+    && grep -q '^vrsky_producer_schema_changes_total{kind="add_column",table="public.customers"} 1' "$WORK/metrics.txt" \
+    || { echo "  no schema change counted" >&2; return 1; }
+}
+
+# A column narrowed at the source (int4 -> int2) is not followed: the producer pauses, readiness names
+# the table and the column, nothing after it is applied; once the sink is narrowed by hand it resumes.
+scenario_schema_narrowing_pause() {
+  local start code=""
+  src "ALTER TABLE order_lines ALTER COLUMN quantity TYPE smallint" || return 1
+  src "INSERT INTO order_lines VALUES (2, 1, 'NARROW', 3, 1.00)" >/dev/null
+  start=$SECONDS
+  while (( SECONDS - start < 60 )); do
+    code=$(curl -s -o "$WORK/ready.json" -w '%{http_code}' --max-time 2 "$(health_url producer)/health/ready")
+    [ "$code" = 503 ] && grep -q 'order_lines' "$WORK/ready.json" && break
+    sleep 0.5
+  done
+  expect "producer /health/ready while paused" "$code" 503 || return 1
+  grep -q 'public.order_lines' "$WORK/ready.json" && grep -q 'quantity' "$WORK/ready.json" \
+    || { echo "  readiness does not name the table and the column: $(cat "$WORK/ready.json")" >&2; return 1; }
+  curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" && grep -q '^vrsky_producer_paused 1' "$WORK/metrics.txt" \
+    || { echo "  vrsky_producer_paused is not 1" >&2; return 1; }
+  expect "row after the narrowing while paused" "$(sink "SELECT count(*) FROM order_lines WHERE sku = 'NARROW'")" 0 || return 1
+  sink "ALTER TABLE order_lines ALTER COLUMN quantity TYPE smallint" || return 1
+  wait_sync 90 || return 1
+  wait_http "$(health_url producer)/health/ready" 60 || { echo "  the producer did not become ready again" >&2; return 1; }
+  expect "dead letters from the pause" "$(nats_tool count "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ")" "$(cat "$WORK/dlq_before_schema")"
+}
+
 scenario_consumer_kill9() {
   svc_kill9 consumer
   local i
@@ -426,7 +464,9 @@ scenario_health_and_metrics() {
   for s in consumer producer; do
     expect "$s /health/live" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/live")" 200 || return 1
     expect "$s /health/ready" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/ready")" 200 || return 1
-    curl -fsS "$(health_url $s)/metrics" | grep -q '^[a-z_]\+' || { echo "  $s /metrics is empty" >&2; return 1; }
+    # into a file first: grep -q stops reading early, and under pipefail curl's write error would fail the check
+    curl -fsS -o "$WORK/metrics.txt" "$(health_url $s)/metrics" && grep -q '^[a-z_]\+' "$WORK/metrics.txt" \
+      || { echo "  $s /metrics is empty" >&2; return 1; }
   done
   if [ "$MODE" = local ]; then
     ! grep -q e2e-secret-not-logged "$WORK/consumer.log" "$WORK/producer.log" || { echo "  a password appears in a log" >&2; return 1; }
@@ -474,6 +514,9 @@ run "error recovery (DLQ)" scenario_error_recovery
 run "packed poison: one tx per dead letter" scenario_packed_poison
 run "vrsky-admin dlq replay: once" scenario_admin_dlq_replay
 run "json null is not SQL NULL" scenario_json_null
+nats_tool count "$NATS_URL_HOST" VRSKY_DLQ "$PRODUCER_DLQ" >"$WORK/dlq_before_schema" 2>/dev/null
+run "schema: ADD COLUMN with default" scenario_schema_add_column
+run "schema: narrowing pauses, resumes" scenario_schema_narrowing_pause
 run "consumer kill -9 and restart" scenario_consumer_kill9
 run "producer kill -9 and restart" scenario_producer_kill9
 run "graceful stop and resume" scenario_graceful_restart

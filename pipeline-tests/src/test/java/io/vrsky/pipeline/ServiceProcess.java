@@ -141,6 +141,19 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** The body of {@code /health/ready} (the JSON naming what is not ready), or empty when nothing answers. */
+    String readyBody() {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + healthPort + "/health/ready"))
+                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
     /** The Prometheus text of {@code /metrics}, or empty when nothing answers. */
     String metrics() {
         try {

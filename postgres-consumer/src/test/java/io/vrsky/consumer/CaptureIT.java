@@ -95,8 +95,9 @@ class CaptureIT {
             assertThat(insert.after().get("id").longValue()).isEqualTo(1);
             assertThat(insert.after().get("note").textValue()).isEqualTo("old");
             assertThat(insert.after().get("amount").textValue()).isEqualTo("9.99");
-            assertThat(insert.columns()).containsExactly(new ColumnInfo("id", "int8", true), new ColumnInfo("note", "text", false),
-                    new ColumnInfo("amount", "numeric", false));
+            assertThat(insert.columns()).containsExactly(new ColumnInfo("id", "int8", true, 1, null, "bigint", true, null, null),
+                    new ColumnInfo("note", "text", false, 2, null, "text", false, null, null),
+                    new ColumnInfo("amount", "numeric", false, 3, 655366, "numeric(10,2)", false, null, null));
             Change update = changes.get(1);
             assertThat(update.before()).containsOnlyKeys("id");
             assertThat(update.after().get("note").textValue()).isEqualTo("new");

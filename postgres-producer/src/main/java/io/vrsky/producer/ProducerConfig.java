@@ -11,6 +11,8 @@ import io.vrsky.core.retry.DependencyRetry;
 import io.vrsky.producer.catalog.TableWhitelist;
 import io.vrsky.producer.plan.ConflictStrategy;
 import io.vrsky.producer.position.AppliedPositions;
+import io.vrsky.producer.schema.EvolutionMode;
+import io.vrsky.producer.schema.SchemaEvolution;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +25,8 @@ import java.util.Objects;
  * {@code POSTGRES_OUTPUT_HOST}, {@code _PORT} (5432), {@code _USER}, {@code _PASSWORD},
  * {@code _DATABASE}, {@code _SSLMODE} (prefer) in {@code postgres}; {@code _BATCH_SIZE} (100,
  * 1..1000 messages), {@code _FLUSH_INTERVAL} (5s), {@code _CONFLICT_STRATEGY} (UPSERT | INSERT |
- * UPDATE), {@code _TABLES} (required whitelist), {@code _POOL_SIZE} (4); {@code NATS_*} (subject
+ * UPDATE), {@code _TABLES} (required whitelist), {@code _POOL_SIZE} (4), {@code _SCHEMA_EVOLUTION} (additive |
+ * none; additive); {@code NATS_*} (subject
  * filter default {@code vrsky.cdc.>}), {@code NATS_DURABLE} (postgres-producer),
  * {@code NATS_ACK_WAIT} (60s), {@code DEPENDENCY_RETRY_TIMEOUT} (5m), {@code HEALTH_PORT} (8080),
  * {@code LOG_FORMAT}, {@code LOG_LEVEL}. The password is left out of {@link #toString()}.
@@ -39,7 +42,8 @@ public record ProducerConfig(
         String durable,
         Duration ackWait,
         Duration dependencyRetryTimeout,
-        int healthPort) {
+        int healthPort,
+        EvolutionMode schemaEvolution) {
 
     public static final String SERVICE = "postgres-producer";
     public static final String DEFAULT_SUBJECT = "vrsky.cdc.>";
@@ -49,6 +53,7 @@ public record ProducerConfig(
         Objects.requireNonNull(tables, "tables");
         Objects.requireNonNull(nats, "nats");
         Objects.requireNonNull(dependencyRetryTimeout, "dependencyRetryTimeout");
+        Objects.requireNonNull(schemaEvolution, "schemaEvolution");
     }
 
     /**
@@ -64,6 +69,7 @@ public record ProducerConfig(
                 ConflictStrategy.UPSERT);
         TableWhitelist tables = tables(env);
         int poolSize = env.intInRange("POSTGRES_OUTPUT_POOL_SIZE", 4, 2, 64);
+        EvolutionMode schemaEvolution = env.enumValue("POSTGRES_OUTPUT_SCHEMA_EVOLUTION", EvolutionMode.class, EvolutionMode.ADDITIVE);
         NatsSettings nats = NatsSettings.read(env, DEFAULT_SUBJECT, SERVICE);
         String durable = env.checked("NATS_DURABLE", SERVICE,
                 v -> v.matches("[A-Za-z0-9_-]+") ? null : "is not a durable name: allowed letters, digits, _ and -");
@@ -73,7 +79,7 @@ public record ProducerConfig(
         LogSettings.check(env);
         env.validate();
         return new ProducerConfig(postgres, batchSize, flushInterval, strategy, tables, poolSize, nats, durable, ackWait,
-                retryTimeout, healthPort);
+                retryTimeout, healthPort, schemaEvolution);
     }
 
     private static TableWhitelist tables(Env env) {
@@ -87,6 +93,9 @@ public record ProducerConfig(
         problems.forEach(p -> env.problem(name + " " + p));
         if (tables.allows(new TableId("public", AppliedPositions.TABLE))) {
             env.problem(name + " contains " + AppliedPositions.TABLE + ": the producer's own position table cannot be a target");
+        }
+        if (tables.allows(new TableId("public", SchemaEvolution.table()))) {
+            env.problem(name + " contains " + SchemaEvolution.table() + ": the producer's own table of source columns cannot be a target");
         }
         if (problems.isEmpty() && tables.isEmpty()) {
             env.problem(name + " is required (comma list of schema.table or table: the tables the producer may write)");
@@ -128,6 +137,6 @@ public record ProducerConfig(
                 + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval + ", conflictStrategy=" + conflictStrategy
                 + ", tables=" + tables + ", poolSize=" + poolSize + ", sslMode=" + sslMode() + ", nats=" + nats
                 + ", durable=" + durable + ", ackWait=" + ackWait + ", dependencyRetryTimeout=" + dependencyRetryTimeout
-                + ", healthPort=" + healthPort + "]";
+                + ", healthPort=" + healthPort + ", schemaEvolution=" + schemaEvolution + "]";
     }
 }

@@ -30,6 +30,8 @@ import io.vrsky.producer.dlq.DeadLetterSink;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.position.AppliedPositions;
+import io.vrsky.producer.schema.EvolutionMode;
+import io.vrsky.producer.schema.SchemaEvolution;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.JetStreamSource;
 import io.vrsky.producer.subscribe.NatsCalls;
@@ -174,6 +176,9 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         postgresRetry.call(() -> {
             try (java.sql.Connection c = dataSource.getConnection()) {
                 AppliedPositions.createTable(c);
+                if (config.schemaEvolution() == EvolutionMode.ADDITIVE) {
+                    SchemaEvolution.createTable(c);
+                }
                 c.commit();
                 positions.load(c);
             } catch (SQLException e) {
@@ -224,7 +229,8 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         }
         SchemaCatalog catalog = new SchemaCatalog(clock, Duration.ofMinutes(1));
         WriterContext context = new WriterContext(dataSource, catalog, config.tables(), config.conflictStrategy(),
-                new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics);
+                new SqlStatementBuilder(1024), positions, sqlRetrier, deadLetters, metrics,
+                new SchemaEvolution(config.schemaEvolution(), catalog, metrics));
         BatchWriter writer = new BatchWriter(context);
         StoredMessages stored = seq -> natsCalls.call("read a message back", () -> source.load(seq));
         ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, stored, inFlight, clock);

@@ -104,6 +104,17 @@ public final class Envelopes {
                 c.after(), c.unchangedToast(), c.oversized(), c.undecodable());
     }
 
+    /** The same change with this column list (columns with attnums, type modifiers, defaults, ... as the consumer sends them). */
+    public static Change described(Change c, ColumnInfo... columns) {
+        return new Change(c.op(), c.schema(), c.table(), c.txId(), c.commitLsn(), c.commitTime(), c.lsn(), List.of(columns), c.before(),
+                c.after(), c.unchangedToast(), c.oversized(), c.undecodable());
+    }
+
+    /** A column as postgres-consumer describes it: name, type, attnum and the full type text (the first attnum is the key). */
+    public static ColumnInfo column(String name, String type, int attnum, String sqlType) {
+        return new ColumnInfo(name, type, attnum == 1, attnum, null, sqlType, attnum == 1, null, null);
+    }
+
     /** The consumer's placeholder for a change too large for one message: only the key. */
     public static Change oversized(String table, Lsn commitLsn, Map<String, JsonNode> key, long bytes) {
         Change c = change(Operation.INSERT, table, commitLsn, key, null, List.of());

@@ -4,6 +4,7 @@ import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.SslMode;
 import io.vrsky.core.model.TableId;
 import io.vrsky.producer.plan.ConflictStrategy;
+import io.vrsky.producer.schema.EvolutionMode;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -40,6 +41,7 @@ class ProducerConfigTest {
         assertThat(config.nats().dlqSubject()).isEqualTo("vrsky.dlq.postgres-producer");
         assertThat(config.durable()).isEqualTo("postgres-producer");
         assertThat(config.healthPort()).isEqualTo(8080);
+        assertThat(config.schemaEvolution()).isEqualTo(EvolutionMode.ADDITIVE);
         assertThat(config.tables().tables()).containsExactly(new TableId("public", "orders"), new TableId("audit", "events"));
     }
 
@@ -55,6 +57,7 @@ class ProducerConfigTest {
         env.put("NATS_DURABLE", "sink-1");
         env.put("NATS_ACK_WAIT", "2m");
         env.put("HEALTH_PORT", "0");
+        env.put("POSTGRES_OUTPUT_SCHEMA_EVOLUTION", "none");
 
         ProducerConfig config = ProducerConfig.fromEnv(env);
 
@@ -67,6 +70,7 @@ class ProducerConfigTest {
         assertThat(config.durable()).isEqualTo("sink-1");
         assertThat(config.ackWait()).isEqualTo(Duration.ofMinutes(2));
         assertThat(config.healthPort()).isZero();
+        assertThat(config.schemaEvolution()).isEqualTo(EvolutionMode.NONE);
     }
 
     @Test
@@ -77,6 +81,7 @@ class ProducerConfigTest {
         env.put("POSTGRES_OUTPUT_CONFLICT_STRATEGY", "MERGE");
         env.put("NATS_DURABLE", "bad name");
         env.put("LOG_FORMAT", "xml");
+        env.put("POSTGRES_OUTPUT_SCHEMA_EVOLUTION", "drop-everything");
 
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ProducerConfig.fromEnv(env));
 
@@ -88,18 +93,19 @@ class ProducerConfigTest {
                 .anySatisfy(p -> assertThat(p).startsWith("POSTGRES_OUTPUT_FLUSH_INTERVAL=soon"))
                 .anySatisfy(p -> assertThat(p).startsWith("POSTGRES_OUTPUT_CONFLICT_STRATEGY=MERGE is not allowed: allowed UPSERT | INSERT | UPDATE"))
                 .anySatisfy(p -> assertThat(p).startsWith("NATS_DURABLE=bad name"))
-                .anySatisfy(p -> assertThat(p).startsWith("LOG_FORMAT=xml"));
+                .anySatisfy(p -> assertThat(p).startsWith("LOG_FORMAT=xml"))
+                .anySatisfy(p -> assertThat(p).startsWith("POSTGRES_OUTPUT_SCHEMA_EVOLUTION=drop-everything is not allowed: allowed ADDITIVE | NONE"));
     }
 
     @Test
     void shouldRejectBadTableNamesAndTheOwnPositionTable() {
         Map<String, String> env = minimal();
-        env.put("POSTGRES_OUTPUT_TABLES", "a.b.c,ok,\"quoted\",vrsky_applied_position");
+        env.put("POSTGRES_OUTPUT_TABLES", "a.b.c,ok,\"quoted\",vrsky_applied_position,public.vrsky_source_columns");
 
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ProducerConfig.fromEnv(env));
 
-        assertThat(e.problems()).hasSize(3).allSatisfy(p -> assertThat(p).startsWith("POSTGRES_OUTPUT_TABLES"));
-        assertThat(String.join("\n", e.problems())).contains("'a.b.c'", "'\"quoted\"'", "vrsky_applied_position");
+        assertThat(e.problems()).hasSize(4).allSatisfy(p -> assertThat(p).startsWith("POSTGRES_OUTPUT_TABLES"));
+        assertThat(String.join("\n", e.problems())).contains("'a.b.c'", "'\"quoted\"'", "vrsky_applied_position", "vrsky_source_columns");
     }
 
     @Test

@@ -26,9 +26,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A change that carries its column list and names a table or column the sink lacks is a schema
- * mismatch, not bad data: the producer pauses (applies nothing from there on, acknowledges nothing
- * after it), says so on /health/ready and in the metrics, and resumes by itself once the sink is
- * fixed. Nothing is lost or dead-lettered.
+ * mismatch, not bad data: with schema evolution off ({@code POSTGRES_OUTPUT_SCHEMA_EVOLUTION=none};
+ * a missing table pauses in every mode) the producer pauses (applies nothing from there on,
+ * acknowledges nothing after it), says so on /health/ready and in the metrics, and resumes by
+ * itself once the sink is fixed. Nothing is lost or dead-lettered.
  */
 @ExtendWith(RealServices.class)
 @Timeout(180)
@@ -39,6 +40,7 @@ class SchemaPauseIT {
     @Test
     void shouldPauseOnAColumnTheSinkLacksAndResumeAfterItIsAdded(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "addcolumn"); LogCapture logs = new LogCapture()) {
+            h.env("POSTGRES_OUTPUT_SCHEMA_EVOLUTION", "none");
             h.sql("CREATE TABLE items (id int PRIMARY KEY, qty int)");
             h.env("POSTGRES_OUTPUT_TABLES", "items");
             h.start();
@@ -116,6 +118,7 @@ class SchemaPauseIT {
     @Test
     void shouldPauseInsideAChunkedTransactionAndApplyItWholeOnceFixed(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "chunkpause")) {
+            h.env("POSTGRES_OUTPUT_SCHEMA_EVOLUTION", "none");
             h.sql("CREATE TABLE items (id int PRIMARY KEY, qty int)");
             h.env("POSTGRES_OUTPUT_TABLES", "items");
             h.start();
@@ -141,6 +144,7 @@ class SchemaPauseIT {
     @Test
     void shouldStopCleanlyWhilePausedAndApplyEverythingAfterARestart(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "pausestop")) {
+            h.env("POSTGRES_OUTPUT_SCHEMA_EVOLUTION", "none");
             h.sql("CREATE TABLE items (id int PRIMARY KEY, qty int)");
             h.env("POSTGRES_OUTPUT_TABLES", "items");
             h.start();

@@ -115,6 +115,7 @@ public final class EnvelopeCodec {
             g.writeStringField("name", col.name());
             writeStringField(g, "type", col.type());
             g.writeBooleanField("key", col.key());
+            writeColumnDetails(g, col);
             g.writeEndObject();
         }
         g.writeEndArray();
@@ -146,6 +147,29 @@ public final class EnvelopeCodec {
         g.writeNumberField("chunk", s.chunk());
         g.writeBooleanField("lastChunk", s.lastChunk());
         g.writeEndObject();
+    }
+
+    /**
+     * The optional fields of a column entry, each only when known, in this order: {@code attnum},
+     * {@code typmod}, {@code sqlType}, {@code notNull} (only when true), {@code default},
+     * {@code existingRowsValue}.
+     */
+    private void writeColumnDetails(JsonGenerator g, ColumnInfo col) throws IOException {
+        if (col.attnum() != null) {
+            g.writeNumberField("attnum", col.attnum());
+        }
+        if (col.typmod() != null) {
+            g.writeNumberField("typmod", col.typmod());
+        }
+        writeOptional(g, "sqlType", col.sqlType());
+        if (col.notNull()) {
+            g.writeBooleanField("notNull", true);
+        }
+        writeOptional(g, "default", col.defaultExpression());
+        if (col.existingRowsValue() != null) {
+            g.writeFieldName("existingRowsValue");
+            mapper.writeTree(g, col.existingRowsValue());
+        }
     }
 
     private static void writeError(JsonGenerator g, ErrorReport e) throws IOException {
@@ -362,7 +386,7 @@ public final class EnvelopeCodec {
                     throw new EnvelopeFormatException("'" + path + ".columns[].name' is missing");
                 }
                 JsonNode key = col.get("key");
-                columns.add(new ColumnInfo(name, text(col, "type", path + ".columns[].type"), key != null && key.asBoolean()));
+                columns.add(column(col, name, text(col, "type", path + ".columns[].type"), key != null && key.asBoolean()));
             }
         }
         Map<String, JsonNode> before = row(c, "before", path);
@@ -382,6 +406,25 @@ public final class EnvelopeCodec {
                 longValue(c, "txId", path + ".txId"), lsn(c, "commitLsn", path + ".commitLsn"),
                 instant(c, "commitTime", path + ".commitTime"), lsn(c, "lsn", path + ".lsn"),
                 columns, before, after, toast, oversized(c, path), undecodable(c, path));
+    }
+
+    /**
+     * A column entry with its optional fields. Those are informational extras: one of an unexpected
+     * JSON type is left out rather than failing the envelope.
+     */
+    static ColumnInfo column(JsonNode col, String name, String type, boolean key) {
+        JsonNode notNull = col.get("notNull");
+        return new ColumnInfo(name, type, key, optionalInt(col.get("attnum")), optionalInt(col.get("typmod")),
+                optionalText(col.get("sqlType")), notNull != null && notNull.isBoolean() && notNull.booleanValue(),
+                optionalText(col.get("default")), col.get("existingRowsValue"));
+    }
+
+    private static Integer optionalInt(JsonNode value) {
+        return value != null && value.isIntegralNumber() && value.canConvertToInt() ? value.intValue() : null;
+    }
+
+    private static String optionalText(JsonNode value) {
+        return value != null && value.isTextual() ? value.textValue() : null;
     }
 
     private static Map<String, JsonNode> row(JsonNode change, String field, String path) {

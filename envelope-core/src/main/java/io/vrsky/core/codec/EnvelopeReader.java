@@ -75,9 +75,6 @@ public final class EnvelopeReader {
     private byte[] lastColumnsJson = new byte[0];
     /** The message being read. */
     private byte[] input;
-    private final List<String> columnNames = new ArrayList<>();
-    private final List<String> columnTypes = new ArrayList<>();
-    private final List<Boolean> columnKeys = new ArrayList<>();
     private long handedOver;
 
     EnvelopeReader(EnvelopeCodec codec) {
@@ -463,17 +460,21 @@ public final class EnvelopeReader {
             throw Irregular.INSTANCE;
         }
         List<ColumnInfo> known = lastColumns;
-        columnNames.clear();
-        columnTypes.clear();
-        columnKeys.clear();
+        List<ColumnInfo> list = new ArrayList<>(Math.max(4, known.size()));
         while (p.nextToken() != JsonToken.END_ARRAY) {
             if (p.currentToken() != JsonToken.START_OBJECT) {
                 throw Irregular.INSTANCE;
             }
-            ColumnInfo expected = columnNames.size() < known.size() ? known.get(columnNames.size()) : null;
+            ColumnInfo expected = list.size() < known.size() ? known.get(list.size()) : null;
             String name = null;
             String type = null;
             boolean key = false;
+            Integer attnum = null;
+            Integer typmod = null;
+            String sqlType = null;
+            boolean notNull = false;
+            String defaultExpression = null;
+            JsonNode existingRowsValue = null;
             int seen = 0;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
@@ -501,28 +502,45 @@ public final class EnvelopeReader {
                         Boolean b = booleanValue(p);
                         key = b != null && b;
                     }
+                    // the optional fields: anything unexpected is left to the codec, which decides
+                    case "attnum" -> {
+                        seen = once(seen, 1 << 3);
+                        attnum = intValue(p);
+                    }
+                    case "typmod" -> {
+                        seen = once(seen, 1 << 4);
+                        typmod = intValue(p);
+                    }
+                    case "sqlType" -> {
+                        seen = once(seen, 1 << 5);
+                        String text = string(p);
+                        sqlType = text != null && expected != null && text.equals(expected.sqlType()) ? expected.sqlType() : text;
+                    }
+                    case "notNull" -> {
+                        seen = once(seen, 1 << 6);
+                        if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+                            throw Irregular.INSTANCE;
+                        }
+                        notNull = t == JsonToken.VALUE_TRUE;
+                    }
+                    case "default" -> {
+                        seen = once(seen, 1 << 7);
+                        defaultExpression = string(p);
+                    }
+                    case "existingRowsValue" -> {
+                        seen = once(seen, 1 << 8);
+                        existingRowsValue = value(p);
+                    }
                     default -> p.skipChildren();
                 }
             }
             if (name == null) {
                 throw Irregular.INSTANCE;
             }
-            columnNames.add(name);
-            columnTypes.add(type);
-            columnKeys.add(key);
+            list.add(new ColumnInfo(name, type, key, attnum, typmod, sqlType, notNull, defaultExpression, existingRowsValue));
         }
-        int n = columnNames.size();
-        boolean same = n == known.size();
-        for (int i = 0; same && i < n; i++) {
-            ColumnInfo c = known.get(i);
-            same = c.name().equals(columnNames.get(i)) && Objects.equals(c.type(), columnTypes.get(i)) && c.key() == columnKeys.get(i);
-        }
-        if (same) {
+        if (list.equals(known)) {
             return known;
-        }
-        List<ColumnInfo> list = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            list.add(new ColumnInfo(columnNames.get(i), columnTypes.get(i), columnKeys.get(i)));
         }
         lastColumns = List.copyOf(list);
         return lastColumns;

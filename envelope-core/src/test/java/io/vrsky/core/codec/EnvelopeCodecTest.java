@@ -61,6 +61,32 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void shouldRoundTripTheOptionalColumnFieldsAndWriteOnlyTheKnownOnes() {
+        Instant commit = Instant.parse("2026-02-17T10:00:00.120001Z");
+        List<ColumnInfo> columns = List.of(new ColumnInfo("id", "int8", true, 1, null, "bigint", true, null, null),
+                new ColumnInfo("name", "varchar", false, 3, 54, "character varying(50)", false, "'n/a'::character varying",
+                        NODES.textNode("n/a")),
+                new ColumnInfo("tags", "int4[]", false, 4, null, "integer[]", false, null, NODES.arrayNode().add(1).add(2)));
+        Change change = new Change(Operation.INSERT, "public", "orders", 7L, Lsn.parse("0/20"), commit, Lsn.parse("0/18"), columns,
+                null, Map.of("id", NODES.numberNode(1)), List.of());
+        Envelope original = new Envelope("x", Envelope.CDC_TRANSACTION_TYPE, "s", commit,
+                new EnvelopeMetadata(7L, Lsn.parse("0/20"), commit, 0, true, 1, 1), List.of(change));
+
+        byte[] bytes = codec.encode(original);
+
+        assertThat(new String(bytes, StandardCharsets.UTF_8)).contains(
+                "{\"name\":\"id\",\"type\":\"int8\",\"key\":true,\"attnum\":1,\"sqlType\":\"bigint\",\"notNull\":true}",
+                "{\"name\":\"name\",\"type\":\"varchar\",\"key\":false,\"attnum\":3,\"typmod\":54,"
+                        + "\"sqlType\":\"character varying(50)\",\"default\":\"'n/a'::character varying\",\"existingRowsValue\":\"n/a\"}",
+                "\"existingRowsValue\":[1,2]}");
+        assertThat(codec.decode(bytes)).isEqualTo(original);
+        assertThat(codec.newReader().decode(bytes)).isEqualTo(original);
+        // a column described by name, type and key only has none of them
+        assertThat(new String(codec.encode(envelopeWith(Map.of("id", NODES.numberNode(1)), List.of())), StandardCharsets.UTF_8))
+                .contains("{\"name\":\"id\",\"type\":\"int8\",\"key\":true}");
+    }
+
+    @Test
     void shouldWriteNoPlaceholderOrErrorFieldsForAnOrdinaryEnvelope() {
         String json = new String(codec.encode(envelopeWith(Map.of("id", NODES.numberNode(1)), List.of())), StandardCharsets.UTF_8);
         assertThat(json).doesNotContain("oversized", "undecodable", "\"error\"");

@@ -93,6 +93,10 @@ class EnvelopeReaderTest {
                 "{\"metadata\":{\"error\":{\"class\":\"sql\",\"message\":\"m\",\"table\":\"t\"}},\"payload\":{\"changes\":[]}}",
                 "{\"metadata\":{\"error\":{\"message\":\"m\"}},\"payload\":{\"changes\":[]}}",
                 "{\"payload\":{\"changes\":[{\"op\":\"INSERT\",\"table\":\"t\",\"oversized\":1}]}}",
+                // optional column fields of unexpected types are left out; unknown ones are ignored
+                "{\"payload\":{\"changes\":[{\"op\":\"INSERT\",\"table\":\"t\",\"columns\":[{\"name\":\"a\",\"attnum\":\"2\","
+                        + "\"typmod\":1.5,\"sqlType\":7,\"notNull\":\"yes\",\"default\":{},\"existingRowsValue\":null,\"future\":[1]},"
+                        + "{\"name\":\"b\",\"attnum\":12345678901,\"typmod\":-1,\"existingRowsValue\":{\"x\":[1.50]}}]}]}}",
                 // broken ones: the codec's message
                 "", "[]", "{", "{\"payload\":{}}", "{\"payload\":{\"changes\":null}}", "{\"id\":1,\"payload\":{\"changes\":[]}}",
                 "{\"id\":\"a\",\"id\":\"b\",\"payload\":{\"changes\":[]}}",
@@ -176,7 +180,15 @@ class EnvelopeReaderTest {
         Arbitrary<List<ColumnInfo>> columns = Arbitraries.of(List.of(), List.of(new ColumnInfo("id", "int8", true)),
                 List.of(new ColumnInfo("id", "int8", true), new ColumnInfo("note", "text", false)),
                 List.of(new ColumnInfo("id", "int4", true), new ColumnInfo("note", null, false)),
-                List.of(new ColumnInfo("id", "int8", false), new ColumnInfo("note", "text", false)));
+                List.of(new ColumnInfo("id", "int8", false), new ColumnInfo("note", "text", false)),
+                List.of(new ColumnInfo("id", "int8", true, 1, null, "bigint", true, null, null),
+                        new ColumnInfo("note", "varchar", false, 3, 54, "character varying(50)", false, "'x'::character varying",
+                                F.textNode("x"))),
+                List.of(new ColumnInfo("id", "int8", true, 1, null, "bigint", true, null, null),
+                        new ColumnInfo("note", "numeric", false, 4, 786438, "numeric(12,2)", true, "0", F.textNode("0.00"))),
+                List.of(new ColumnInfo("id", "int4", true, 1, null, null, false, "nextval('s'::regclass)", null),
+                        new ColumnInfo("note", "int4[]", false, 2, null, "integer[]", false, "'{1,2}'::integer[]",
+                                F.arrayNode().add(1).add(2))));
         Arbitrary<Map<String, JsonNode>> row = Combinators.combine(values(), values(), Arbitraries.integers().between(0, 3))
                 .as((a, b, n) -> {
                     Map<String, JsonNode> m = new LinkedHashMap<>();

@@ -15,11 +15,25 @@ import java.util.Objects;
  */
 public final class RelationInfo {
 
-    /** A column: name, type and whether it identifies the row (primary key or replica identity). */
-    public record Column(String name, PgType type, boolean key) {
+    /**
+     * A column: name, type and whether it identifies the row (primary key or replica identity), and
+     * what the catalog adds (each null, or false, when unknown): the attribute number, the type
+     * modifier (null for none), the full type text, NOT NULL, the default's text and the JSON of the
+     * value rows that existed before the column was added hold.
+     */
+    public record Column(String name, PgType type, boolean key, Integer attnum, Integer typmod, String sqlType, boolean notNull,
+                         String defaultExpression, String existingRowsJson) {
         public Column {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(type, "type");
+            if (typmod != null && typmod == -1) {
+                typmod = null;
+            }
+        }
+
+        /** A column known by name, type and key flag only. */
+        public Column(String name, PgType type, boolean key) {
+            this(name, type, key, null, null, null, false, null, null);
         }
     }
 
@@ -46,7 +60,9 @@ public final class RelationInfo {
         for (int i = 0; i < this.columns.size(); i++) {
             Column c = this.columns.get(i);
             b.ascii(i == 0 ? "{\"name\":" : ",{\"name\":").string(c.name()).ascii(",\"type\":").string(c.type().name())
-                    .ascii(",\"key\":").bool(c.key()).raw((byte) '}');
+                    .ascii(",\"key\":").bool(c.key());
+            details(b, c);
+            b.raw((byte) '}');
         }
         this.columnsJson = b.raw((byte) ']').toByteArray();
 
@@ -66,6 +82,28 @@ public final class RelationInfo {
             b.reset();
             quotedNames[i] = b.string(this.columns.get(i).name()).toByteArray();
             fieldNames[i] = b.raw((byte) ':').toByteArray();
+        }
+    }
+
+    /** The optional fields of a column entry, in envelope-core's order, each only when known. */
+    private static void details(JsonBuffer b, Column c) {
+        if (c.attnum() != null) {
+            b.ascii(",\"attnum\":").number(c.attnum());
+        }
+        if (c.typmod() != null) {
+            b.ascii(",\"typmod\":").number(c.typmod());
+        }
+        if (c.sqlType() != null) {
+            b.ascii(",\"sqlType\":").string(c.sqlType());
+        }
+        if (c.notNull()) {
+            b.ascii(",\"notNull\":true");
+        }
+        if (c.defaultExpression() != null) {
+            b.ascii(",\"default\":").string(c.defaultExpression());
+        }
+        if (c.existingRowsJson() != null) {
+            b.ascii(",\"existingRowsValue\":").raw(c.existingRowsJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

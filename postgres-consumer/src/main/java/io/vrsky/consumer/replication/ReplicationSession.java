@@ -96,7 +96,7 @@ final class ReplicationSession implements AutoCloseable, SessionHooks {
         this.stop = stop;
         long maxChangeBytes = publisher.maxChangeBytes();
         this.batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), maxChangeBytes, clock, publisher);
-        this.assembler = new TransactionAssembler(new PgOutputDecoder(), new RelationCache(types, catalog),
+        this.assembler = new TransactionAssembler(new PgOutputDecoder(), new RelationCache(types, catalog, new ValueDecoder()),
                 new TableFilter(config.tables()), new OperationFilter(config.operations()), new ChangeEncoder(new ValueDecoder()),
                 maxChangeBytes, batcher, publisher);
         this.assembler.observe(snapshots);

@@ -27,6 +27,7 @@ public final class TestCatalog implements TypeCatalog {
         builtin(114, "json", 'U');
         builtin(700, "float4", 'N');
         builtin(701, "float8", 'N');
+        builtin(1043, "varchar", 'S');
         builtin(1082, "date", 'D');
         builtin(1083, "time", 'D');
         builtin(1114, "timestamp", 'D');

@@ -62,7 +62,8 @@ class TransactionAssemblerTest {
         Change insert = changes.get(0);
         assertThat(insert.tableId()).isEqualTo(new TableId("public", "orders"));
         assertThat(insert.columns()).containsExactly(new ColumnInfo("id", "int8", true), new ColumnInfo("note", "text", false),
-                new ColumnInfo("amount", "numeric", false), new ColumnInfo("paid", "bool", false));
+                new ColumnInfo("amount", "numeric", false, null, 786438, null, false, null, null), // numeric(12,2): pgoutput's typmod
+                new ColumnInfo("paid", "bool", false));
         assertThat(insert.before()).isNull();
         assertThat(insert.after()).containsEntry("id", JSON.numberNode(1)).containsEntry("note", JSON.textNode("first"))
                 .containsEntry("amount", JSON.textNode("12.50")).containsEntry("paid", JSON.booleanNode(false));

@@ -30,7 +30,9 @@ public final class SchemaCatalog {
                    et.typname AS element_type, a.attgenerated <> '' AS generated,
                    c.relhasrules OR c.relrowsecurity OR a.attidentity = 'a' AS no_copy,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid AND r.ev_type IN ('2', '3'))
-                       AS no_on_conflict
+                       AS no_on_conflict,
+                   t.typname AS type_name, a.atttypmod, pg_catalog.format_type(a.atttypid, a.atttypmod) AS sql_type,
+                   a.attnotnull, a.atthasdef, a.attidentity <> '' AS is_identity
             FROM pg_catalog.pg_attribute a
             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -141,7 +143,9 @@ public final class SchemaCatalog {
                         kind = kindOf(baseType);
                     }
                     columns.add(new ColumnMeta(rs.getString("attname"), rs.getInt("attnum"), rs.getString("cast_type"),
-                            baseType, kind, elementKind, rs.getBoolean("generated")));
+                            baseType, kind, elementKind, rs.getBoolean("generated"), rs.getString("type_name"), rs.getInt("atttypmod"),
+                            rs.getString("sql_type"), rs.getBoolean("attnotnull"), rs.getBoolean("atthasdef"),
+                            rs.getBoolean("is_identity")));
                     copySafe &= !rs.getBoolean("no_copy");
                     onConflictAllowed &= !rs.getBoolean("no_on_conflict");
                 }
@@ -163,7 +167,8 @@ public final class SchemaCatalog {
         return Optional.of(new TableMeta(id, columns, primaryKey, copySafe, onConflictAllowed));
     }
 
-    static ColumnKind kindOf(String typeName) {
+    /** How values of a (base) type are converted: bytea, json/jsonb, or as their text. */
+    public static ColumnKind kindOf(String typeName) {
         return switch (typeName) {
             case "bytea" -> ColumnKind.BYTEA;
             case "json", "jsonb" -> ColumnKind.JSON;

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code vrsky_producer_messages_acked_total}</li>
  *   <li>{@code vrsky_producer_schema_pauses_total}: times the line paused on a table or column the sink lacks</li>
  *   <li>{@code vrsky_producer_paused}: 1 while paused on such a schema difference</li>
+ *   <li>{@code vrsky_producer_schema_changes_total{table,kind}}: sink table changes schema evolution applied
+ *       ({@code add_column}, {@code widen_column}, {@code rename_column}, {@code drop_not_null})</li>
  *   <li>{@code vrsky_producer_gap}: 1 while a source's messages have a gap the producer waits to be filled</li>
  *   <li>{@code vrsky_producer_poison_storm}: 1 while most transactions of each batch are dead-lettered and the
  *       producer slows down</li>
@@ -63,9 +65,9 @@ public final class ProducerMetrics {
         Gauge.builder("vrsky.producer.consumer.pending.messages", pending, AtomicLong::get)
                 .description("Messages waiting in the durable consumer (consumer lag)").register(registry);
         this.schemaPauses = Counter.builder("vrsky.producer.schema.pauses")
-                .description("Times the producer paused on a table or column the sink lacks").register(registry);
+                .description("Times the producer paused on a schema difference it does not resolve by itself").register(registry);
         Gauge.builder("vrsky.producer.paused", paused, AtomicLong::get)
-                .description("1 while paused on a table or column the sink lacks").register(registry);
+                .description("1 while paused on a schema difference it does not resolve by itself").register(registry);
         Gauge.builder("vrsky.producer.gap", gap, AtomicLong::get)
                 .description("1 while a source's messages have a gap the producer waits to be filled").register(registry);
         Gauge.builder("vrsky.producer.poison.storm", poisonStorm, AtomicLong::get)
@@ -80,6 +82,12 @@ public final class ProducerMetrics {
         } else if (!on) {
             paused.set(0);
         }
+    }
+
+    /** A sink table change that schema evolution applied (counted once its sink transaction committed). */
+    public void schemaChange(String table, String kind) {
+        Counter.builder("vrsky.producer.schema.changes").description("Sink table changes applied to follow the source's schema")
+                .tag("table", table).tag("kind", kind).register(registry).increment();
     }
 
     public void gap(boolean on) {

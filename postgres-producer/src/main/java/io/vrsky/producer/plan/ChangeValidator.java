@@ -17,10 +17,12 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -31,10 +33,12 @@ import java.util.Set;
  * the catalog's own column metadata does. A table or column the cache does not know is looked up
  * again once per batch before the change is rejected, so columns added to the sink are picked up.
  *
- * <p>A change that carries its column list (postgres-consumer's) and names a table or column the
- * sink lacks is a schema difference, not bad data: the {@link SchemaPolicy} decides whether it
- * pauses the line ({@link SchemaMismatchException}). A change without one (another component's
- * minimal envelope) naming an unknown table or column is bad input ({@link ValidationException}).
+ * <p>A change that carries its column list (postgres-consumer's) is compared with the sink table
+ * once per column list and table: the {@link SchemaPolicy} decides whether the difference is
+ * applied as it is, resolved by changing the sink table first (schema evolution, in the same sink
+ * transaction), or pauses the line ({@link SchemaMismatchException}). A change without one
+ * (another component's minimal envelope) naming an unknown table or column is bad input
+ * ({@link ValidationException}).
  *
  * <p>Used by the loop thread only.
  */
@@ -44,9 +48,19 @@ public final class ChangeValidator {
     private final TableWhitelist whitelist;
     private final ConflictStrategy strategy;
     private final SchemaPolicy policy;
-    /** The last column list found to match its table, and which table (identity: the decoder shares equal lists). */
-    private List<ColumnInfo> checkedColumns;
-    private TableMeta checkedColumnsOf;
+    /**
+     * A column list found to fit its table, for which table and source (identity: the decoder
+     * shares equal lists, the catalog equal tables).
+     */
+    private record Checked(List<ColumnInfo> columns, TableMeta table, String source) {
+        boolean covers(List<ColumnInfo> otherColumns, TableMeta otherTable, String otherSource) {
+            return columns == otherColumns && table == otherTable && Objects.equals(source, otherSource);
+        }
+    }
+
+    /** Per table, the last column list found to fit it; {@link #lastChecked} is the last of all. */
+    private final Map<TableId, Checked> checked = new HashMap<>();
+    private Checked lastChecked;
     /** The last after-image layout and the columns it writes (most changes repeat the one before). */
     private TableMeta writtenOf;
     private String[] writtenNames = new String[0];
@@ -66,17 +80,34 @@ public final class ChangeValidator {
     }
 
     /**
-     * @param refreshed tables already reloaded from the catalog in this batch (updated here)
-     * @throws ValidationException     the change cannot be applied as written (bad input)
-     * @throws SchemaMismatchException the sink table lacks what the change's column list names, and the policy pauses
+     * Checks and converts a change that is not part of a postgres-consumer transaction (no source),
+     * with nothing prepared before it.
      */
     public RowChange prepare(Connection connection, Change change, Set<TableId> refreshed)
             throws SQLException, ValidationException, SchemaMismatchException {
+        try {
+            return prepare(connection, null, change, refreshed, BeforeSchemaChange.NOTHING);
+        } catch (SchemaChangeAhead e) {
+            throw new IllegalStateException("nothing prepared before the change refuses a schema change", e);
+        }
+    }
+
+    /**
+     * @param source    the envelope's source, or null
+     * @param refreshed tables already reloaded from the catalog in this batch (updated here)
+     * @param before    what to do right before the sink table is changed for this change (see
+     *                  {@link BeforeSchemaChange})
+     * @throws ValidationException     the change cannot be applied as written (bad input)
+     * @throws SchemaMismatchException the sink table does not fit the change's column list, and the policy pauses
+     * @throws SchemaChangeAhead       {@code before} wants the change in a sink transaction of its own
+     */
+    public RowChange prepare(Connection connection, String source, Change change, Set<TableId> refreshed, BeforeSchemaChange before)
+            throws SQLException, ValidationException, SchemaMismatchException, SchemaChangeAhead {
         TableId id = change.tableId();
         if (!whitelist.allows(id)) {
             throw new ValidationException("table " + id + " is not in POSTGRES_OUTPUT_TABLES");
         }
-        TableMeta table = table(connection, id, refreshed, change);
+        TableMeta table = table(connection, source, id, refreshed, change, before);
         return switch (change.op()) {
             case TRUNCATE -> new RowChange(change.op(), table, new StatementShape(Kind.TRUNCATE, id, List.of(), List.of()),
                     MissingRowPolicy.IGNORE, List.of(), List.of(), List.of(), false);
@@ -88,60 +119,69 @@ public final class ChangeValidator {
         };
     }
 
-    private TableMeta table(Connection connection, TableId id, Set<TableId> refreshed, Change change)
-            throws SQLException, ValidationException, SchemaMismatchException {
+    private TableMeta table(Connection connection, String source, TableId id, Set<TableId> refreshed, Change change,
+                            BeforeSchemaChange before) throws SQLException, ValidationException, SchemaMismatchException, SchemaChangeAhead {
         Optional<TableMeta> table = catalog.table(connection, id);
-        String unknown = table.map(t -> unknownColumn(t, change)).orElse(null);
+        boolean described = !change.columns().isEmpty();
+        String unknown = table.map(t -> unknownName(t, change)).orElse(null);
         if ((table.isEmpty() || unknown != null) && refreshed.add(id)) {
             table = catalog.reload(connection, id);
-            unknown = table.map(t -> unknownColumn(t, change)).orElse(null);
+            unknown = table.map(t -> unknownName(t, change)).orElse(null);
         }
-        boolean described = !change.columns().isEmpty();
         if (table.isEmpty()) {
             if (described) {
-                mismatch(SchemaDifference.missingTable(id, change.columns()));
+                throw new SchemaMismatchException(SchemaDifference.missingTable(id, change.columns()));
             }
             throw new ValidationException("table " + id + " does not exist in the sink database");
         }
-        if (unknown != null) {
-            if (described) {
-                mismatch(difference(table.get(), change));
+        TableMeta t = table.get();
+        if (!described) {
+            if (unknown != null) {
+                throw new ValidationException("column \"" + unknown + "\" does not exist in table " + id);
             }
-            throw new ValidationException("column \"" + unknown + "\" does not exist in table " + id);
+            return t;
         }
-        if (described && !(change.columns() == checkedColumns && table.get() == checkedColumnsOf)) {
-            // the decoder shares one column list between the changes that repeat it: compare it once
-            SchemaDifference difference = difference(table.get(), change);
-            if (!difference.isEmpty()) {
-                mismatch(difference);
+        // the decoder shares one column list between the changes that repeat it: compare it once per table
+        Checked last = lastChecked;
+        if (last == null || !last.covers(change.columns(), t, source)) {
+            Checked known = checked.get(id);
+            if (known == null || !known.covers(change.columns(), t, source)) {
+                t = policy.reconcile(connection, source, t, change, before);
+                known = new Checked(change.columns(), t, source);
+                checked.put(id, known);
             }
-            checkedColumns = change.columns();
-            checkedColumnsOf = table.get();
+            lastChecked = known;
+            t = known.table();
+        } else {
+            t = last.table();
         }
-        return table.get();
+        if (t != table.get()) {
+            unknown = unknownName(t, change);
+        }
+        if (unknown != null && !inColumnList(change, unknown)) {
+            // an image names a column its own column list does not: the list cannot be trusted, pause
+            throw new SchemaMismatchException(difference(t, change));
+        }
+        return t;
     }
 
-    private void mismatch(SchemaDifference difference) throws SchemaMismatchException {
-        if (policy.decide(difference) == SchemaPolicy.Decision.PAUSE) {
-            throw new SchemaMismatchException(difference);
+    private static boolean inColumnList(Change change, String name) {
+        for (ColumnInfo c : change.columns()) {
+            if (c.name().equals(name)) {
+                return true;
+            }
         }
+        return false;
     }
 
-    /** The first name (after-image, before-image, unchanged TOAST, then column list) the table does not have. */
-    private String unknownColumn(TableMeta table, Change change) {
+    /** The first name (after-image, before-image, unchanged TOAST) the table does not have. */
+    private static String unknownName(TableMeta table, Change change) {
         String unknown = unknownName(table, change.after() == null ? List.of() : change.after().keySet());
         if (unknown == null && change.before() != null) {
             unknown = unknownName(table, change.before().keySet());
         }
         if (unknown == null) {
             unknown = unknownName(table, change.unchangedToast());
-        }
-        if (unknown == null && !(change.columns() == checkedColumns && table == checkedColumnsOf)) {
-            for (ColumnInfo c : change.columns()) {
-                if (table.column(c.name()) == null) {
-                    return c.name();
-                }
-            }
         }
         return unknown;
     }
@@ -164,7 +204,7 @@ public final class ChangeValidator {
             if (column == null) {
                 missing.put(c.name(), c);
             } else if (c.type() != null && !sameType(column, c.type())) {
-                types.add(new SchemaDifference.TypeDifference(c.name(), typeName(column), c.type()));
+                types.add(new SchemaDifference.TypeDifference(c.name(), column.typeName(), c.type()));
             }
         }
         List<Iterable<String>> images = new ArrayList<>();
@@ -184,18 +224,7 @@ public final class ChangeValidator {
     /** Whether the source's type name ({@code int4}, {@code int4[]}, a domain's name) is the sink column's type. */
     private static boolean sameType(ColumnMeta column, String sourceType) {
         String source = sourceType.endsWith("[]") ? "_" + sourceType.substring(0, sourceType.length() - 2) : sourceType;
-        return source.equals(typeName(column));
-    }
-
-    /** The sink column's pg_type name, from its quoted, schema-qualified cast type. */
-    private static String typeName(ColumnMeta column) {
-        String cast = column.castType();
-        int dot = cast.lastIndexOf('.');
-        String name = cast.substring(dot + 1);
-        if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
-            name = name.substring(1, name.length() - 1).replace("\"\"", "\"");
-        }
-        return name;
+        return source.equals(column.typeName());
     }
 
     private RowChange insert(Change change, TableMeta table, ConflictStrategy strategy) throws ValidationException {

@@ -11,9 +11,12 @@ import io.vrsky.producer.dlq.DeadLetterSink;
 import io.vrsky.producer.dlq.Failure;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.plan.ChangePlanner;
+import io.vrsky.producer.plan.BeforeSchemaChange;
 import io.vrsky.producer.plan.ChangeValidator;
 import io.vrsky.producer.plan.RowChange;
+import io.vrsky.producer.plan.SchemaChangeAhead;
 import io.vrsky.producer.plan.SchemaMismatchException;
+import io.vrsky.producer.plan.SchemaPolicy;
 import io.vrsky.producer.plan.ValidationException;
 import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.subscribe.InboundMessage;
@@ -50,8 +53,12 @@ import java.util.Set;
  *       transaction each, so that exactly the ones that fail are dead-lettered.</li>
  * </ol>
  * The batch stops short ({@link Result#stall()}) before a message whose change names a table or
- * column the sink lacks, or whose source has a gap before it: what comes before is applied and
- * committed, nothing from there on. Lost connections, deadlocks and serialization failures roll
+ * column the sink lacks (and the schema policy pauses), or whose source has a gap before it: what
+ * comes before is applied and committed, nothing from there on. A source transaction whose change
+ * needs the sink table changed first (schema evolution) is applied by itself: what comes before it
+ * is committed, then it goes in a sink transaction of its own, change by change, the table change
+ * at its place among them (so the changes before it see the table as it was, and the table change
+ * commits with the first change that needs it), then the batch goes on after it. Lost connections, deadlocks and serialization failures roll
  * back and retry the whole batch with backoff. The caller acknowledges the first
  * {@link Result#messages()} messages once this returns.
  *
@@ -79,6 +86,13 @@ public final class BatchWriter {
         int messages;
         long skipped;
         Stall stall;
+        /** The transaction (of message {@link #messages}) that needs the sink table changed, and its place in the message. */
+        SourceTx evolve;
+        int evolveIndex;
+    }
+
+    /** How far a part of the batch got: its result, and the transaction that needs the sink table changed next, if any. */
+    private record Part(Result result, Prepared prepared) {
     }
 
     private final DataSource dataSource;
@@ -89,7 +103,13 @@ public final class BatchWriter {
     private final Retrier retrier;
     private final DeadLetterSink deadLetters;
     private final ProducerMetrics metrics;
+    private final SchemaPolicy schema;
     private boolean positionsUncertain = true;
+
+    /** In a batch, a transaction that needs the sink table changed goes by itself ({@link #evolve}). */
+    private static final BeforeSchemaChange ALONE = () -> {
+        throw new SchemaChangeAhead();
+    };
 
     public BatchWriter(WriterContext context) {
         this.dataSource = context.dataSource();
@@ -100,6 +120,7 @@ public final class BatchWriter {
         this.retrier = context.retrier();
         this.deadLetters = context.deadLetters();
         this.metrics = context.metrics();
+        this.schema = context.schema();
     }
 
     /**
@@ -108,10 +129,124 @@ public final class BatchWriter {
      *                   transaction explains (permissions, say), or when interrupted
      */
     public Result write(List<InboundMessage> batch) throws Exception {
-        return retrier.call("apply batch", () -> attempt(batch));
+        int offset = 0;
+        long rows = 0;
+        long skipped = 0;
+        int transactions = 0;
+        int dead = 0;
+        while (true) {
+            List<InboundMessage> rest = batch.subList(offset, batch.size());
+            Part part = retrier.call("apply batch", () -> attempt(rest));
+            Result r = part.result();
+            rows += r.rows();
+            skipped += r.skipped();
+            transactions += r.transactions();
+            dead += r.deadTransactions();
+            Prepared p = part.prepared();
+            if (p.evolve == null) {
+                return new Result(offset + r.messages(), rows, transactions, dead, skipped, r.stall());
+            }
+            InboundMessage message = rest.get(r.messages());
+            Evolved evolved = retrier.call("apply schema change", () -> evolve(message, p.evolveIndex));
+            if (evolved.stall() != null) {
+                return new Result(offset + r.messages(), rows, transactions, dead, skipped, evolved.stall());
+            }
+            rows += evolved.rows();
+            transactions++;
+            dead += evolved.dead() ? 1 : 0;
+            // the message again, unless that was its last transaction: the ones before it are skipped by position now
+            boolean lastOfMessage = p.evolveIndex == SourceTx.split(message).size() - 1;
+            offset += r.messages() + (lastOfMessage ? 1 : 0);
+            if (offset == batch.size()) {
+                return new Result(offset, rows, transactions, dead, skipped, null);
+            }
+        }
     }
 
-    private Result attempt(List<InboundMessage> batch) throws Exception {
+    /** What applying a transaction that changes the sink table came to. */
+    private record Evolved(long rows, boolean dead, Stall stall) {
+    }
+
+    /**
+     * Applies the {@code index}th source transaction of {@code message} by itself, in a sink
+     * transaction of its own, change by change: before the sink table is changed for a change, the
+     * changes before it are applied (so they meet the table as it was). A change the data refuses
+     * dead-letters the transaction as usual; a schema difference that pauses stops here.
+     */
+    private Evolved evolve(InboundMessage message, int index) throws Exception {
+        SourceTx tx = SourceTx.split(message).get(index);
+        String source = message.envelope().source();
+        boolean catalogReread = false;
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            while (true) {
+                WriteStats stats = new WriteStats();
+                try {
+                    positions.load(c);
+                    if (tx.ledgerLsn != null && positions.committedApplied(tx.key, tx.ledgerLsn)) {
+                        return new Evolved(0, false, null); // a commit whose answer was lost went through
+                    }
+                    List<RowChange> pending = new ArrayList<>();
+                    BeforeSchemaChange before = () -> {
+                        if (!pending.isEmpty()) {
+                            executor.execute(c, ChangePlanner.plan(pending), stats);
+                            pending.clear();
+                        }
+                    };
+                    Set<TableId> refreshed = new HashSet<>();
+                    for (Change change : tx.changes) {
+                        pending.add(validator.prepare(c, source, change, refreshed, before));
+                    }
+                    executor.execute(c, ChangePlanner.plan(pending), stats);
+                    if (tx.ledgerLsn != null) {
+                        positions.advance(tx.key, tx.ledgerLsn, 0);
+                    }
+                    positions.save(c);
+                    c.commit();
+                    positions.committed();
+                    executor.committed();
+                    schema.committed();
+                    stats.record(metrics);
+                    return new Evolved(stats.rows(), false, null);
+                } catch (SchemaMismatchException e) {
+                    rollback(c);
+                    return new Evolved(0, false, new Stall.Schema(e.difference(), message));
+                } catch (SchemaChangeAhead e) {
+                    throw new IllegalStateException("applying changes before a schema change cannot refuse it", e);
+                } catch (SqlExecutor.CopyConflict conflict) {
+                    LOG.debug("{}: applying the transaction again with upserts", conflict.getMessage());
+                    rollback(c);
+                } catch (ValidationException e) {
+                    rollback(c);
+                    tx.dead(Failure.of(ErrorClass.VALIDATION, e.getMessage()));
+                } catch (SQLException e) {
+                    SqlErrors.Kind kind = SqlErrors.classify(e);
+                    if (kind == SqlErrors.Kind.RETRYABLE || kind == SqlErrors.Kind.FATAL) {
+                        rollback(c);
+                        throw e;
+                    }
+                    rollback(c);
+                    if (!catalogReread && (kind == SqlErrors.Kind.STALE_CATALOG || SqlErrors.isOutOfRange(SqlErrors.sqlState(e)))) {
+                        // the sink table may have changed under the cached catalog (by hand): read it again, once
+                        LOG.info("SQLSTATE {}: reading the catalog again and applying the transaction again", SqlErrors.sqlState(e));
+                        catalogReread = true;
+                        catalog.invalidateAll();
+                        continue;
+                    }
+                    tx.dead(SqlErrors.failure(e));
+                } catch (Exception | Error e) {
+                    rollback(c);
+                    throw e;
+                }
+                if (tx.failure != null) {
+                    commitPositions(c, List.of(tx));
+                    return new Evolved(0, true, null);
+                }
+            }
+        }
+    }
+
+    private Part attempt(List<InboundMessage> batch) throws Exception {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -132,16 +267,19 @@ public final class BatchWriter {
                     }
                     LOG.info("the commit of a batch of {} source transactions failed ({}): applying them one sink transaction each",
                             prepared.txs.size(), SqlErrors.sqlState(e));
-                    rollbackQuietly(c);
+                    if (rollbackQuietly(c)) {
+                        prepared = prepare(c, batch, new HashSet<>());
+                    }
                     stats = commitEach(c, prepared.txs);
                     metrics.skipped(prepared.skipped);
-                    return result(prepared, stats);
+                    return new Part(result(prepared, stats), prepared);
                 }
                 positions.committed();
                 executor.committed();
+                schema.committed();
                 stats.record(metrics);
                 metrics.skipped(prepared.skipped);
-                return result(prepared, stats);
+                return new Part(result(prepared, stats), prepared);
             } catch (Exception | Error e) {
                 positionsUncertain = true;
                 rollbackQuietly(c);
@@ -181,6 +319,7 @@ public final class BatchWriter {
                 p.messages = m;
                 return p;
             }
+            int firstOfMessage = p.txs.size();
             for (SourceTx tx : SourceTx.split(message)) {
                 if (tx.appliedIn(positions)) {
                     tx.skipped = true;
@@ -190,6 +329,12 @@ public final class BatchWriter {
                         check(c, tx, refreshed);
                     } catch (SchemaMismatchException e) {
                         p.stall = new Stall.Schema(e.difference(), message);
+                        p.messages = m;
+                        return p;
+                    } catch (SchemaChangeAhead e) {
+                        // the sink table must change first: what came before is committed, then this one alone
+                        p.evolve = tx;
+                        p.evolveIndex = p.txs.size() - firstOfMessage;
                         p.messages = m;
                         return p;
                     }
@@ -202,16 +347,24 @@ public final class BatchWriter {
         return p;
     }
 
-    private void check(Connection c, SourceTx tx, Set<TableId> refreshed) throws SQLException, SchemaMismatchException {
+    /**
+     * Checks and converts a transaction's changes.
+     *
+     * @throws SchemaChangeAhead a change needs the sink table changed first: the transaction is
+     *                           applied by itself ({@link #evolve})
+     */
+    private void check(Connection c, SourceTx tx, Set<TableId> refreshed)
+            throws SQLException, SchemaMismatchException, SchemaChangeAhead {
         Change placeholder = tx.placeholder();
         if (placeholder != null) {
             tx.dead(placeholderFailure(placeholder));
             return;
         }
         List<RowChange> rows = new ArrayList<>(tx.changes.size());
+        String source = tx.message.envelope().source();
         try {
             for (Change change : tx.changes) {
-                rows.add(validator.prepare(c, change, refreshed));
+                rows.add(validator.prepare(c, source, change, refreshed, ALONE));
             }
             tx.rows = rows;
         } catch (ValidationException e) {
@@ -278,12 +431,16 @@ public final class BatchWriter {
                 // a COPY met an existing row: COPY is paused for that table now, the same rows again
                 LOG.debug("{}: applying the batch again with upserts", conflict.getMessage());
                 c.rollback();
+                if (schema.rolledBack()) {
+                    p = prepare(c, batch, new HashSet<>());
+                }
             } catch (SQLException e) {
                 SqlErrors.Kind kind = SqlErrors.classify(e);
                 if (kind == SqlErrors.Kind.RETRYABLE || kind == SqlErrors.Kind.FATAL) {
                     throw e;
                 }
                 c.rollback();
+                boolean prepareAgain = schema.rolledBack();
                 if (!catalogReread && (kind == SqlErrors.Kind.STALE_CATALOG
                         || SqlErrors.isOutOfRange(SqlErrors.sqlState(e)) && tablesChanged(c, p.txs))) {
                     // the sink's tables changed under the cached catalog: read it again and retry, once
@@ -295,6 +452,9 @@ public final class BatchWriter {
                 }
                 LOG.debug("batch of {} source transactions failed ({}), applying transaction by transaction", p.txs.size(),
                         SqlErrors.sqlState(e));
+                if (prepareAgain) {
+                    p = prepare(c, batch, new HashSet<>());
+                }
                 stats.addAll(applyCarefully(c, p.txs));
                 return p;
             }
@@ -419,6 +579,7 @@ public final class BatchWriter {
         c.commit();
         positions.committed();
         executor.committed();
+        schema.committed();
     }
 
     private void publishDeadLetters(List<SourceTx> txs) throws Exception {
@@ -434,7 +595,8 @@ public final class BatchWriter {
         }
     }
 
-    private static void rollbackQuietly(Connection c) {
+    /** Rolls back; returns whether the schema policy had changed anything in the transaction (see {@link SchemaPolicy#rolledBack()}). */
+    private boolean rollbackQuietly(Connection c) {
         try {
             if (!c.isClosed()) {
                 c.rollback();
@@ -442,5 +604,11 @@ public final class BatchWriter {
         } catch (SQLException e) {
             LOG.debug("rollback failed: {}", e.getMessage());
         }
+        return schema.rolledBack();
+    }
+
+    private void rollback(Connection c) {
+        rollbackQuietly(c);
+        positionsUncertain = true;
     }
 }

@@ -8,8 +8,10 @@ import io.vrsky.core.model.TableId;
 import io.vrsky.core.nats.DeadLetterPublisher.ErrorClass;
 import io.vrsky.producer.dlq.DeadTransaction;
 import io.vrsky.producer.dlq.Failure;
+import io.vrsky.producer.plan.BeforeSchemaChange;
 import io.vrsky.producer.plan.ChangePlanner;
 import io.vrsky.producer.plan.RowChange;
+import io.vrsky.producer.plan.SchemaChangeAhead;
 import io.vrsky.producer.plan.SchemaMismatchException;
 import io.vrsky.producer.plan.ValidationException;
 import io.vrsky.producer.position.AppliedPositions;
@@ -409,19 +411,29 @@ public final class ChunkedTransactionWriter {
     private void applyChunks(Open tx, List<InboundMessage> group) throws SQLException, ChunkPoison, SchemaMismatchException {
         Set<TableId> refreshed = new HashSet<>();
         List<RowChange> changes = new ArrayList<>();
+        // before the sink table changes for a change, the changes before it are applied (they meet the table as it was)
+        BeforeSchemaChange before = () -> {
+            if (!changes.isEmpty()) {
+                context.executor().execute(tx.connection, ChangePlanner.plan(changes), tx.stats);
+                changes.clear();
+            }
+        };
         for (InboundMessage message : group) {
             if (message.envelope() == null) {
                 throw new ChunkPoison(Failure.of(ErrorClass.DECODE, message.decodeError()));
             }
+            String source = message.envelope().source();
             try {
                 for (Change change : message.envelope().changes()) {
                     if (change.isPlaceholder()) {
                         throw new ChunkPoison(BatchWriter.placeholderFailure(change));
                     }
-                    changes.add(context.validator().prepare(tx.connection, change, refreshed));
+                    changes.add(context.validator().prepare(tx.connection, source, change, refreshed, before));
                 }
             } catch (ValidationException e) {
                 throw new ChunkPoison(Failure.of(ErrorClass.VALIDATION, e.getMessage()));
+            } catch (SchemaChangeAhead e) {
+                throw new IllegalStateException("applying the changes before a schema change cannot refuse it", e);
             }
         }
         context.executor().execute(tx.connection, ChangePlanner.plan(changes), tx.stats);
@@ -437,6 +449,7 @@ public final class ChunkedTransactionWriter {
         tx.connection.commit();
         positions.committed();
         context.executor().committed();
+        context.schema().committed();
         closeConnection(tx);
     }
 
@@ -579,10 +592,12 @@ public final class ChunkedTransactionWriter {
         return message.envelope().metadata() == null ? null : message.envelope().metadata().commitLsn();
     }
 
-    private static void closeConnection(Open tx) {
+    /** Rolls the open sink transaction back (nothing when it committed) and gives the connection back. */
+    private void closeConnection(Open tx) {
         Connection c = tx.connection;
         tx.connection = null;
         if (c != null) {
+            context.schema().rolledBack();
             try {
                 if (!c.isClosed()) {
                     c.rollback();

@@ -7,6 +7,7 @@ import io.vrsky.producer.dlq.DeadLetterSink;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.plan.ChangeValidator;
 import io.vrsky.producer.plan.ConflictStrategy;
+import io.vrsky.producer.plan.SchemaPolicy;
 import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.sql.SqlStatementBuilder;
 
@@ -17,6 +18,7 @@ public final class WriterContext {
 
     private final DataSource dataSource;
     private final SchemaCatalog catalog;
+    private final SchemaPolicy schema;
     private final ChangeValidator validator;
     private final SqlExecutor executor;
     private final AppliedPositions positions;
@@ -27,9 +29,21 @@ public final class WriterContext {
     public WriterContext(DataSource dataSource, SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy,
                          SqlStatementBuilder sql, AppliedPositions positions, Retrier retrier, DeadLetterSink deadLetters,
                          ProducerMetrics metrics) {
+        this(dataSource, catalog, whitelist, strategy, sql, positions, retrier, deadLetters, metrics, SchemaPolicy.PAUSE_ON_MISSING);
+    }
+
+    /**
+     * @param schema what a change whose column list differs from the sink table means (pause, or
+     *               change the sink table in the same sink transaction); told when the writers commit
+     *               or roll back
+     */
+    public WriterContext(DataSource dataSource, SchemaCatalog catalog, TableWhitelist whitelist, ConflictStrategy strategy,
+                         SqlStatementBuilder sql, AppliedPositions positions, Retrier retrier, DeadLetterSink deadLetters,
+                         ProducerMetrics metrics, SchemaPolicy schema) {
         this.dataSource = dataSource;
         this.catalog = catalog;
-        this.validator = new ChangeValidator(catalog, whitelist, strategy);
+        this.schema = schema;
+        this.validator = new ChangeValidator(catalog, whitelist, strategy, schema);
         this.executor = new SqlExecutor(sql);
         this.positions = positions;
         this.retrier = retrier;
@@ -43,6 +57,10 @@ public final class WriterContext {
 
     SchemaCatalog catalog() {
         return catalog;
+    }
+
+    SchemaPolicy schema() {
+        return schema;
     }
 
     ChangeValidator validator() {

@@ -141,19 +141,30 @@ class ChangeValidatorTest {
     }
 
     @Test
-    void shouldLeaveTypeDifferencesToThePolicy() throws Exception {
-        List<SchemaDifference> seen = new java.util.ArrayList<>();
+    void shouldAskThePolicyOncePerColumnListAndTable() throws Exception {
+        List<Change> seen = new java.util.ArrayList<>();
         ChangeValidator validator = new ChangeValidator(SchemaCatalog.fixed(List.of(Tables.ORDERS)), TableWhitelist.of(Tables.ORDERS_ID),
-                ConflictStrategy.UPSERT, d -> {
-                    seen.add(d);
-                    return SchemaPolicy.PAUSE_ON_MISSING.decide(d);
+                ConflictStrategy.UPSERT, (connection, source, table, change, before) -> {
+                    seen.add(change);
+                    return SchemaPolicy.PAUSE_ON_MISSING.reconcile(connection, source, table, change, before);
                 });
         Change change = Envelopes.withColumns(insert("orders", lsn(1), row("id", 1, "qty", 2)), "id", "bigint", "qty", "int8");
+        // the phase-1 policy applies a type difference alone: the value is cast to the sink's type
         assertThat(prepare(validator, change).values()).containsExactly("1", "2");
+        assertThat(ChangeValidator.difference(Tables.ORDERS, change).typeDifferences())
+                .containsExactly(new SchemaDifference.TypeDifference("qty", "integer", "int8"));
         assertThat(seen).hasSize(1);
-        assertThat(seen.get(0).typeDifferences()).containsExactly(new SchemaDifference.TypeDifference("qty", "integer", "int8"));
-        // the same column list again is not compared again
+        // the same column list again is not compared again, another one is
         prepare(validator, change);
         assertThat(seen).hasSize(1);
+        prepare(validator, Envelopes.withColumns(insert("orders", lsn(2), row("id", 1)), "id", "bigint"));
+        assertThat(seen).hasSize(2);
+    }
+
+    @Test
+    void shouldPauseWhenAnImageNamesAColumnItsOwnColumnListDoesNot() {
+        Change change = Envelopes.withColumns(insert("orders", lsn(1), row("id", 1, "ghost", 2)), "id", "bigint");
+        assertThatThrownBy(() -> prepare(upsert, change)).isInstanceOfSatisfying(SchemaMismatchException.class,
+                e -> assertThat(e.getMessage()).contains("\"ghost\""));
     }
 }

@@ -1,0 +1,193 @@
+package io.vrsky.producer.schema;
+
+import io.vrsky.core.model.ColumnInfo;
+import io.vrsky.producer.catalog.ColumnMeta;
+import io.vrsky.producer.catalog.TableMeta;
+import io.vrsky.producer.plan.SchemaDifference.TypeDifference;
+import io.vrsky.producer.sql.Identifiers;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Works out how a sink table must change to follow the source's description of it (a change's
+ * column list), from the table as the catalog describes it and the producer's record of which sink
+ * column each source attnum maps to. Pure: no SQL, no I/O.
+ *
+ * <ul>
+ *   <li>A source attnum recorded under another name: the source renamed the column, so the sink
+ *       column is renamed (unless the sink has the new name already).</li>
+ *   <li>A name the sink lacks (and no rename explains): the column is added.</li>
+ *   <li>A sink column of the same name: the types are compared ({@link TypeRules}); a widening is
+ *       applied, anything else is refused (the line pauses).</li>
+ *   <li>A recorded attnum the source no longer has: the source dropped the column; the sink keeps
+ *       it, without NOT NULL when it had that and no default (later rows do not carry it).</li>
+ * </ul>
+ * Attnums are used only when every column of the list has one (postgres-consumer's); otherwise
+ * columns match by name.
+ */
+final class EvolutionPlanner {
+
+    /** PostgreSQL's identifier limit (NAMEDATALEN - 1): longer names are cut, which would never match again. */
+    static final int MAX_NAME_BYTES = 63;
+
+    private EvolutionPlanner() {
+    }
+
+    /**
+     * @param mapping source attnum → sink column name recorded for this source and table; null when
+     *                not tracked (no source, or schema evolution off)
+     */
+    static EvolutionPlan plan(TableMeta sink, List<ColumnInfo> source, Map<Integer, String> mapping) {
+        List<ColumnChange> renames = new ArrayList<>();
+        List<ColumnChange> others = new ArrayList<>();
+        List<TypeDifference> refusedTypes = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        Map<Integer, String> puts = new LinkedHashMap<>();
+        Set<Integer> drops = new LinkedHashSet<>();
+
+        boolean byAttnum = mapping != null && source.stream().allMatch(c -> c.attnum() != null);
+        Map<Integer, String> known = byAttnum ? mapping : Map.of();
+        Set<String> sourceNames = new HashSet<>();
+        Set<Integer> sourceAttnums = new HashSet<>();
+        for (ColumnInfo c : source) {
+            sourceNames.add(c.name());
+            if (c.attnum() != null) {
+                sourceAttnums.add(c.attnum());
+            }
+        }
+        Map<String, Integer> owners = new HashMap<>();
+        known.forEach((attnum, name) -> owners.put(name, attnum));
+
+        for (ColumnInfo s : source) {
+            String nameProblem = nameProblem(s.name());
+            if (nameProblem != null) {
+                problems.add(nameProblem);
+                continue;
+            }
+            Integer attnum = byAttnum ? s.attnum() : null;
+            String mapped = attnum == null ? null : known.get(attnum);
+            ColumnMeta target;
+            if (mapped != null && !mapped.equals(s.name())) {
+                ColumnMeta byNew = sink.column(s.name());
+                ColumnMeta byOld = sink.column(mapped);
+                if (byNew != null) {
+                    String owned = ownedElsewhere(s, attnum, owners, sourceAttnums);
+                    if (owned != null) {
+                        problems.add(owned);
+                        continue;
+                    }
+                    target = byNew; // renamed in the sink already
+                } else if (byOld != null) {
+                    if (sourceNames.contains(mapped)) {
+                        problems.add("cannot follow the rename of column \"" + mapped + "\" to \"" + s.name() + "\" at the source: another"
+                                + " source column is called \"" + mapped + "\" now (names swapped or renamed in a chain); rename the sink"
+                                + " columns by hand to the source's names");
+                        continue;
+                    }
+                    renames.add(new ColumnChange.Rename(mapped, s));
+                    target = byOld;
+                } else {
+                    target = null;
+                }
+            } else {
+                target = sink.column(s.name());
+                if (target != null && attnum != null) {
+                    String owned = ownedElsewhere(s, attnum, owners, sourceAttnums);
+                    if (owned != null) {
+                        problems.add(owned);
+                        continue;
+                    }
+                }
+            }
+            if (attnum != null && !s.name().equals(mapped)) {
+                puts.put(attnum, s.name());
+            }
+            if (target == null) {
+                if (s.type() == null && s.sqlType() == null) {
+                    problems.add("has no column \"" + s.name() + "\", and the change does not say its type: add it by hand");
+                } else {
+                    others.add(new ColumnChange.Add(s));
+                }
+                continue;
+            }
+            if (s.type() == null || (s.sqlType() != null && s.sqlType().equals(target.sqlType()))) {
+                continue; // the same type as format_type prints it on both sides
+            }
+            TypeRules.Comparison cmp = TypeRules.compare(target.typeName(), target.typmod(), TypeRules.typname(s.type()),
+                    s.typmod() == null ? -1 : s.typmod());
+            switch (cmp.verdict()) {
+                case SAME -> {
+                }
+                case WIDEN -> others.add(new ColumnChange.Widen(s.name(), target, s, false));
+                case WIDEN_IF_EMPTY -> others.add(new ColumnChange.Widen(s.name(), target, s, true));
+                case NARROWER, INCOMPATIBLE -> refusedTypes.add(new TypeDifference(s.name(), target.sqlType(), sourceType(s),
+                        cmp.reason() + "; to resume, give the sink column the source's type by hand (ALTER TABLE "
+                                + Identifiers.qualified(sink.id()) + " ALTER COLUMN " + Identifiers.quote(s.name()) + " TYPE "
+                                + sourceType(s) + ")"));
+            }
+        }
+        if (byAttnum) {
+            for (Map.Entry<Integer, String> e : new TreeMap<>(known).entrySet()) {
+                if (sourceAttnums.contains(e.getKey())) {
+                    continue;
+                }
+                drops.add(e.getKey());
+                String name = e.getValue();
+                ColumnMeta c = sink.column(name);
+                if (c != null && !sourceNames.contains(name) && c.notNull() && !c.hasDefault() && !c.generated() && !c.identity()
+                        && !sink.primaryKey().contains(name)) {
+                    others.add(new ColumnChange.DropNotNull(name));
+                }
+            }
+        }
+        List<ColumnChange> changes = new ArrayList<>(renames);
+        changes.addAll(others);
+        return new EvolutionPlan(sink.id(), changes, refusedTypes, problems, puts, drops);
+    }
+
+    /**
+     * A sink column of this name that the record says belongs to another source attnum: a chain of
+     * renames, or a column dropped and added again under the same name (the sink column holds the
+     * dropped one's values).
+     */
+    private static String ownedElsewhere(ColumnInfo s, Integer attnum, Map<String, Integer> owners, Set<Integer> sourceAttnums) {
+        Integer owner = owners.get(s.name());
+        if (owner == null || owner.equals(attnum)) {
+            return null;
+        }
+        if (sourceAttnums.contains(owner)) {
+            return "cannot follow the renames of column \"" + s.name() + "\" at the source: names swapped or renamed in a chain;"
+                    + " rename the sink columns by hand to the source's names";
+        }
+        return "has column \"" + s.name() + "\" from a source column that was dropped, and the source has a new column of that name:"
+                + " the sink column holds the dropped column's values. Rename or drop the sink column by hand (the producer then"
+                + " adds the new one), or keep it by deleting its row from vrsky_source_columns (attnum " + owner + ")";
+    }
+
+    /** The source's type as the full text when known ({@code character varying(10)}), else its name. */
+    static String sourceType(ColumnInfo s) {
+        if (s.sqlType() != null) {
+            return s.sqlType();
+        }
+        return s.typmod() == null ? s.type() : s.type() + " (type modifier " + s.typmod() + ")";
+    }
+
+    private static String nameProblem(String name) {
+        if (name.isEmpty() || name.indexOf('\0') >= 0) {
+            return "cannot take a column with an empty name or a NUL character from the source";
+        }
+        if (name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+            return "cannot take column \"" + name + "\": its name is longer than PostgreSQL's " + MAX_NAME_BYTES + " bytes";
+        }
+        return null;
+    }
+}
