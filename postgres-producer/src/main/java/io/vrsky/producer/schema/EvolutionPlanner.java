@@ -122,6 +122,9 @@ final class EvolutionPlanner {
             if (s.type() == null || (s.sqlType() != null && s.sqlType().equals(target.sqlType()))) {
                 continue; // the same type as format_type prints it on both sides
             }
+            if (s.sqlType() == null && s.typmod() == null && TypeRules.typname(s.type()).equals(target.typeName())) {
+                continue; // the change says nothing of length or precision: the same base type is no difference
+            }
             TypeRules.Comparison cmp = TypeRules.compare(target.typeName(), target.typmod(), TypeRules.typname(s.type()),
                     s.typmod() == null ? -1 : s.typmod());
             switch (cmp.verdict()) {

@@ -141,6 +141,16 @@ class EvolutionPlannerTest {
     }
 
     @Test
+    void shouldNotWidenAColumnWhenTheChangeGivesNoTypeModifier() {
+        // a column entry with only "type" (another publisher, or a row without metadata) says nothing
+        // of numeric(12,2)'s precision: it is not an unconstrained numeric
+        TableMeta t = table(SINK_ID, sink("amount", 2, "numeric", (12 << 16 | 2) + 4, "numeric(12,2)", false));
+        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID, source("amount", "numeric", 2)), Map.of(1, "id", 2, "amount"));
+
+        assertThat(plan.isEmpty()).isTrue();
+    }
+
+    @Test
     void shouldTakeTheSameTypeTextOnBothSidesAsTheSameType() {
         // oidvector is an array type whose name is not _oid: the type texts say they are the same
         ColumnMeta vector = new ColumnMeta("v", 2, "pg_catalog.oidvector", "oidvector", ColumnKind.ARRAY, ColumnKind.SCALAR, false,
