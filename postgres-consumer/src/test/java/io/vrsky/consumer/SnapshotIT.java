@@ -113,6 +113,32 @@ class SnapshotIT {
         }
     }
 
+    @Test
+    @Timeout(120)
+    void shouldDescribeReadRowsColumnsAsAStreamedChangeDescribesThem(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("snapcols");
+        String db = pg.createDatabase(name);
+        ItSupport.sql(pg, db, "CREATE TABLE e (id int PRIMARY KEY, amount numeric(12,2) NOT NULL DEFAULT 0, name varchar(20),"
+                + " at timestamp(3), tags int4[])", "INSERT INTO e VALUES (1, 1.5, 'one', now(), '{1}')");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        try (ConsumerService svc = ItSupport.start(env); ItSupport.StreamReader reader = new ItSupport.StreamReader(nats, env.get("NATS_STREAM"))) {
+            await().atMost(WAIT).until(() -> svc.state() == io.vrsky.consumer.replication.ReplicationLoop.State.STREAMING);
+            ItSupport.sql(pg, db, "INSERT INTO e VALUES (2, 2.5, 'two', now(), '{2}')");
+            await().atMost(WAIT).until(() -> reader.changes().stream().anyMatch(ch -> ch.op() == Operation.INSERT));
+
+            List<Change> changes = reader.changes();
+            Change read = changes.stream().filter(ch -> ch.op() == Operation.READ).findFirst().orElseThrow();
+            Change insert = changes.stream().filter(ch -> ch.op() == Operation.INSERT).findFirst().orElseThrow();
+            // a sink learns each column's attnum, type modifier and full type from the first row it sees, READ or not
+            assertThat(read.columns()).isEqualTo(insert.columns());
+            assertThat(read.columns()).extracting(io.vrsky.core.model.ColumnInfo::attnum).containsExactly(1, 2, 3, 4, 5);
+            assertThat(read.columns()).extracting(io.vrsky.core.model.ColumnInfo::sqlType)
+                    .containsExactly("integer", "numeric(12,2)", "character varying(20)", "timestamp(3) without time zone", "integer[]");
+            assertThat(read.columns().get(1).notNull()).isTrue();
+            assertThat(read.columns().get(1).defaultExpression()).isEqualTo("0");
+        }
+    }
+
     static String progress(NatsServer nats, String slot) throws Exception {
         try (Connection nc = Nats.connect(nats.url())) {
             var entry = nc.keyValue("VRSKY_SNAPSHOTS").get(slot);

@@ -171,6 +171,35 @@ class SchemaEvolutionIT {
     }
 
     @Test
+    void shouldWriteIntoSinkColumnsWiderThanTheSourcesWithoutPausingUntilTheSourceNarrows(PostgresServer pg, NatsServer nats)
+            throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "widersink")) {
+            // the sink was created with looser types on purpose
+            h.sql("CREATE TABLE items (id int PRIMARY KEY, name text, amount numeric)");
+            h.env("POSTGRES_OUTPUT_TABLES", "items");
+            h.start();
+            ColumnInfo name10 = new ColumnInfo("name", "varchar", false, 2, 14, "character varying(10)", false, null, null);
+            ColumnInfo amount = new ColumnInfo("amount", "numeric", false, 3, (12 << 16 | 2) + 4, "numeric(12,2)", false, null, null);
+            h.publish(message(SOURCE, described(insert("items", lsn(10), row("id", 1, "name", "a", "amount", "1.50")), ID, name10, amount)));
+            h.publish(message(SOURCE, described(insert("items", lsn(11), row("id", 2, "name", "b", "amount", "2.50")), ID, name10, amount)));
+            await().atMost(WAIT).until(() -> h.count("SELECT count(*) FROM items") == 2);
+            assertThat(h.metric("vrsky_producer_paused")).isZero();
+            assertThat(sinkColumn(h, "items", "name")).isEqualTo("text");
+            assertThat(sinkColumn(h, "items", "amount")).isEqualTo("numeric");
+            assertThat(h.rows("SELECT column_name, source_type, source_typmod FROM vrsky_source_columns WHERE attnum = 2"))
+                    .containsExactly(List.of("name", "varchar", "14"));
+
+            // the source narrows the column afterwards: that is a change at the source, and it pauses
+            ColumnInfo name5 = new ColumnInfo("name", "varchar", false, 2, 9, "character varying(5)", false, null, null);
+            h.publish(message(SOURCE, described(insert("items", lsn(12), row("id", 3, "name", "c", "amount", "3.50")), ID, name5, amount)));
+            await().atMost(WAIT).until(() -> paused(h));
+            assertThat(h.http("/health/ready")).contains("public.items", "narrowed");
+            assertThat(h.count("SELECT count(*) FROM items")).isEqualTo(2);
+            assertThat(h.deadLetters()).isEmpty();
+        }
+    }
+
+    @Test
     void shouldPauseOnAnAddedColumnInNoneModeUntilItIsAddedByHand(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "nonemode")) {
             h.env("POSTGRES_OUTPUT_SCHEMA_EVOLUTION", "none");

@@ -21,9 +21,11 @@ import javax.sql.DataSource;
 final class SnapshotCatalog {
 
     private static final String COLUMNS = """
-            SELECT c.oid, c.relreplident, a.attname, a.atttypid
+            SELECT c.oid, c.relreplident, a.attname, a.atttypid, a.attnum, a.atttypmod,
+                   pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid)
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+            LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
             ORDER BY a.attnum""";
 
@@ -37,6 +39,10 @@ final class SnapshotCatalog {
                                   AND (x.indisprimary OR (x.indisreplident AND ? = 'i'))
                                   ORDER BY x.indisprimary DESC LIMIT 1)
             ORDER BY k.n""";
+
+    /** What pg_attribute and pg_attrdef say of one column beyond its name and type. */
+    private record CatalogColumn(int attnum, int typmod, String sqlType, boolean notNull, String defaultExpression) {
+    }
 
     private final DataSource dataSource;
     private final TypeRegistry types;
@@ -67,6 +73,7 @@ final class SnapshotCatalog {
         String replident = "d";
         List<String> names = new ArrayList<>();
         List<Integer> typeOids = new ArrayList<>();
+        List<CatalogColumn> described = new ArrayList<>();
         List<String> key = new ArrayList<>();
         List<String> keyTypes = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
@@ -79,6 +86,7 @@ final class SnapshotCatalog {
                         replident = rs.getString(2);
                         names.add(rs.getString(3));
                         typeOids.add((int) rs.getLong(4));
+                        described.add(new CatalogColumn(rs.getInt(5), rs.getInt(6), rs.getString(7), rs.getBoolean(8), rs.getString(9)));
                     }
                 }
             }
@@ -100,7 +108,10 @@ final class SnapshotCatalog {
         List<RelationInfo.Column> columns = new ArrayList<>();
         int[] keyIndex = new int[key.size()];
         for (int i = 0; i < names.size(); i++) {
-            columns.add(new RelationInfo.Column(names.get(i), types.resolve(typeOids.get(i)), key.contains(names.get(i))));
+            CatalogColumn d = described.get(i);
+            // the same description a streamed change carries, so a sink learns attnums and types from READ rows too
+            columns.add(new RelationInfo.Column(names.get(i), types.resolve(typeOids.get(i)), key.contains(names.get(i)), d.attnum(),
+                    d.typmod(), d.sqlType(), d.notNull(), d.defaultExpression(), null));
             int k = key.indexOf(names.get(i));
             if (k >= 0) {
                 keyIndex[k] = i;

@@ -18,9 +18,10 @@ import java.util.Set;
  * @param problems      other reasons to pause, one clause each naming the column
  * @param mappingPuts   source attnum → sink column name, to record
  * @param mappingDrops  source attnums the source no longer has
+ * @param typePuts      source attnum → the source type it has now, to record where it differs from the record
  */
 record EvolutionPlan(TableId table, List<ColumnChange> changes, List<TypeDifference> refusedTypes, List<String> problems,
-                     Map<Integer, String> mappingPuts, Set<Integer> mappingDrops) {
+                     Map<Integer, String> mappingPuts, Set<Integer> mappingDrops, Map<Integer, SourceType> typePuts) {
 
     EvolutionPlan {
         Objects.requireNonNull(table, "table");
@@ -29,11 +30,13 @@ record EvolutionPlan(TableId table, List<ColumnChange> changes, List<TypeDiffere
         problems = List.copyOf(problems);
         mappingPuts = Map.copyOf(mappingPuts);
         mappingDrops = Set.copyOf(mappingDrops);
+        typePuts = Map.copyOf(typePuts);
     }
 
     /** Nothing to change, nothing to refuse, nothing to record. */
     boolean isEmpty() {
-        return changes.isEmpty() && !refused() && mappingPuts.isEmpty() && mappingDrops.isEmpty();
+        return changes.isEmpty() && !refused() && mappingPuts.isEmpty() && mappingDrops.isEmpty()
+                && typePuts.isEmpty();
     }
 
     /** Something cannot be followed automatically: pause. */

@@ -27,9 +27,14 @@ import java.util.TreeMap;
  *       column is renamed (unless the sink has the new name already).</li>
  *   <li>A name the sink lacks (and no rename explains): the column is added.</li>
  *   <li>A sink column of the same name: the types are compared ({@link TypeRules}); a widening is
- *       applied, anything else is refused (the line pauses).</li>
+ *       applied; a sink column wider than the source's is kept as it is unless the source's own
+ *       type narrowed since the producer recorded it (then the line pauses, as for another kind of
+ *       value).</li>
  *   <li>A recorded attnum the source no longer has: the source dropped the column; the sink keeps
  *       it, without NOT NULL when it had that and no default (later rows do not carry it).</li>
+ *   <li>A sink column NOT NULL without a default that the source does not have and the record
+ *       does not explain (dropped before the producer saw it, or a column of the sink only):
+ *       source rows cannot fill it, so the line pauses naming it.</li>
  * </ul>
  * Attnums are used only when every column of the list has one (postgres-consumer's); otherwise
  * columns match by name.
@@ -47,12 +52,23 @@ final class EvolutionPlanner {
      *                not tracked (no source, or schema evolution off)
      */
     static EvolutionPlan plan(TableMeta sink, List<ColumnInfo> source, Map<Integer, String> mapping) {
+        return plan(sink, source, mapping, Map.of());
+    }
+
+    /**
+     * @param mapping     source attnum → sink column name recorded for this source and table; null when
+     *                    not tracked (no source, or schema evolution off)
+     * @param sourceTypes source attnum → the source type recorded with the mapping (absent when unknown)
+     */
+    static EvolutionPlan plan(TableMeta sink, List<ColumnInfo> source, Map<Integer, String> mapping,
+                              Map<Integer, SourceType> sourceTypes) {
         List<ColumnChange> renames = new ArrayList<>();
         List<ColumnChange> others = new ArrayList<>();
         List<TypeDifference> refusedTypes = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         Map<Integer, String> puts = new LinkedHashMap<>();
         Set<Integer> drops = new LinkedHashSet<>();
+        Map<Integer, SourceType> typePuts = new LinkedHashMap<>();
 
         boolean byAttnum = mapping != null && source.stream().allMatch(c -> c.attnum() != null);
         Map<Integer, String> known = byAttnum ? mapping : Map.of();
@@ -111,6 +127,12 @@ final class EvolutionPlanner {
             if (attnum != null && !s.name().equals(mapped)) {
                 puts.put(attnum, s.name());
             }
+            SourceType now = byAttnum && s.type() != null && s.sqlType() != null
+                    ? new SourceType(TypeRules.typname(s.type()), s.typmod() == null ? -1 : s.typmod()) : null;
+            SourceType recorded = attnum == null ? null : sourceTypes.get(attnum);
+            if (now != null && !now.equals(recorded)) {
+                typePuts.put(attnum, now);
+            }
             if (target == null) {
                 if (s.type() == null && s.sqlType() == null) {
                     problems.add("has no column \"" + s.name() + "\", and the change does not say its type: add it by hand");
@@ -132,7 +154,16 @@ final class EvolutionPlanner {
                 }
                 case WIDEN -> others.add(new ColumnChange.Widen(s.name(), target, s, false));
                 case WIDEN_IF_EMPTY -> others.add(new ColumnChange.Widen(s.name(), target, s, true));
-                case NARROWER, INCOMPATIBLE -> refusedTypes.add(new TypeDifference(s.name(), target.sqlType(), sourceType(s),
+                case NARROWER -> {
+                    if (now == null || !narrowedSince(recorded, now)) {
+                        continue; // the sink column holds every value of the source's type: keep it as it is
+                    }
+                    refusedTypes.add(new TypeDifference(s.name(), target.sqlType(), sourceType(s), "the source narrowed it from "
+                            + recorded.typeName() + (recorded.typmod() < 0 ? "" : " (type modifier " + recorded.typmod() + ")")
+                            + "; to resume, give the sink column the source's type by hand (ALTER TABLE " + Identifiers.qualified(sink.id())
+                            + " ALTER COLUMN " + Identifiers.quote(s.name()) + " TYPE " + sourceType(s) + ")"));
+                }
+                case INCOMPATIBLE -> refusedTypes.add(new TypeDifference(s.name(), target.sqlType(), sourceType(s),
                         cmp.reason() + "; to resume, give the sink column the source's type by hand (ALTER TABLE "
                                 + Identifiers.qualified(sink.id()) + " ALTER COLUMN " + Identifiers.quote(s.name()) + " TYPE "
                                 + sourceType(s) + ")"));
@@ -152,9 +183,53 @@ final class EvolutionPlanner {
                 }
             }
         }
+        if (byAttnum) {
+            problems.addAll(unfillable(sink, sourceNames, renames, others));
+        }
         List<ColumnChange> changes = new ArrayList<>(renames);
         changes.addAll(others);
-        return new EvolutionPlan(sink.id(), changes, refusedTypes, problems, puts, drops);
+        return new EvolutionPlan(sink.id(), changes, refusedTypes, problems, puts, drops, typePuts);
+    }
+
+    /**
+     * Whether the source's type narrowed since it was recorded: with no record the sink column was
+     * wider from the start (a choice made in the sink, not a change at the source).
+     */
+    private static boolean narrowedSince(SourceType recorded, SourceType now) {
+        if (recorded == null) {
+            return false;
+        }
+        TypeRules.Verdict since = TypeRules.compare(recorded.typeName(), recorded.typmod(), now.typeName(), now.typmod()).verdict();
+        return since == TypeRules.Verdict.NARROWER || since == TypeRules.Verdict.INCOMPATIBLE;
+    }
+
+    /**
+     * Sink columns a source row cannot fill: NOT NULL, no default, not generated, not in the key,
+     * not in the source's (complete) column list, and not made nullable or renamed by this plan.
+     */
+    private static List<String> unfillable(TableMeta sink, Set<String> sourceNames, List<ColumnChange> renames,
+                                           List<ColumnChange> others) {
+        Set<String> handled = new HashSet<>();
+        for (ColumnChange c : renames) {
+            handled.add(c.column());
+            if (c instanceof ColumnChange.Rename r) {
+                handled.add(r.from());
+            }
+        }
+        for (ColumnChange c : others) {
+            handled.add(c.column());
+        }
+        List<String> problems = new ArrayList<>();
+        for (ColumnMeta c : sink.columns()) {
+            if (c.notNull() && !c.hasDefault() && !c.generated() && !c.identity() && !sourceNames.contains(c.name())
+                    && !handled.contains(c.name()) && !sink.primaryKey().contains(c.name())) {
+                problems.add("has column \"" + c.name() + "\" NOT NULL without a default, and the source has no such column (dropped"
+                        + " before the producer saw it, or a column of the sink only): rows from the source cannot fill it; to resume,"
+                        + " ALTER TABLE " + Identifiers.qualified(sink.id()) + " ALTER COLUMN " + Identifiers.quote(c.name())
+                        + " DROP NOT NULL (or give it a default)");
+            }
+        }
+        return problems;
     }
 
     /**

@@ -153,8 +153,11 @@ public final class SchemaEvolution implements SchemaPolicy {
 
     private EvolutionPlan plan(Connection connection, String source, TableMeta table, Change change, boolean tracked)
             throws SQLException {
-        Map<Integer, String> mapping = tracked ? sourceColumns.mapping(connection, source, table.id()) : null;
-        return EvolutionPlanner.plan(table, change.columns(), mapping);
+        if (!tracked) {
+            return EvolutionPlanner.plan(table, change.columns(), null);
+        }
+        return EvolutionPlanner.plan(table, change.columns(), sourceColumns.mapping(connection, source, table.id()),
+                sourceColumns.types(connection, source, table.id()));
     }
 
     /** {@code none}: what the sink lacks, and that it is to be changed by hand. */
@@ -178,7 +181,7 @@ public final class SchemaEvolution implements SchemaPolicy {
 
     private void record(Connection connection, String source, TableMeta table, EvolutionPlan plan) throws SQLException {
         if (source != null) {
-            sourceColumns.record(connection, source, table.id(), plan.mappingPuts(), plan.mappingDrops());
+            sourceColumns.record(connection, source, table.id(), plan.mappingPuts(), plan.mappingDrops(), plan.typePuts());
             touched.add(table.id());
         }
     }

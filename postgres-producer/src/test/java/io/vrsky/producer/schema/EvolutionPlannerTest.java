@@ -32,6 +32,13 @@ class EvolutionPlannerTest {
 
     private static final ColumnInfo ID = new ColumnInfo("id", "int4", true, 1, null, "integer", true, null, null);
 
+    /** What the producer records of ID's type. */
+    private static final Map<Integer, SourceType> ID_TYPE = Map.of(1, new SourceType("int4", -1));
+
+    private static ColumnInfo varchar(String name, int attnum, int length) {
+        return new ColumnInfo(name, "varchar", false, attnum, length + 4, "character varying(" + length + ")", false, null, null);
+    }
+
     private static TableMeta table(ColumnMeta... columns) {
         return new TableMeta(ITEMS, List.of(columns), List.of("id"));
     }
@@ -39,7 +46,7 @@ class EvolutionPlannerTest {
     @Test
     void shouldPlanNothingWhenTheSinkHasTheSourcesColumnsAndTheyAreRecorded() {
         TableMeta t = table(SINK_ID, sink("note", 2, "text", -1, "text", false));
-        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID, source("note", "text", 2)), Map.of(1, "id", 2, "note"));
+        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID, source("note", "text", 2)), Map.of(1, "id", 2, "note"), ID_TYPE);
 
         assertThat(plan.isEmpty()).isTrue();
     }
@@ -51,6 +58,7 @@ class EvolutionPlannerTest {
 
         assertThat(plan.changes()).isEmpty();
         assertThat(plan.mappingPuts()).isEqualTo(Map.of(1, "id", 2, "note"));
+        assertThat(plan.typePuts()).isEqualTo(ID_TYPE);
     }
 
     @Test
@@ -71,16 +79,55 @@ class EvolutionPlannerTest {
     }
 
     @Test
-    void shouldRefuseANarrowingAndAnotherType() {
+    void shouldRefuseANarrowingAtTheSourceAndAnotherType() {
         TableMeta t = table(SINK_ID, sink("name", 2, "varchar", 54, "character varying(50)", false), sink("qty", 3, "int4", -1, "integer",
                 false));
-        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID,
-                new ColumnInfo("name", "varchar", false, 2, 14, "character varying(10)", false, null, null),
-                new ColumnInfo("qty", "text", false, 3, null, "text", false, null, null)), Map.of(1, "id", 2, "name", 3, "qty"));
+        // the source had varchar(50) when the producer recorded it, varchar(10) now: it narrowed
+        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID, varchar("name", 2, 10),
+                new ColumnInfo("qty", "text", false, 3, null, "text", false, null, null)), Map.of(1, "id", 2, "name", 3, "qty"),
+                Map.of(1, new SourceType("int4", -1), 2, new SourceType("varchar", 54), 3, new SourceType("int4", -1)));
 
         assertThat(plan.refused()).isTrue();
         assertThat(plan.refusedTypes()).extracting(d -> d.column() + ": " + d.sinkType() + " / " + d.sourceType())
                 .containsExactly("name: character varying(50) / character varying(10)", "qty: integer / text");
+        assertThat(plan.refusedTypes().get(0).reason()).contains("narrowed");
+    }
+
+    @Test
+    void shouldKeepASinkColumnThatWasWiderThanTheSourceFromTheStart() {
+        TableMeta t = table(SINK_ID, sink("name", 2, "text", -1, "text", false),
+                sink("amount", 3, "numeric", -1, "numeric", false));
+        ColumnInfo amount = new ColumnInfo("amount", "numeric", false, 3, (12 << 16 | 2) + 4, "numeric(12,2)", false, null, null);
+        // nothing recorded yet: the sink was made wider on purpose
+        EvolutionPlan first = EvolutionPlanner.plan(t, List.of(ID, varchar("name", 2, 10), amount), Map.of());
+
+        assertThat(first.refused()).isFalse();
+        assertThat(first.changes()).isEmpty();
+        assertThat(first.typePuts()).containsEntry(2, new SourceType("varchar", 14)).containsEntry(3, new SourceType("numeric", (12 << 16 | 2) + 4));
+        // recorded as it is: still nothing to do; the source widening within what the sink holds: nothing to do either
+        assertThat(EvolutionPlanner.plan(t, List.of(ID, varchar("name", 2, 10), amount), first.mappingPuts(), first.typePuts()).isEmpty())
+                .isTrue();
+        EvolutionPlan widened = EvolutionPlanner.plan(t, List.of(ID, varchar("name", 2, 30), amount), first.mappingPuts(), first.typePuts());
+        assertThat(widened.refused()).isFalse();
+        assertThat(widened.changes()).isEmpty();
+        assertThat(widened.typePuts()).isEqualTo(Map.of(2, new SourceType("varchar", 34)));
+        // but a narrowing at the source after that pauses
+        assertThat(EvolutionPlanner.plan(t, List.of(ID, varchar("name", 2, 5), amount), first.mappingPuts(), first.typePuts()).refused())
+                .isTrue();
+    }
+
+    @Test
+    void shouldRefuseASinkOnlyNotNullColumnWithoutDefaultThatSourceRowsCannotFill() {
+        TableMeta t = table(SINK_ID, sink("code", 2, "text", -1, "text", true), sink("note", 3, "text", -1, "text", false));
+        // the source never had "code" as far as the record goes (dropped before the producer saw it)
+        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID, source("note", "text", 3)), Map.of());
+
+        assertThat(plan.refused()).isTrue();
+        assertThat(plan.problems()).singleElement().asString().contains("\"code\"").contains("DROP NOT NULL");
+        // recorded and dropped at the source: made nullable instead, no pause
+        EvolutionPlan known = EvolutionPlanner.plan(t, List.of(ID, source("note", "text", 3)), Map.of(1, "id", 2, "code", 3, "note"));
+        assertThat(known.refused()).isFalse();
+        assertThat(known.changes()).containsExactly(new ColumnChange.DropNotNull("code"));
     }
 
     @Test
@@ -145,7 +192,8 @@ class EvolutionPlannerTest {
         // a column entry with only "type" (another publisher, or a row without metadata) says nothing
         // of numeric(12,2)'s precision: it is not an unconstrained numeric
         TableMeta t = table(SINK_ID, sink("amount", 2, "numeric", (12 << 16 | 2) + 4, "numeric(12,2)", false));
-        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID, source("amount", "numeric", 2)), Map.of(1, "id", 2, "amount"));
+        EvolutionPlan plan = EvolutionPlanner.plan(t, List.of(ID, source("amount", "numeric", 2)), Map.of(1, "id", 2, "amount"),
+                ID_TYPE);
 
         assertThat(plan.isEmpty()).isTrue();
     }
@@ -156,7 +204,8 @@ class EvolutionPlannerTest {
         ColumnMeta vector = new ColumnMeta("v", 2, "pg_catalog.oidvector", "oidvector", ColumnKind.ARRAY, ColumnKind.SCALAR, false,
                 "oidvector", -1, "oidvector", false, false, false);
         EvolutionPlan plan = EvolutionPlanner.plan(table(SINK_ID, vector),
-                List.of(ID, new ColumnInfo("v", "oid[]", false, 2, null, "oidvector", false, null, null)), Map.of(1, "id", 2, "v"));
+                List.of(ID, new ColumnInfo("v", "oid[]", false, 2, null, "oidvector", false, null, null)), Map.of(1, "id", 2, "v"),
+                Map.of(1, new SourceType("int4", -1), 2, new SourceType("_oid", -1)));
 
         assertThat(plan.isEmpty()).isTrue();
     }
