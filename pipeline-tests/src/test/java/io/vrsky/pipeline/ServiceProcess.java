@@ -118,13 +118,17 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     void awaitReady() {
-        await(name + " ready on :" + healthPort).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                .until(() -> {
-                    if (!isAlive()) {
-                        throw new AssertionError(name + " exited with " + process.exitValue() + " before it was ready:\n" + logTail());
-                    }
-                    return readyStatus() == 200;
-                });
+        try {
+            await(name + " ready on :" + healthPort).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        if (!isAlive()) {
+                            throw new AssertionError(name + " exited with " + process.exitValue() + " before it was ready:\n" + logTail());
+                        }
+                        return readyStatus() == 200;
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\n--- " + name + " readiness: " + readyBody() + "\n--- " + name + " log\n" + logTail(), e);
+        }
     }
 
     /** HTTP status of {@code /health/ready}, or -1 when nothing answers. */

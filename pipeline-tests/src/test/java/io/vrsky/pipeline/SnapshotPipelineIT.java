@@ -117,7 +117,8 @@ class SnapshotPipelineIT {
                     .until(() -> nc.jetStreamManagement().getStreamInfo(p.stream).getStreamState().getMsgCount() >= 1500);
             p.consumer().kill();
             String record = progress(nc, p.slot);
-            assertThat(record).contains("\"state\":\"copying\"");
+            assertThat(record).as("the progress record right after the kill; consumer log:%n%s", p.consumer().logTail())
+                    .contains("\"state\":\"copying\"");
             p.execSource("UPDATE big SET note = 'after the kill' WHERE id % 1000 = 0");
             p.execSource("DELETE FROM big WHERE id % 777 = 0");
             p.consumer().startAndAwaitReady();
@@ -125,7 +126,8 @@ class SnapshotPipelineIT {
             p.awaitInSync(Duration.ofSeconds(240));
             long messages = nc.jetStreamManagement().getStreamInfo(p.stream).getStreamState().getMsgCount();
             long oneCopy = (200_000 + 2000 + 500 + 300) / 50;
-            assertThat(messages).as("messages in the stream: one copy is about %d", oneCopy).isLessThan(oneCopy * 3 / 2);
+            assertThat(messages).as("messages in the stream: one copy is about %d; consumer log:%n%s", oneCopy, p.consumer().logTail())
+                    .isLessThan(oneCopy * 3 / 2);
             assertThat(progress(nc, p.slot)).doesNotContain("\"state\":\"copying\"").doesNotContain("\"state\":\"pending\"");
         }
     }
