@@ -111,6 +111,23 @@ class FailureModesIT {
 
     @Test
     @Timeout(90)
+    void shouldTakeMembershipInRdsReplicationAsTheReplicationPrivilege(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("rdsrepl");
+        String db = pg.createDatabase(name);
+        // what Amazon RDS has: a role rds_replication whose members may replicate (plain PostgreSQL then refuses by itself)
+        ItSupport.sql(pg, db, "DO $$ BEGIN CREATE ROLE rds_replication NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+                "CREATE ROLE role_" + name + " LOGIN", "GRANT rds_replication TO role_" + name);
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_USER", "role_" + name);
+
+        Termination t = runUntilItGivesUp(env);
+
+        assertThat(t.exitCode()).isEqualTo(3);
+        assertThat(t.reason()).doesNotContain("lacks the REPLICATION privilege");
+    }
+
+    @Test
+    @Timeout(90)
     void shouldNameATableThatDoesNotExist(PostgresServer pg, NatsServer nats) throws Exception {
         String name = ItSupport.unique("notable");
         Map<String, String> env = ItSupport.env(pg, nats, pg.createDatabase(name), name);

@@ -140,8 +140,10 @@ public final class SlotManager {
 
     private void checkServer(Connection c) throws SQLException, SetupException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT current_setting('wal_level'), r.rolreplication OR r.rolsuper, current_user"
-                        + " FROM pg_roles r WHERE r.rolname = current_user")) {
+                "SELECT current_setting('wal_level'), r.rolreplication OR r.rolsuper OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles g"
+                        // Amazon RDS and Aurora grant replication through membership in rds_replication instead
+                        + " WHERE g.rolname = 'rds_replication' AND pg_catalog.pg_has_role(current_user, g.oid, 'MEMBER')), current_user"
+                        + " FROM pg_catalog.pg_roles r WHERE r.rolname = current_user")) {
             if (!rs.next()) {
                 throw new SetupException(ExitCode.DEPENDENCY, "cannot read the current role from pg_roles");
             }
@@ -153,7 +155,7 @@ public final class SlotManager {
             }
             if (!rs.getBoolean(2)) {
                 throw new SetupException(ExitCode.DEPENDENCY, "role " + user + " lacks the REPLICATION privilege that logical replication needs"
-                        + " (ALTER ROLE " + quote(user) + " WITH REPLICATION)");
+                        + " (ALTER ROLE " + quote(user) + " WITH REPLICATION; on Amazon RDS: GRANT rds_replication TO " + quote(user) + ")");
             }
         }
     }
