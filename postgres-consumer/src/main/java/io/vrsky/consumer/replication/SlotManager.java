@@ -259,6 +259,7 @@ public final class SlotManager {
         }
         if (exists) {
             warnAboutFilters(c);
+            publishViaPartitionRoot(c);
             LOG.info("reusing publication {}", publication);
             return;
         }
@@ -283,7 +284,10 @@ public final class SlotManager {
             }
             target = "FOR TABLE " + publishedTables().stream().map(SlotManager::qualified).collect(Collectors.joining(", "));
         }
-        String sql = "CREATE PUBLICATION " + quote(publication) + " " + target + " WITH (publish = '" + operations.publishOption() + "')";
+        // partitioned tables publish their changes under the table's own name, not each partition's
+        String viaRoot = c.getMetaData().getDatabaseMajorVersion() >= 13 ? ", publish_via_partition_root = true" : "";
+        String sql = "CREATE PUBLICATION " + quote(publication) + " " + target + " WITH (publish = '" + operations.publishOption() + "'"
+                + viaRoot + ")";
         try (Statement s = c.createStatement()) {
             s.execute(sql);
             LOG.info("created publication {} {}", publication, target);
@@ -296,6 +300,41 @@ public final class SlotManager {
                 throw e;
             }
             LOG.info("publication {} was created concurrently; reusing it", publication);
+        }
+    }
+
+    /**
+     * An existing publication that holds a partitioned table but publishes its changes under each
+     * partition's name (publish_via_partition_root off) would send the sink tables it does not have:
+     * it is switched to the partitioned table's name, or a WARN says what to do.
+     */
+    private void publishViaPartitionRoot(Connection c) throws SQLException {
+        if (c.getMetaData().getDatabaseMajorVersion() < 13) {
+            return;
+        }
+        List<String> partitioned = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, cl.relname FROM pg_catalog.pg_publication p"
+                + " CROSS JOIN LATERAL pg_catalog.pg_get_publication_tables(p.pubname) AS t JOIN pg_catalog.pg_class cl"
+                + " ON cl.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace"
+                + " WHERE p.pubname = ? AND NOT p.pubviaroot AND cl.relispartition ORDER BY 1, 2")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    partitioned.add(new TableId(rs.getString(1), rs.getString(2)).toString());
+                }
+            }
+        }
+        if (partitioned.isEmpty()) {
+            return;
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER PUBLICATION " + quote(publication) + " SET (publish_via_partition_root = true)");
+            LOG.info("publication {} publishes partitions ({}): set publish_via_partition_root = true, so their changes carry the"
+                    + " partitioned table's name", publication, String.join(", ", partitioned));
+        } catch (SQLException e) {
+            LOG.warn("publication {} publishes the changes of partitions ({}) under their own names, and it cannot be changed ({}):"
+                    + " the sink receives tables it may not have; run ALTER PUBLICATION {} SET (publish_via_partition_root = true)",
+                    publication, String.join(", ", partitioned), PgErrors.serverMessage(e), publication);
         }
     }
 
