@@ -10,7 +10,7 @@
 # the runtime is Alpine with that JRE, the jar and a non-root user. Measured (jlink of the same
 # module list, see docs/pipeline.md): JRE 40 MB + jar 14 MB = 54 MB, plus ~8 MB of Alpine.
 #
-# Configuration is by environment variable only: DESIGN.md, docs/consumer.md, docs/producer.md
+# Configuration is by environment variable only: docs/DB_CONSUMER_GUIDE.md, docs/DB_PRODUCER_GUIDE.md
 # and .env.example list them with their defaults.
 # JVM options: JDK_JAVA_OPTIONS holds the defaults (see docs/benchmark.md, "JVM options": C1 only
 # and the serial collector, measured faster and smaller on 1-2 vCPU); set it to replace them, or

@@ -58,7 +58,7 @@ final class ReplicationSession implements AutoCloseable, SessionHooks {
     /**
      * How long the session sleeps when the socket has nothing (PgJDBC has no blocking read that
      * returns on a timeout, so an idle stream is polled). Shorter, growing waits were tried and
-     * were slower during catch-up on two cores (docs/consumer.md, "Performance"): each wake-up costs CPU the
+     * were slower during catch-up on two cores (ThroughputIT, medians of one run): each wake-up costs CPU the
      * walsender and NATS need, and a reader that drains the socket in small bites makes the
      * walsender send in small bites too, while the kernel's socket buffer holds what arrives
      * during the sleep.
