@@ -81,6 +81,11 @@ public final class HealthServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** The address and port listened on. */
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
     private double readyValue() {
         for (ReadinessCheck check : checks) {
             try {
