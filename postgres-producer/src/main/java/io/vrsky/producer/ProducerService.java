@@ -18,6 +18,7 @@ import io.vrsky.core.pg.PgErrors;
 import io.vrsky.core.pg.PostgresLogin;
 import io.vrsky.core.retry.Backoff;
 import io.vrsky.core.retry.DependencyRetry;
+import io.vrsky.core.retry.RateLimitedLog;
 import io.vrsky.core.retry.Retrier;
 import io.vrsky.core.retry.RetriesExhaustedException;
 import io.vrsky.core.retry.RetryClassifier;
@@ -91,6 +92,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private final PrometheusMeterRegistry registry;
     private final ProducerMetrics metrics;
     private final ProcessMeters processMeters;
+    private final RateLimitedLog keepaliveFailures;
     private final DoubleSupplier random;
     private final Sleeper sleeper;
     private final CompletableFuture<Outcome> exit = new CompletableFuture<>();
@@ -131,6 +133,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         this.registry = registry;
         registry.config().commonTags("durable", config.durable());
         this.processMeters = ProcessMeters.bind(registry);
+        this.keepaliveFailures = new RateLimitedLog(LOG, DependencyRetry.LOG_INTERVAL, clock);
         this.metrics = new ProducerMetrics(registry, clock);
         metrics.expect(config.tables().tables().stream().map(Object::toString).toList());
         this.random = random;
@@ -351,11 +354,12 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         return exit.isDone() ? Optional.of("stopped") : loop.problem();
     }
 
-    private static void guarded(String what, Runnable task) {
+    /** A keepalive task's failure must not end its schedule; it repeats each beat, so it is logged rate-limited. */
+    private void guarded(String what, Runnable task) {
         try {
             task.run();
         } catch (RuntimeException e) {
-            LOG.warn("{} failed: {}", what, e.toString());
+            keepaliveFailures.warn("{} failed: {}", what, e.toString());
         }
     }
 
