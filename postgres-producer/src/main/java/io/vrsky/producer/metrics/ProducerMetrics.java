@@ -63,6 +63,9 @@ public final class ProducerMetrics {
     public static final Duration[] LAG_BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
             Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
             Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+    /** The operations whose retries are counted (registered at 0 from the start). */
+    public static final List<String> RETRY_OPERATIONS = List.of("apply batch", "apply chunk", "apply schema change", "fetch",
+            "look ahead in the stream", "publish dead letter", "read a message back", "record position");
     /** The operations counted per table. */
     public static final List<String> OPERATIONS = List.of("INSERT", "UPDATE", "DELETE", "TRUNCATE");
 
@@ -79,6 +82,7 @@ public final class ProducerMetrics {
         for (DeadLetterPublisher.ErrorClass errorClass : DeadLetterPublisher.ErrorClass.values()) {
             deadLetterCounter(errorClass.header());
         }
+        RETRY_OPERATIONS.forEach(this::retryCounter);
         this.batchMessages = DistributionSummary.builder("vrsky.producer.batch.messages")
                 .description("Messages per sink transaction").serviceLevelObjectives(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
                 .register(registry);
@@ -168,8 +172,12 @@ public final class ProducerMetrics {
     }
 
     public void retry(String operation) {
-        Counter.builder("vrsky.producer.retries").description("Retried failures").tag("operation", operation)
-                .register(registry).increment();
+        retryCounter(operation).increment();
+    }
+
+    private Counter retryCounter(String operation) {
+        return Counter.builder("vrsky.producer.retries").description("Retried failures").tag("operation", operation)
+                .register(registry);
     }
 
     public void deadLetter(String errorClass) {
