@@ -260,7 +260,7 @@ final class ProducerLoop {
                 inFlight.ackAll(handled.stream().map(InboundMessage::replyTo).toList());
                 metrics.acked(handled.size());
                 for (InboundMessage m : handled) {
-                    if (m.envelope() != null && !m.isReplay()) {
+                    if (m.envelope() != null && m.envelope().metadata() != null && !m.isReplay()) {
                         metrics.sinkCommitted(m.envelope().metadata().commitTime());
                     }
                 }
