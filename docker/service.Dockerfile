@@ -12,10 +12,13 @@
 #
 # Configuration is by environment variable only: docs/DB_CONSUMER_GUIDE.md, docs/DB_PRODUCER_GUIDE.md
 # and .env.example list them with their defaults.
-# JVM options: JDK_JAVA_OPTIONS holds the defaults (see docs/benchmark.md, "JVM options": C1 only
-# and the serial collector, measured faster and smaller on 1-2 vCPU); set it to replace them, or
-# add options with JAVA_TOOL_OPTIONS (e.g. -Xmx256m). The JVM already caps its heap at 75 % of the
-# container's memory limit (MaxRAMPercentage below).
+# JVM options: JAVA_OPTS, read once by the entrypoint (not by the JVM itself, so it prints no
+# "Picked up ..." line before the service's first log line). Its default: C1 only and the serial
+# collector (see docs/benchmark.md, "JVM options": measured faster and smaller on 1-2 vCPU), the
+# heap capped at 75 % of the container's memory limit, exit on OutOfMemoryError. Set JAVA_OPTS to
+# replace them all (e.g. add -Xmx256m to the defaults).
+# Base images are named by tag, not pinned by digest: pin them (MAVEN_IMAGE, JDK_IMAGE, BASE_IMAGE
+# as name@sha256:...) in a build that must be reproducible.
 # Exit codes: 0 clean stop (SIGTERM), 1 unexpected, 2 bad configuration, 3 dependency still down
 # after retries, 4 data/protocol error.
 
@@ -69,7 +72,7 @@ RUN apk add --no-cache zlib \
 COPY --from=jre /opt/jre /opt/jre
 COPY --from=build /service.jar /app/${SERVICE}.jar
 COPY --from=build /vrsky-admin.jar /app/vrsky-admin.jar
-# vrsky-admin on PATH; the services' JVM option variables are dropped for it, so that the JVM's
+# vrsky-admin on PATH; JVM option variables a user may set are dropped for it, so that the JVM's
 # "Picked up ..." notes never mix into a command's output
 RUN printf '%s\n' '#!/bin/sh' 'unset JDK_JAVA_OPTIONS JAVA_TOOL_OPTIONS' \
       'exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar /app/vrsky-admin.jar "$@"' >/usr/local/bin/vrsky-admin \
@@ -78,7 +81,7 @@ ENV JAVA_HOME=/opt/jre \
     PATH=/opt/jre/bin:$PATH \
     HEALTH_PORT=8080 \
     VRSKY_JAR=/app/${SERVICE}.jar \
-    JDK_JAVA_OPTIONS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+    JAVA_OPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 USER 10001:10001
 WORKDIR /app
 EXPOSE 8080
@@ -86,4 +89,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
   CMD wget -q -O /dev/null "http://127.0.0.1:${HEALTH_PORT}/health/ready" || exit 1
 STOPSIGNAL SIGTERM
 # exec form cannot expand variables; sh execs java, so java is PID 1 and gets SIGTERM itself
-ENTRYPOINT ["/bin/sh", "-c", "exec java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -jar \"$VRSKY_JAR\""]
+# (JAVA_OPTS unquoted: its options are words)
+ENTRYPOINT ["/bin/sh", "-c", "exec java $JAVA_OPTS -jar \"$VRSKY_JAR\""]

@@ -235,7 +235,7 @@ scenario_initial_snapshot() {
   expect "seeded customers in the sink" "$(sink "SELECT count(*) FROM customers WHERE id > 1000000")" "$SEEDED_CUSTOMERS" \
     && expect "seeded order lines in the sink" "$(sink "SELECT count(*) FROM order_lines WHERE order_id > 1000000")" 3000 \
     && expect "snapshot rows metric of public.customers" \
-      "$(curl -fsS "$(health_url consumer)/metrics" | grep -c '^vrsky_consumer_snapshot_rows_total{table="public.customers"')" 1
+      "$(curl -fsS "$(health_url consumer)/metrics" | grep -c '^vrsky_consumer_snapshot_rows_total{slot="[^"]*",table="public.customers"')" 1
 }
 
 scenario_insert() {
@@ -400,7 +400,7 @@ scenario_schema_add_column() {
   expect "old rows with the default in the sink" "$(sink "SELECT count(*) FROM customers WHERE loyalty = 7")" \
     "$(src "SELECT count(*) FROM customers WHERE id <> 950")" || return 1
   if ! { curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" \
-    && grep -q '^vrsky_producer_schema_changes_total{kind="add_column",table="public.customers"} 1' "$WORK/metrics.txt"; }; then
+    && grep -q '^vrsky_producer_schema_changes_total{durable="[^"]*",kind="add_column",table="public.customers"} 1' "$WORK/metrics.txt"; }; then
     echo "  no schema change counted" >&2; return 1
   fi
 }
@@ -421,7 +421,7 @@ scenario_schema_narrowing_pause() {
   if ! { grep -q 'public.order_lines' "$WORK/ready.json" && grep -q 'quantity' "$WORK/ready.json"; }; then
     echo "  readiness does not name the table and the column: $(cat "$WORK/ready.json")" >&2; return 1
   fi
-  if ! { curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" && grep -q '^vrsky_producer_paused 1' "$WORK/metrics.txt"; }; then
+  if ! { curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" && grep -q '^vrsky_producer_paused{durable="[^"]*"} 1' "$WORK/metrics.txt"; }; then
     echo "  vrsky_producer_paused is not 1" >&2; return 1
   fi
   expect "row after the narrowing while paused" "$(sink "SELECT count(*) FROM order_lines WHERE sku = 'NARROW'")" 0 || return 1

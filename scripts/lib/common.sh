@@ -95,10 +95,14 @@ pg_stop() {
 }
 
 # nats_start NAME PORT MONITOR_PORT: nats-server -js with its store in $WORK/NAME; pid in $WORK/NAME.pid.
+# It runs in a session of its own (setsid), so a Ctrl-C in the terminal reaches the services but not
+# NATS: the services drain to NATS first, then the cleanup stops NATS (the recorded pids in reverse).
+# setsid does not fork here (a background job of a script is no process group leader), so $! is
+# nats-server itself and stays this shell's child.
 nats_start() {
   local name=$1 port=$2 monitor=$3
   mkdir -p "$WORK/$name"
-  "$(nats_bin)" -js -a 127.0.0.1 -p "$port" -m "$monitor" -sd "$WORK/$name/store" >>"$WORK/$name/nats.log" 2>&1 &
+  setsid "$(nats_bin)" -js -a 127.0.0.1 -p "$port" -m "$monitor" -sd "$WORK/$name/store" >>"$WORK/$name/nats.log" 2>&1 &
   echo $! >"$WORK/$name.pid"
   echo $! >>"$WORK/pids"
   wait_http "http://127.0.0.1:$monitor/healthz?js-enabled-only=true" 30 || die "nats-server $name did not start"

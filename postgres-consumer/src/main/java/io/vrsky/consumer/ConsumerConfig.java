@@ -3,6 +3,7 @@ package io.vrsky.consumer;
 import io.vrsky.consumer.snapshot.SnapshotSettings;
 import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.Env;
+import io.vrsky.core.config.HealthBind;
 import io.vrsky.core.config.LogSettings;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -32,6 +34,9 @@ import java.util.regex.Pattern;
  * @param operations             the published operations; empty means all of them
  * @param dependencyRetryTimeout how long PostgreSQL or NATS may stay unreachable before the consumer exits 3
  * @param snapshot               how existing rows are copied (snapshot mode, signal table, parallelism, chunk size)
+ * @param healthBind             {@code HEALTH_BIND}: the address the health and metrics endpoint listens on
+ * @param heartbeatInterval      {@code POSTGRES_INPUT_HEARTBEAT_INTERVAL}: how often a heartbeat message is written to the
+ *                               source's WAL so an idle database still advances the slot; zero = off
  */
 public record ConsumerConfig(
         PostgresSettings postgres,
@@ -44,10 +49,15 @@ public record ConsumerConfig(
         NatsSettings nats,
         Duration dependencyRetryTimeout,
         int healthPort,
-        SnapshotSettings snapshot) {
+        SnapshotSettings snapshot,
+        String healthBind,
+        Duration heartbeatInterval) {
 
     public static final String SERVICE = "postgres-consumer";
     public static final int MAX_BATCH_SIZE = 10_000;
+    public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
+    static final Duration MIN_HEARTBEAT = Duration.ofMillis(100);
+    static final Duration MAX_HEARTBEAT = Duration.ofHours(1);
 
     private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
 
@@ -59,6 +69,8 @@ public record ConsumerConfig(
         Objects.requireNonNull(nats, "nats");
         Objects.requireNonNull(dependencyRetryTimeout, "dependencyRetryTimeout");
         Objects.requireNonNull(snapshot, "snapshot");
+        Objects.requireNonNull(healthBind, "healthBind");
+        Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
         tables = List.copyOf(tables);
         operations = operations.isEmpty() ? Set.of() : Set.copyOf(operations);
         if (batchSize < 1) {
@@ -94,10 +106,32 @@ public record ConsumerConfig(
         SnapshotSettings snapshot = SnapshotSettings.read(env, batchSize);
         Duration retryTimeout = DependencyRetry.readTimeout(env);
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65_535);
+        String healthBind = HealthBind.read(env);
+        Duration heartbeat = heartbeat(env);
         LogSettings.check(env);
         env.validate();
         return new ConsumerConfig(postgres, slot, publication, tables, ops.isEmpty() ? Set.of() : EnumSet.copyOf(ops), batchSize,
-                batchTimeout, nats, retryTimeout, healthPort, snapshot);
+                batchTimeout, nats, retryTimeout, healthPort, snapshot, healthBind, heartbeat);
+    }
+
+    /** {@code POSTGRES_INPUT_HEARTBEAT_INTERVAL}: 0 (off) or 100ms..1h, default 10s. */
+    private static Duration heartbeat(Env env) {
+        String name = "POSTGRES_INPUT_HEARTBEAT_INTERVAL";
+        Optional<String> raw = env.raw(name);
+        if (raw.isEmpty()) {
+            return DEFAULT_HEARTBEAT;
+        }
+        Optional<Duration> parsed = raw.get().trim().equals("0") ? Optional.of(Duration.ZERO) : Env.parseDuration(raw.get());
+        if (parsed.isEmpty()) {
+            env.problem(name + "=" + raw.get() + " is not a duration: allowed 0 (off) or 100ms..1h, written like 500ms, 10s, 1m");
+            return DEFAULT_HEARTBEAT;
+        }
+        Duration d = parsed.get();
+        if (!d.isZero() && (d.compareTo(MIN_HEARTBEAT) < 0 || d.compareTo(MAX_HEARTBEAT) > 0)) {
+            env.problem(name + "=" + raw.get() + " is out of range: allowed 0 (off) or 100ms..1h");
+            return DEFAULT_HEARTBEAT;
+        }
+        return d;
     }
 
     /** {@code vrsky_<database>}, lower-cased, other characters as {@code _}, at most 63 characters. */
@@ -145,6 +179,6 @@ public record ConsumerConfig(
                 + ", slot=" + slot + ", publication=" + publication + ", tables=" + tables + ", operations=" + operations
                 + ", batchSize=" + batchSize + ", batchTimeout=" + batchTimeout + ", sslMode=" + sslMode()
                 + ", nats=" + nats + ", dependencyRetryTimeout=" + dependencyRetryTimeout + ", healthPort=" + healthPort
-                + ", snapshot=" + snapshot + "]";
+                + ", snapshot=" + snapshot + ", healthBind=" + healthBind + ", heartbeatInterval=" + heartbeatInterval + "]";
     }
 }

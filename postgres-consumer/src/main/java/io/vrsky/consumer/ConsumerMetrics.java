@@ -7,6 +7,12 @@ import io.micrometer.core.instrument.Timer;
 import io.vrsky.consumer.batch.OutgoingMessage;
 import io.vrsky.consumer.batch.TableOp;
 import io.vrsky.core.model.Lsn;
+import io.vrsky.core.model.Operation;
+import io.vrsky.core.model.TableId;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,7 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code vrsky.consumer.messages.duplicate}, {@code vrsky.consumer.publish.latency}
  * (vrsky_consumer_publish_latency_seconds), {@code vrsky.consumer.confirmed.lsn},
  * {@code vrsky.consumer.replication.lag.bytes}, {@code vrsky.consumer.reconnects{dependency}},
- * {@code vrsky.consumer.dlq}, {@code vrsky.consumer.standby}.
+ * {@code vrsky.consumer.dlq}, {@code vrsky.consumer.standby}, {@code vrsky.consumer.publish.lag}
+ * (vrsky_consumer_publish_lag_seconds: histogram of source commit time to JetStream's ack).
+ * Every meter but the per-table ones exists from the start; the per-table change counters of
+ * configured tables too.
  *
  * <p>Thread-safe.
  */
@@ -32,6 +41,8 @@ public final class ConsumerMetrics {
     private final Counter messages;
     private final Counter duplicates;
     private final Timer latency;
+    private final Timer publishLag;
+    private final Clock clock;
     private final Counter dlq;
     private final Counter reconnectsPostgres;
     private final Counter reconnectsNats;
@@ -39,8 +50,22 @@ public final class ConsumerMetrics {
     private final AtomicLong receivedLsn = new AtomicLong();
     private final AtomicLong standby = new AtomicLong();
 
+    /** Histogram buckets of the lag meters, 10 ms to 1 min. */
+    public static final Duration[] LAG_BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+
     public ConsumerMetrics(MeterRegistry registry) {
+        this(registry, Clock.systemUTC());
+    }
+
+    public ConsumerMetrics(MeterRegistry registry, Clock clock) {
         this.registry = registry;
+        this.clock = clock;
+        publishLag = Timer.builder("vrsky.consumer.publish.lag")
+                .description("time from the source transaction's commit to JetStream's acknowledgement of its message")
+                .serviceLevelObjectives(LAG_BUCKETS).minimumExpectedValue(LAG_BUCKETS[0])
+                .maximumExpectedValue(LAG_BUCKETS[LAG_BUCKETS.length - 1]).register(registry);
         transactions = Counter.builder("vrsky.consumer.transactions.published")
                 .description("source transactions whose changes JetStream acknowledged").register(registry);
         messages = Counter.builder("vrsky.consumer.messages.published")
@@ -66,8 +91,29 @@ public final class ConsumerMetrics {
         return registry;
     }
 
+    /** Registers the change counters of {@code tables} x {@code operations} at 0, so they exist before the first change. */
+    public void expect(Collection<TableId> tables, Collection<Operation> operations) {
+        for (TableId table : tables) {
+            for (Operation op : operations) {
+                changeCounter(new TableOp(table, op));
+            }
+        }
+    }
+
+    private Counter changeCounter(TableOp tableOp) {
+        return changes.computeIfAbsent(tableOp, k -> Counter
+                .builder("vrsky.consumer.changes.published")
+                .description("row changes JetStream acknowledged")
+                .tag("table", k.table().toString()).tag("op", k.op().name())
+                .register(registry));
+    }
+
     public void acknowledged(OutgoingMessage.Counted message, long nanos, boolean duplicate) {
         latency.record(nanos, TimeUnit.NANOSECONDS);
+        if (message.commitTime() != null) {
+            Duration lag = Duration.between(message.commitTime(), clock.instant());
+            publishLag.record(lag.isNegative() ? Duration.ZERO : lag);
+        }
         messages.increment();
         if (duplicate) {
             duplicates.increment();
@@ -75,11 +121,7 @@ public final class ConsumerMetrics {
         if (message.lastChunk()) {
             transactions.increment(message.transactionCount());
         }
-        message.counts().forEach((tableOp, count) -> changes.computeIfAbsent(tableOp, k -> Counter
-                .builder("vrsky.consumer.changes.published")
-                .description("row changes JetStream acknowledged")
-                .tag("table", k.table().toString()).tag("op", k.op().name())
-                .register(registry)).increment(count));
+        message.counts().forEach((tableOp, count) -> changeCounter(tableOp).increment(count));
     }
 
     public void deadLettered() {

@@ -4,6 +4,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vrsky.consumer.filter.OperationFilter;
+import io.vrsky.consumer.monitor.Heartbeat;
+import io.vrsky.consumer.monitor.SideConnection;
+import io.vrsky.consumer.monitor.SlotMonitor;
+import io.vrsky.core.metrics.ProcessMeters;
+import io.vrsky.core.model.Operation;
 import io.vrsky.consumer.publish.JetStreamPublisher;
 import io.vrsky.consumer.replication.CatalogQueries;
 import io.vrsky.consumer.replication.ReplicationLoop;
@@ -24,7 +29,11 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -44,6 +53,8 @@ public final class ConsumerService implements AutoCloseable {
     /** How long an ack may take before the publish counts as failed (the session restarts). */
     static final Duration ACK_TIMEOUT = Duration.ofSeconds(10);
     static final String APPLICATION_NAME = "vrsky-postgres-consumer";
+    /** How often the slot's row in pg_replication_slots is read for the slot meters. */
+    static final Duration SLOT_POLL = Duration.ofSeconds(5);
 
     private final ConsumerConfig config;
     private final HikariDataSource pool;
@@ -53,10 +64,17 @@ public final class ConsumerService implements AutoCloseable {
     private final ReplicationLoop loop;
     private final Thread thread;
     private final HealthServer health;
+    private final ProcessMeters processMeters;
+    private final ScheduledExecutorService monitor;
+    private final SideConnection side;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ConsumerService(ConsumerConfig config, HikariDataSource pool, PrometheusMeterRegistry registry, ConsumerMetrics metrics,
-                            JetStreamPublisher publisher, ReplicationLoop loop, HealthServer health) {
+                            JetStreamPublisher publisher, ReplicationLoop loop, HealthServer health, ProcessMeters processMeters,
+                            ScheduledExecutorService monitor, SideConnection side) {
+        this.processMeters = processMeters;
+        this.monitor = monitor;
+        this.side = side;
         this.config = config;
         this.pool = pool;
         this.registry = registry;
@@ -84,8 +102,17 @@ public final class ConsumerService implements AutoCloseable {
     static ConsumerService start(ConsumerConfig config, Backoff reconnect) throws IOException, ServiceFailure, InterruptedException {
         Clock clock = Clock.systemUTC();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        ConsumerMetrics metrics = new ConsumerMetrics(registry);
-        HikariDataSource pool = pool(config);
+        registry.config().commonTags("slot", config.slot());
+        ProcessMeters processMeters = ProcessMeters.bind(registry);
+        ConsumerMetrics metrics = new ConsumerMetrics(registry, clock);
+        metrics.expect(config.tables(), config.operations().isEmpty()
+                ? EnumSet.of(Operation.INSERT, Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE) : config.operations());
+        HikariDataSource pool = pool(config, processMeters);
+        SideConnection side = new SideConnection(PgDataSources.dataSource(config.postgres(), "vrsky-postgres-consumer-monitor",
+                Duration.ofSeconds(10)));
+        SlotMonitor slotMonitor = new SlotMonitor(side, config.slot(), registry, clock);
+        Heartbeat heartbeat = config.heartbeatInterval().isZero() ? null
+                : new Heartbeat(side, config.heartbeatInterval(), registry, clock);
         JetStreamPublisher publisher = new JetStreamPublisher(config.nats(), config.slot(), config.source(), clock, metrics,
                 MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, ACK_TIMEOUT);
         CatalogQueries catalog = new CatalogQueries(pool);
@@ -99,12 +126,14 @@ public final class ConsumerService implements AutoCloseable {
         DependencyRetry login = new DependencyRetry(config.postgres().target(), config.dependencyRetryTimeout());
         HealthServer health;
         try {
-            health = HealthServer.start(config.healthPort(), List.of(
+            health = HealthServer.start(config.healthBind(), config.healthPort(), List.of(
                     ReadinessCheck.of("postgres", () -> login.problem().or(loop::problem), snapshots::readinessDetails),
                     ReadinessCheck.of("nats", publisher::problem)), registry);
         } catch (IOException e) {
             pool.close();
-            throw new IOException("HEALTH_PORT=" + config.healthPort() + " cannot be bound: " + e.getMessage(), e);
+            processMeters.close();
+            throw new IOException("HEALTH_BIND=" + config.healthBind() + " HEALTH_PORT=" + config.healthPort() + " cannot be bound: "
+                    + e.getMessage(), e);
         }
         try {
             // a refused login or a missing database ends the start here, with PostgreSQL's own words, before NATS
@@ -115,10 +144,22 @@ public final class ConsumerService implements AutoCloseable {
         } catch (ServiceFailure | InterruptedException | RuntimeException e) {
             health.close();
             pool.close();
+            processMeters.close();
             registry.close();
             throw e;
         }
-        ConsumerService service = new ConsumerService(config, pool, registry, metrics, publisher, loop, health);
+        ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "slot-monitor-" + config.slot());
+            t.setDaemon(true);
+            return t;
+        });
+        monitor.scheduleWithFixedDelay(() -> guarded(slotMonitor::poll), 0, SLOT_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        if (heartbeat != null) {
+            long every = config.heartbeatInterval().toMillis();
+            monitor.scheduleWithFixedDelay(() -> guarded(heartbeat::beat), every, every, TimeUnit.MILLISECONDS);
+        }
+        ConsumerService service = new ConsumerService(config, pool, registry, metrics, publisher, loop, health, processMeters,
+                monitor, side);
         LOG.info("starting postgres-consumer: database {} slot {} publication {} tables {} operations {} subject {} stream {}",
                 config.database(), config.slot(), config.publication(), config.tables().isEmpty() ? "all" : config.tables(),
                 config.operations().isEmpty() ? "all" : config.operations(), config.nats().subject(), config.nats().stream());
@@ -126,11 +167,20 @@ public final class ConsumerService implements AutoCloseable {
         return service;
     }
 
-    private static HikariDataSource pool(ConsumerConfig config) {
+    private static HikariDataSource pool(ConsumerConfig config, ProcessMeters meters) {
         var hc = PgDataSources.pool(PgDataSources.dataSource(config.postgres(), "vrsky-postgres-consumer-catalog", Duration.ofSeconds(10)),
                 "consumer-catalog", 2, Duration.ofSeconds(10));
         hc.setMinimumIdle(0);
-        return new HikariDataSource(hc);
+        return new HikariDataSource(meters.track(hc));
+    }
+
+    /** A monitor task's failure must not end its schedule. */
+    private static void guarded(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.warn("slot monitor task failed: {}", e.toString());
+        }
     }
 
     public int healthPort() {
@@ -181,9 +231,21 @@ public final class ConsumerService implements AutoCloseable {
                 thread.interrupt();
                 Thread.currentThread().interrupt();
             }
+            monitor.shutdown();
+            try {
+                if (!monitor.awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.warn("slot monitor thread did not stop in 5 s");
+                    monitor.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                monitor.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+            side.close();
             publisher.close();
             pool.close();
             health.close();
+            processMeters.close();
             registry.close();
             ReplicationLoop.Termination t = loop.termination();
             if (t == null) {

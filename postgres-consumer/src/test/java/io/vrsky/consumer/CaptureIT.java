@@ -125,7 +125,7 @@ class CaptureIT {
             }
             await("metrics").atMost(WAIT).until(() -> svc.metrics().changesPublished() >= 6);
             String metrics = ItSupport.http(svc.healthPort(), "/metrics").body();
-            assertThat(metrics).contains("vrsky_consumer_changes_published_total{op=\"INSERT\",table=\"public.orders\"} 2.0")
+            assertThat(metrics).contains("vrsky_consumer_changes_published_total{op=\"INSERT\",slot=\"slot_" + name + "\",table=\"public.orders\"} 2.0")
                     .contains("vrsky_consumer_transactions_published_total").contains("vrsky_consumer_publish_latency_seconds_count")
                     .contains("vrsky_consumer_confirmed_lsn").contains("vrsky_consumer_replication_lag_bytes")
                     .contains("vrsky_consumer_reconnects_total").contains("vrsky_consumer_dlq_total");

@@ -217,7 +217,7 @@ class ChildProcessIT {
                 var ready = ItSupport.http(standby.healthPort(), "/health/ready");
                 assertThat(ready.statusCode()).isEqualTo(503);
                 assertThat(ready.body()).contains("standby");
-                assertThat(ItSupport.http(standby.healthPort(), "/metrics").body()).contains("vrsky_consumer_standby 1.0");
+                assertThat(ItSupport.http(standby.healthPort(), "/metrics").body()).containsPattern("vrsky_consumer_standby\\{slot=\"[a-z0-9_]+\"} 1.0");
 
                 ItSupport.insertOnePerTransaction(pg, db, "t", 1, 100);
                 await("published by the active instance").atMost(WAIT).until(() -> reader.changes().size() >= 100);

@@ -158,4 +158,37 @@ class ConsumerConfigTest {
                         "NATS_STREAM_MAX_BYTES=lots is not a size: allowed forms are 1048576, 512MB, 10GB, 1TB",
                         "NATS_STREAM_DISCARD=none is not allowed: allowed new | old"));
     }
+
+    @Test
+    void shouldReadTheHeartbeatIntervalAndHealthBind() {
+        assertThat(ConsumerConfig.fromEnv(minimal()).heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(ConsumerConfig.fromEnv(minimal()).healthBind()).isEqualTo("0.0.0.0");
+        Map<String, String> env = minimal();
+        env.put("POSTGRES_INPUT_HEARTBEAT_INTERVAL", "0");
+        env.put("HEALTH_BIND", "127.0.0.1");
+        ConsumerConfig off = ConsumerConfig.fromEnv(env);
+        assertThat(off.heartbeatInterval()).isZero();
+        assertThat(off.healthBind()).isEqualTo("127.0.0.1");
+        env.put("POSTGRES_INPUT_HEARTBEAT_INTERVAL", "250ms");
+        assertThat(ConsumerConfig.fromEnv(env).heartbeatInterval()).isEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
+    void shouldRefuseABadHeartbeatIntervalAndHealthBind() {
+        Map<String, String> env = minimal();
+        env.put("POSTGRES_INPUT_HEARTBEAT_INTERVAL", "50ms");
+        env.put("HEALTH_BIND", "300.1.1.1");
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOfSatisfying(ConfigException.class, e ->
+                assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "POSTGRES_INPUT_HEARTBEAT_INTERVAL=50ms is out of range: allowed 0 (off) or 100ms..1h",
+                        "HEALTH_BIND=300.1.1.1 is not an address: allowed a literal IPv4 or IPv6 address or a host name"
+                                + " (0.0.0.0 = every interface)"));
+        env.put("POSTGRES_INPUT_HEARTBEAT_INTERVAL", "often");
+        env.remove("HEALTH_BIND");
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOfSatisfying(ConfigException.class, e ->
+                assertThat(e.problems()).containsExactly("POSTGRES_INPUT_HEARTBEAT_INTERVAL=often is not a duration:"
+                        + " allowed 0 (off) or 100ms..1h, written like 500ms, 10s, 1m"));
+        env.put("POSTGRES_INPUT_HEARTBEAT_INTERVAL", "2h");
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOf(ConfigException.class);
+    }
 }

@@ -233,7 +233,8 @@ class RestartIT {
             await("confirmed while still streaming").atMost(WAIT)
                     .until(() -> ItSupport.confirmedFlush(pg, db, slot).compareTo(afterInserts) >= 0);
             assertThat(svc.confirmedLsn().compareTo(afterInserts)).isGreaterThanOrEqualTo(0);
-            assertThat(ItSupport.http(svc.healthPort(), "/metrics").body()).contains("vrsky_consumer_confirmed_lsn " + (double) svc.confirmedLsn().value());
+            assertThat(ItSupport.http(svc.healthPort(), "/metrics").body()).contains("vrsky_consumer_confirmed_lsn{slot=\"" + svc.config().slot() + "\"} "
+                    + (double) svc.confirmedLsn().value());
         }
     }
 
@@ -307,7 +308,7 @@ class RestartIT {
                 assertThat(distinct).containsExactlyElementsOf(range(1, 300));
             }
             assertThat(ItSupport.http(svc.healthPort(), "/metrics").body()).containsPattern(
-                    "vrsky_consumer_reconnects_total\\{dependency=\"nats\"} [1-9]");
+                    "vrsky_consumer_reconnects_total\\{dependency=\"nats\",slot=\"[a-z0-9_]+\"} [1-9]");
         } finally {
             if (natsDown) {
                 nats.start();

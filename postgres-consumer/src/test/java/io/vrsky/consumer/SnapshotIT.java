@@ -108,7 +108,7 @@ class SnapshotIT {
             String kv = progress(nats, env.get("POSTGRES_INPUT_REPLICATION_SLOT"));
             assertThat(kv).contains("\"kind\":\"initial\"").contains("\"state\":\"done\"").doesNotContain("\"state\":\"copying\"")
                     .contains("public.a", "public.b", "public.c", "public.d");
-            assertThat(ItSupport.metric(svc, "vrsky_consumer_snapshot_rows_total{table=\"public.a\"")).isEqualTo(5003);
+            assertThat(ItSupport.metric(svc, "vrsky_consumer_snapshot_rows_total{slot=\"" + svc.config().slot() + "\",table=\"public.a\"")).isEqualTo(5003);
             assertThat(ItSupport.metric(svc, "vrsky_consumer_snapshot_tables_remaining")).isZero();
         }
     }

@@ -2,6 +2,7 @@ package io.vrsky.producer;
 
 import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.Env;
+import io.vrsky.core.config.HealthBind;
 import io.vrsky.core.config.LogSettings;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
@@ -29,6 +30,7 @@ import java.util.Objects;
  * none; additive); {@code NATS_*} (subject
  * filter default {@code vrsky.cdc.>}), {@code NATS_DURABLE} (postgres-producer),
  * {@code NATS_ACK_WAIT} (60s), {@code DEPENDENCY_RETRY_TIMEOUT} (5m), {@code HEALTH_PORT} (8080),
+ * {@code HEALTH_BIND} (0.0.0.0),
  * {@code LOG_FORMAT}, {@code LOG_LEVEL}. The password is left out of {@link #toString()}.
  */
 public record ProducerConfig(
@@ -43,7 +45,8 @@ public record ProducerConfig(
         Duration ackWait,
         Duration dependencyRetryTimeout,
         int healthPort,
-        EvolutionMode schemaEvolution) {
+        EvolutionMode schemaEvolution,
+        String healthBind) {
 
     public static final String SERVICE = "postgres-producer";
     public static final String DEFAULT_SUBJECT = "vrsky.cdc.>";
@@ -54,6 +57,7 @@ public record ProducerConfig(
         Objects.requireNonNull(nats, "nats");
         Objects.requireNonNull(dependencyRetryTimeout, "dependencyRetryTimeout");
         Objects.requireNonNull(schemaEvolution, "schemaEvolution");
+        Objects.requireNonNull(healthBind, "healthBind");
     }
 
     /**
@@ -76,10 +80,11 @@ public record ProducerConfig(
         Duration ackWait = env.duration("NATS_ACK_WAIT", Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1));
         Duration retryTimeout = DependencyRetry.readTimeout(env);
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65535);
+        String healthBind = HealthBind.read(env);
         LogSettings.check(env);
         env.validate();
         return new ProducerConfig(postgres, batchSize, flushInterval, strategy, tables, poolSize, nats, durable, ackWait,
-                retryTimeout, healthPort, schemaEvolution);
+                retryTimeout, healthPort, schemaEvolution, healthBind);
     }
 
     private static TableWhitelist tables(Env env) {
@@ -137,6 +142,6 @@ public record ProducerConfig(
                 + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval + ", conflictStrategy=" + conflictStrategy
                 + ", tables=" + tables + ", poolSize=" + poolSize + ", sslMode=" + sslMode() + ", nats=" + nats
                 + ", durable=" + durable + ", ackWait=" + ackWait + ", dependencyRetryTimeout=" + dependencyRetryTimeout
-                + ", healthPort=" + healthPort + ", schemaEvolution=" + schemaEvolution + "]";
+                + ", healthPort=" + healthPort + ", healthBind=" + healthBind + ", schemaEvolution=" + schemaEvolution + "]";
     }
 }

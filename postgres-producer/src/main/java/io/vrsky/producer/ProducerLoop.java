@@ -259,6 +259,11 @@ final class ProducerLoop {
                 List<InboundMessage> handled = messages.subList(0, result.messages());
                 inFlight.ackAll(handled.stream().map(InboundMessage::replyTo).toList());
                 metrics.acked(handled.size());
+                for (InboundMessage m : handled) {
+                    if (m.envelope() != null && m.envelope().metadata() != null && !m.isReplay()) {
+                        metrics.sinkCommitted(m.envelope().metadata().commitTime());
+                    }
+                }
                 Duration elapsed = Duration.between(start, clock.instant());
                 if (!handled.isEmpty()) {
                     metrics.batch(handled.size(), result.rows(), elapsed);

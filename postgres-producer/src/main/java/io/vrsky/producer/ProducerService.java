@@ -9,6 +9,7 @@ import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.health.HealthServer;
 import io.vrsky.core.health.ReadinessCheck;
+import io.vrsky.core.metrics.ProcessMeters;
 import io.vrsky.core.nats.DeadLetterPublisher;
 import io.vrsky.core.nats.JetStreamSetup;
 import io.vrsky.core.nats.NatsConnector;
@@ -17,6 +18,7 @@ import io.vrsky.core.pg.PgErrors;
 import io.vrsky.core.pg.PostgresLogin;
 import io.vrsky.core.retry.Backoff;
 import io.vrsky.core.retry.DependencyRetry;
+import io.vrsky.core.retry.RateLimitedLog;
 import io.vrsky.core.retry.Retrier;
 import io.vrsky.core.retry.RetriesExhaustedException;
 import io.vrsky.core.retry.RetryClassifier;
@@ -89,6 +91,8 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private final Clock clock;
     private final PrometheusMeterRegistry registry;
     private final ProducerMetrics metrics;
+    private final ProcessMeters processMeters;
+    private final RateLimitedLog keepaliveFailures;
     private final DoubleSupplier random;
     private final Sleeper sleeper;
     private final CompletableFuture<Outcome> exit = new CompletableFuture<>();
@@ -127,7 +131,11 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         this.gapTimeout = gapTimeout;
         this.clock = clock;
         this.registry = registry;
-        this.metrics = new ProducerMetrics(registry);
+        registry.config().commonTags("durable", config.durable());
+        this.processMeters = ProcessMeters.bind(registry);
+        this.keepaliveFailures = new RateLimitedLog(LOG, DependencyRetry.LOG_INTERVAL, clock);
+        this.metrics = new ProducerMetrics(registry, clock);
+        metrics.expect(config.tables().tables().stream().map(Object::toString).toList());
         this.random = random;
         this.sleeper = sleeper;
         Logger retryLog = LoggerFactory.getLogger(DependencyRetry.class);
@@ -159,13 +167,13 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private void startUp() throws ServiceFailure, InterruptedException {
         LOG.info("starting {}: {}", ProducerConfig.SERVICE, config);
         try {
-            health = HealthServer.start(config.healthPort(), List.of(
+            health = HealthServer.start(config.healthBind(), config.healthPort(), List.of(
                     ReadinessCheck.of("postgres", () -> postgresRetry.problem().or(() -> Optional.ofNullable(postgresProblem.get()))),
                     ReadinessCheck.of("nats", this::natsProblem),
                     ReadinessCheck.of("consumer", this::consumerProblem)), registry);
         } catch (IOException e) {
-            throw new ServiceFailure(ExitCode.DEPENDENCY, "cannot listen on HEALTH_PORT=" + config.healthPort() + ": "
-                    + e.getMessage(), e);
+            throw new ServiceFailure(ExitCode.DEPENDENCY, "cannot listen on HEALTH_BIND=" + config.healthBind() + " HEALTH_PORT="
+                    + config.healthPort() + ": " + e.getMessage(), e);
         }
         postgresRetry.call(() -> {
             PostgresLogin.check(config.postgres(), ProducerConfig.SERVICE);
@@ -275,10 +283,11 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         hikari.setValidationTimeout(2_000);
         hikari.setKeepaliveTime(60_000);
         hikari.setExceptionOverrideClassName(RefusedStatementOverride.class.getName());
-        return new HikariDataSource(hikari);
+        return new HikariDataSource(processMeters.track(hikari));
     }
 
     private void runLoop() {
+        org.slf4j.MDC.put("durable", config.durable());
         Outcome outcome = new Outcome(ExitCode.CLEAN, "stopped after a clean drain");
         try {
             loop.run();
@@ -345,11 +354,12 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         return exit.isDone() ? Optional.of("stopped") : loop.problem();
     }
 
-    private static void guarded(String what, Runnable task) {
+    /** A keepalive task's failure must not end its schedule; it repeats each beat, so it is logged rate-limited. */
+    private void guarded(String what, Runnable task) {
         try {
             task.run();
         } catch (RuntimeException e) {
-            LOG.warn("{} failed: {}", what, e.toString());
+            keepaliveFailures.warn("{} failed: {}", what, e.toString());
         }
     }
 
@@ -463,6 +473,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
             if (health != null) {
                 health.close();
             }
+            processMeters.close();
             LOG.debug("closed (exit {}): {}", outcome.exitCode().code(), outcome.reason());
             closeResult = outcome;
             return outcome;

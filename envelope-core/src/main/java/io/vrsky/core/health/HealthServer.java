@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code GET /health/live}, {@code GET /health/ready} (200, or 503 with a JSON reason per failing
- * check) and {@code GET /metrics} (Prometheus text) on the JDK's HTTP server.
+ * check) and {@code GET /metrics} (Prometheus text) on the JDK's HTTP server. Paths match exactly
+ * (anything else is 404); {@code HEAD} answers the same status and headers without a body; other
+ * methods get 405. Registers the gauge {@code vrsky_ready} (1 while every readiness check passes).
  */
 public final class HealthServer implements AutoCloseable {
 
@@ -41,9 +44,22 @@ public final class HealthServer implements AutoCloseable {
         this.registry = registry;
     }
 
+    /** All interfaces, the default of {@code HEALTH_BIND}. */
+    public static final String ALL_INTERFACES = "0.0.0.0";
+
     /** Binds {@code port} on all interfaces (0 picks a free port) and starts serving. */
     public static HealthServer start(int port, List<ReadinessCheck> checks, PrometheusMeterRegistry registry) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(port), 16);
+        return start(ALL_INTERFACES, port, checks, registry);
+    }
+
+    /** Binds {@code port} on the address {@code bind} (0 picks a free port) and starts serving. */
+    public static HealthServer start(String bind, int port, List<ReadinessCheck> checks, PrometheusMeterRegistry registry)
+            throws IOException {
+        InetSocketAddress address = new InetSocketAddress(bind, port);
+        if (address.isUnresolved()) {
+            throw new IOException(bind + " does not resolve to an address");
+        }
+        HttpServer server = HttpServer.create(address, 16);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "health-http");
             t.setDaemon(true);
@@ -54,8 +70,10 @@ public final class HealthServer implements AutoCloseable {
         server.createContext("/health/live", health::live);
         server.createContext("/health/ready", health::ready);
         server.createContext("/metrics", health::metrics);
+        Gauge.builder("vrsky.ready", health, HealthServer::readyValue).strongReference(true)
+                .description("1 while every readiness check passes (what /health/ready answers 200 to), else 0").register(registry);
         server.start();
-        LOG.info("health and metrics listening on port {}", server.getAddress().getPort());
+        LOG.info("health and metrics listening on {} port {}", bind, server.getAddress().getPort());
         return health;
     }
 
@@ -63,11 +81,35 @@ public final class HealthServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** The address and port listened on. */
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private double readyValue() {
+        for (ReadinessCheck check : checks) {
+            try {
+                if (check.problem().isPresent()) {
+                    return 0;
+                }
+            } catch (RuntimeException e) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+
     private void live(HttpExchange exchange) throws IOException {
+        if (refused(exchange, "/health/live")) {
+            return;
+        }
         respond(exchange, 200, "application/json", "{\"status\":\"UP\"}");
     }
 
     private void ready(HttpExchange exchange) throws IOException {
+        if (refused(exchange, "/health/ready")) {
+            return;
+        }
         ObjectNode body = json.createObjectNode();
         ObjectNode details = body.putObject("checks");
         boolean ready = true;
@@ -97,17 +139,44 @@ public final class HealthServer implements AutoCloseable {
     }
 
     private void metrics(HttpExchange exchange) throws IOException {
+        if (refused(exchange, "/metrics")) {
+            return;
+        }
         respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
+    }
+
+    /**
+     * Answers 404 to a path that only starts with the context's path ({@code /health/readyX}) and
+     * 405 to a method other than GET and HEAD.
+     *
+     * @return true when it answered
+     */
+    private static boolean refused(HttpExchange exchange, String path) throws IOException {
+        if (!path.equals(exchange.getRequestURI().getPath())) {
+            try (exchange) {
+                exchange.sendResponseHeaders(404, -1);
+            }
+            return true;
+        }
+        String method = exchange.getRequestMethod();
+        if (!"GET".equals(method) && !"HEAD".equals(method)) {
+            try (exchange) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                exchange.sendResponseHeaders(405, -1);
+            }
+            return true;
+        }
+        return false;
     }
 
     private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         try (exchange) {
-            if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
-                exchange.sendResponseHeaders(405, -1);
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+            if ("HEAD".equals(exchange.getRequestMethod())) {
+                exchange.sendResponseHeaders(status, -1);
                 return;
             }
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", contentType);
             exchange.sendResponseHeaders(status, bytes.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(bytes);

@@ -38,12 +38,16 @@ public record OutgoingMessage(List<byte[]> changes, long bytes, TxInfo lastTx, i
         }
     }
 
-    /** What the metrics count once the message is acknowledged, without holding its changes meanwhile. */
-    public record Counted(boolean lastChunk, int transactionCount, Map<TableOp, Integer> counts) {
+    /**
+     * What the metrics count once the message is acknowledged, without holding its changes meanwhile.
+     *
+     * @param commitTime the source commit time of the message's last transaction (for the publish lag); null for snapshot rows
+     */
+    public record Counted(boolean lastChunk, int transactionCount, Map<TableOp, Integer> counts, java.time.Instant commitTime) {
     }
 
     public Counted counted() {
-        return new Counted(lastChunk, transactionCount, counts);
+        return new Counted(lastChunk, transactionCount, counts, lastTx.commitTime());
     }
 
     /** What the envelope's metadata says about this message. */

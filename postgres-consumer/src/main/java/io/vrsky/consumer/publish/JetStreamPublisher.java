@@ -305,7 +305,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
         long seq = sessionTracker.register(null);
         long start = System.nanoTime();
         OutgoingMessage.Counted counted = new OutgoingMessage.Counted(false, 0,
-                java.util.Map.of(new io.vrsky.consumer.batch.TableOp(m.table(), Operation.READ), m.changes().size()));
+                java.util.Map.of(new io.vrsky.consumer.batch.TableOp(m.table(), Operation.READ), m.changes().size()), null);
         CompletableFuture<PublishAck> future;
         try {
             future = jetStream.publishAsync(message, publishOptions);

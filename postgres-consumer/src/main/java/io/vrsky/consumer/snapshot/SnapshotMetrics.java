@@ -13,14 +13,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code vrsky_consumer_snapshot_tables_remaining} and {@code vrsky_consumer_snapshot_duration_seconds}
  * (of the running or the last snapshot); the gauges exist from the start (0 when idle). Thread-safe.
  */
-final class SnapshotMetrics {
+public final class SnapshotMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, Counter> rows = new ConcurrentHashMap<>();
     private final AtomicLong remaining = new AtomicLong();
     private final AtomicLong durationMillis = new AtomicLong();
 
-    SnapshotMetrics(MeterRegistry registry) {
+    public SnapshotMetrics(MeterRegistry registry) {
         this.registry = registry;
         Gauge.builder("vrsky.consumer.snapshot.tables.remaining", remaining, AtomicLong::doubleValue)
                 .description("tables the running snapshot still has to copy").register(registry);
@@ -28,7 +28,7 @@ final class SnapshotMetrics {
                 .description("how long the running (or the last) snapshot took so far").register(registry);
     }
 
-    void rows(String table, long n) {
+    public void rows(String table, long n) {
         rows.computeIfAbsent(table, t -> Counter.builder("vrsky.consumer.snapshot.rows").tag("table", t)
                 .description("rows copied by snapshots and acknowledged by JetStream").register(registry)).increment(n);
     }

@@ -142,6 +142,7 @@ public final class Snapshots implements StreamObserver {
         store = ProgressStore.open(publisher.connection(), config.slot());
         SnapshotRecord loaded = store.load();
         monitored = monitored();
+        monitored.forEach(t -> metrics.rows(t.toString(), 0)); // the row counters exist (at 0) before the first copy
         if (exported != null) {
             record = loaded == null ? SnapshotRecord.EMPTY : loaded;
             if (settings.mode() == Mode.NEVER) {

@@ -6,7 +6,13 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
+import io.vrsky.core.nats.DeadLetterPublisher;
+
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,7 +35,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code vrsky_producer_gap}: 1 while a source's messages have a gap the producer waits to be filled</li>
  *   <li>{@code vrsky_producer_poison_storm}: 1 while most transactions of each batch are dead-lettered and the
  *       producer slows down</li>
+ *   <li>{@code vrsky_producer_sink_lag_seconds}: histogram of the time from the source transaction's commit to
+ *       the sink transaction's commit that applied it</li>
  * </ul>
+ * The meters without labels, the dead-letter counters of every class and the rows-written
+ * counters of the whitelisted tables exist from the start (at 0).
  *
  * <p>Thread-safe (Micrometer's meters are).
  */
@@ -46,9 +56,33 @@ public final class ProducerMetrics {
     private final AtomicLong gap = new AtomicLong();
     private final AtomicLong poisonStorm = new AtomicLong();
     private final Counter schemaPauses;
+    private final Timer sinkLag;
+    private final Clock clock;
+
+    /** Histogram buckets of the sink lag, 10 ms to 1 min. */
+    public static final Duration[] LAG_BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+    /** The operations whose retries are counted (registered at 0 from the start). */
+    public static final List<String> RETRY_OPERATIONS = List.of("apply batch", "apply chunk", "apply schema change", "fetch",
+            "look ahead in the stream", "publish dead letter", "read a message back", "record position");
+    /** The operations counted per table. */
+    public static final List<String> OPERATIONS = List.of("INSERT", "UPDATE", "DELETE", "TRUNCATE");
 
     public ProducerMetrics(MeterRegistry registry) {
+        this(registry, Clock.systemUTC());
+    }
+
+    public ProducerMetrics(MeterRegistry registry, Clock clock) {
         this.registry = registry;
+        this.clock = clock;
+        this.sinkLag = Timer.builder("vrsky.producer.sink.lag")
+                .description("Time from the source transaction's commit to the sink transaction's commit")
+                .serviceLevelObjectives(LAG_BUCKETS).register(registry);
+        for (DeadLetterPublisher.ErrorClass errorClass : DeadLetterPublisher.ErrorClass.values()) {
+            deadLetterCounter(errorClass.header());
+        }
+        RETRY_OPERATIONS.forEach(this::retryCounter);
         this.batchMessages = DistributionSummary.builder("vrsky.producer.batch.messages")
                 .description("Messages per sink transaction").serviceLevelObjectives(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
                 .register(registry);
@@ -100,8 +134,27 @@ public final class ProducerMetrics {
 
     public void rowsWritten(String table, String op, long rows) {
         if (rows > 0) {
-            Counter.builder("vrsky.producer.rows.written").description("Rows applied and committed")
-                    .tag("table", table).tag("op", op).register(registry).increment(rows);
+            rowsCounter(table, op).increment(rows);
+        }
+    }
+
+    /** Registers the rows-written counters of {@code tables} at 0. */
+    public void expect(Collection<String> tables) {
+        for (String table : tables) {
+            OPERATIONS.forEach(op -> rowsCounter(table, op));
+        }
+    }
+
+    private Counter rowsCounter(String table, String op) {
+        return Counter.builder("vrsky.producer.rows.written").description("Rows applied and committed")
+                .tag("table", table).tag("op", op).register(registry);
+    }
+
+    /** A source transaction committed at {@code commitTime} is now committed in the sink; null (snapshot rows) is skipped. */
+    public void sinkCommitted(Instant commitTime) {
+        if (commitTime != null) {
+            Duration lag = Duration.between(commitTime, clock.instant());
+            sinkLag.record(lag.isNegative() ? Duration.ZERO : lag);
         }
     }
 
@@ -119,13 +172,21 @@ public final class ProducerMetrics {
     }
 
     public void retry(String operation) {
-        Counter.builder("vrsky.producer.retries").description("Retried failures").tag("operation", operation)
-                .register(registry).increment();
+        retryCounter(operation).increment();
+    }
+
+    private Counter retryCounter(String operation) {
+        return Counter.builder("vrsky.producer.retries").description("Retried failures").tag("operation", operation)
+                .register(registry);
     }
 
     public void deadLetter(String errorClass) {
-        Counter.builder("vrsky.producer.dead.letters").description("Messages sent to the dead-letter stream")
-                .tag("class", errorClass).register(registry).increment();
+        deadLetterCounter(errorClass).increment();
+    }
+
+    private Counter deadLetterCounter(String errorClass) {
+        return Counter.builder("vrsky.producer.dead.letters").description("Messages sent to the dead-letter stream")
+                .tag("class", errorClass).register(registry);
     }
 
     public void skipped(long changes) {

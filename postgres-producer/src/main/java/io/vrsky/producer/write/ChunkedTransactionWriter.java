@@ -355,6 +355,7 @@ public final class ChunkedTransactionWriter {
             open = null;
             ack(tx.acks);
             tx.stats.record(context.metrics());
+            context.metrics().sinkCommitted(metadata.commitTime());
             context.metrics().batch(tx.acks.size(), tx.stats.rows(), Duration.between(tx.started, clock.instant()));
             LOG.debug("committed {}: {} chunks, {} rows", tx.describe(), metadata.chunk() + 1, tx.stats.rows());
         }
