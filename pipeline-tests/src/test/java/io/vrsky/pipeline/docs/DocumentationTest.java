@@ -54,6 +54,7 @@ final class DocumentationTest {
     /** {@code p + "HOST"}: a suffix appended to a {@code "POSTGRES_" + direction + "_"} prefix. */
     private static final Pattern SUFFIX_LITERAL = Pattern.compile("\\b\\w+\\s*\\+\\s*\"([A-Z][A-Z0-9_]*)\"");
     private static final Pattern DIRECTION_PREFIX = Pattern.compile("\"POSTGRES_\"\\s*\\+\\s*\\w+\\s*\\+\\s*\"_\"");
+    private static final Pattern LOGBACK_DEFAULT = Pattern.compile("\\$\\{((?:LOG_)[A-Z0-9_]+):-([^}]*)}");
     private static final Pattern BACKTICKED = Pattern.compile("`([^`]+)`");
     private static final Pattern LINK = Pattern.compile("(?<!!)\\[[^\\]]*\\]\\(([^)\\s]+)\\)");
     private static final Pattern FORBIDDEN = Pattern.compile(
@@ -118,6 +119,7 @@ final class DocumentationTest {
     private static void checkDefaults(Path guide, Map<String, String> base, Function<Map<String, String>, String> config,
                                       List<String> problems) {
         String baseline = config.apply(base);
+        Map<String, String> logback = logbackDefaults();
         int checked = 0;
         for (Row row : variableRows(guide).values()) {
             String cell = row.defaultCell().trim();
@@ -143,6 +145,10 @@ final class DocumentationTest {
             if (!m.find()) {
                 continue;
             }
+            if (logback.containsKey(row.name()) && !logback.get(row.name()).equals(m.group(1))) {
+                problems.add(row.where() + ": " + row.name() + " is documented with default `" + m.group(1)
+                        + "`, but logback.xml defaults it to `" + logback.get(row.name()) + "`");
+            }
             String value = m.group(1).replace("<database>", base.getOrDefault("POSTGRES_INPUT_DATABASE", "sink"));
             Map<String, String> vars = new HashMap<>(base);
             vars.put(row.name(), value);
@@ -160,6 +166,17 @@ final class DocumentationTest {
             checked++;
         }
         assertThat(checked).as("defaults checked in " + rel(guide)).isGreaterThan(10);
+    }
+
+    /** {@code ${LOG_LEVEL:-INFO}}: the defaults of the variables logback reads itself (they are in no configuration record). */
+    private static Map<String, String> logbackDefaults() {
+        Map<String, String> defaults = new HashMap<>();
+        Matcher m = LOGBACK_DEFAULT.matcher(read(ROOT.resolve("envelope-core/src/main/resources/logback.xml")));
+        while (m.find()) {
+            defaults.put(m.group(1), m.group(2));
+        }
+        assertThat(defaults).as("variable defaults in logback.xml").containsKeys("LOG_FORMAT", "LOG_LEVEL");
+        return defaults;
     }
 
     private static void missing(Set<String> read, Map<String, Row> rows, Path guide, String service, List<String> problems) {
