@@ -214,6 +214,7 @@ measure_native() {
 }
 
 consumer_env() { # SLOT STREAM SUBJECT
+  # shellcheck disable=SC2086 # BENCH_CONSUMER_ENV is a list of KEY=VALUE words
   echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$SRC_PORT" POSTGRES_INPUT_USER=postgres POSTGRES_INPUT_PASSWORD=bench \
     POSTGRES_INPUT_DATABASE=bench POSTGRES_INPUT_SSLMODE=disable POSTGRES_INPUT_REPLICATION_SLOT="$1" \
     POSTGRES_INPUT_PUBLICATION=bench_pub POSTGRES_INPUT_TABLES=public.w1,public.w2,public.w3,public.w4 \
@@ -221,6 +222,7 @@ consumer_env() { # SLOT STREAM SUBJECT
     HEALTH_PORT="$CONSUMER_HEALTH" ${BENCH_CONSUMER_ENV:-}
 }
 producer_env() { # DURABLE
+  # shellcheck disable=SC2086 # BENCH_PRODUCER_ENV is a list of KEY=VALUE words
   echo POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$DST_PORT" POSTGRES_OUTPUT_USER=postgres POSTGRES_OUTPUT_PASSWORD=bench \
     POSTGRES_OUTPUT_DATABASE=pipeline POSTGRES_OUTPUT_SSLMODE=disable \
     POSTGRES_OUTPUT_TABLES=public.w1,public.w2,public.w3,public.w4,public.s1 NATS_URL="$NATS_URL" NATS_STREAM="$STREAM" \
@@ -405,7 +407,11 @@ SQL
     read -r p50 p99 count < <(pdst "$run" -F ' ' -c "SELECT round((1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - src_ts)))::numeric, 1),
                                                     round((1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - src_ts)))::numeric, 1),
                                                     count(*) FROM w3 WHERE id > $warm")
-    eval "W3_${run}_P50=$p50; W3_${run}_P99=$p99; W3_${run}_N=$count"
+    if [ "$run" = native ]; then
+      W3_native_P50=$p50; W3_native_P99=$p99; W3_native_N=$count
+    else
+      W3_pipeline_P50=$p50; W3_pipeline_P99=$p99; W3_pipeline_N=$count
+    fi
     log "W3 $run: $count rows, p50 ${p50} ms, p99 ${p99} ms"
     if [ "$run" = native ]; then
       drop_subscription sub_w3; drop_slot nat_w3

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# The scenario and backend functions run through run "..." NAME and through traps, which shellcheck
+# cannot follow: it would call every one of them unreachable.
+# shellcheck disable=SC2317
 # End-to-end scenarios of the VRSky database connectors, run the way a user runs them:
 #   source PostgreSQL -> postgres-consumer.jar -> NATS JetStream -> postgres-producer.jar -> sink PostgreSQL
 #
@@ -78,7 +81,7 @@ if [ "$MODE" = local ]; then
   consumer_env() {
     echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$PG_PORT" POSTGRES_INPUT_USER=postgres \
       POSTGRES_INPUT_PASSWORD=e2e-secret-not-logged POSTGRES_INPUT_DATABASE=source POSTGRES_INPUT_SSLMODE=disable \
-      POSTGRES_INPUT_REPLICATION_SLOT=$SLOT POSTGRES_INPUT_PUBLICATION=$PUBLICATION POSTGRES_INPUT_TABLES=$TABLES \
+      POSTGRES_INPUT_REPLICATION_SLOT="$SLOT" POSTGRES_INPUT_PUBLICATION="$PUBLICATION" POSTGRES_INPUT_TABLES="$TABLES" \
       POSTGRES_INPUT_BATCH_TIMEOUT=200ms NATS_URL="$NATS_URL_HOST" NATS_STREAM=$STREAM NATS_SUBJECT=$SUBJECT \
       NATS_DLQ_SUBJECT=$CONSUMER_DLQ HEALTH_PORT="$CONSUMER_HEALTH"
   }
@@ -93,10 +96,10 @@ if [ "$MODE" = local ]; then
   admin_env() {
     echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$PG_PORT" POSTGRES_INPUT_USER=postgres \
       POSTGRES_INPUT_PASSWORD=e2e-secret-not-logged POSTGRES_INPUT_DATABASE=source POSTGRES_INPUT_SSLMODE=disable \
-      POSTGRES_INPUT_REPLICATION_SLOT=$SLOT POSTGRES_INPUT_PUBLICATION=$PUBLICATION POSTGRES_INPUT_TABLES=$TABLES \
+      POSTGRES_INPUT_REPLICATION_SLOT="$SLOT" POSTGRES_INPUT_PUBLICATION="$PUBLICATION" POSTGRES_INPUT_TABLES="$TABLES" \
       POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$PG_PORT" POSTGRES_OUTPUT_USER=postgres \
       POSTGRES_OUTPUT_PASSWORD=e2e-secret-not-logged POSTGRES_OUTPUT_DATABASE=sink POSTGRES_OUTPUT_SSLMODE=disable \
-      NATS_URL="$NATS_URL_HOST" NATS_STREAM=$STREAM NATS_SUBJECT=$SUBJECT NATS_DURABLE=$DURABLE NATS_DLQ_SUBJECT=$PRODUCER_DLQ
+      NATS_URL="$NATS_URL_HOST" NATS_STREAM="$STREAM" NATS_SUBJECT="$SUBJECT" NATS_DURABLE="$DURABLE" NATS_DLQ_SUBJECT="$PRODUCER_DLQ"
   }
 
   backend_up() {
@@ -145,10 +148,10 @@ else
     local pw=${POSTGRES_PASSWORD:-vrsky-demo-password}
     echo POSTGRES_INPUT_HOST=127.0.0.1 POSTGRES_INPUT_PORT="$POSTGRES_HOST_PORT" POSTGRES_INPUT_USER="$PG_USER" \
       POSTGRES_INPUT_PASSWORD="$pw" POSTGRES_INPUT_DATABASE=source POSTGRES_INPUT_SSLMODE=disable \
-      POSTGRES_INPUT_REPLICATION_SLOT=$SLOT POSTGRES_INPUT_PUBLICATION=$PUBLICATION POSTGRES_INPUT_TABLES=$TABLES \
+      POSTGRES_INPUT_REPLICATION_SLOT="$SLOT" POSTGRES_INPUT_PUBLICATION="$PUBLICATION" POSTGRES_INPUT_TABLES="$TABLES" \
       POSTGRES_OUTPUT_HOST=127.0.0.1 POSTGRES_OUTPUT_PORT="$POSTGRES_HOST_PORT" POSTGRES_OUTPUT_USER="$PG_USER" \
       POSTGRES_OUTPUT_PASSWORD="$pw" POSTGRES_OUTPUT_DATABASE=sink POSTGRES_OUTPUT_SSLMODE=disable \
-      NATS_URL="$NATS_URL_HOST" NATS_STREAM=$STREAM NATS_SUBJECT=$SUBJECT NATS_DURABLE=$DURABLE NATS_DLQ_SUBJECT=$PRODUCER_DLQ
+      NATS_URL="$NATS_URL_HOST" NATS_STREAM="$STREAM" NATS_SUBJECT="$SUBJECT" NATS_DURABLE="$DURABLE" NATS_DLQ_SUBJECT="$PRODUCER_DLQ"
   }
 
   backend_up() {
@@ -396,9 +399,10 @@ scenario_schema_add_column() {
     WHERE attrelid = 'customers'::regclass AND attname = 'loyalty'")" "integer true" || return 1
   expect "old rows with the default in the sink" "$(sink "SELECT count(*) FROM customers WHERE loyalty = 7")" \
     "$(src "SELECT count(*) FROM customers WHERE id <> 950")" || return 1
-  curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" \
-    && grep -q '^vrsky_producer_schema_changes_total{kind="add_column",table="public.customers"} 1' "$WORK/metrics.txt" \
-    || { echo "  no schema change counted" >&2; return 1; }
+  if ! { curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" \
+    && grep -q '^vrsky_producer_schema_changes_total{kind="add_column",table="public.customers"} 1' "$WORK/metrics.txt"; }; then
+    echo "  no schema change counted" >&2; return 1
+  fi
 }
 
 # A column narrowed at the source (int4 -> int2) is not followed: the producer pauses, readiness names
@@ -414,10 +418,12 @@ scenario_schema_narrowing_pause() {
     sleep 0.5
   done
   expect "producer /health/ready while paused" "$code" 503 || return 1
-  grep -q 'public.order_lines' "$WORK/ready.json" && grep -q 'quantity' "$WORK/ready.json" \
-    || { echo "  readiness does not name the table and the column: $(cat "$WORK/ready.json")" >&2; return 1; }
-  curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" && grep -q '^vrsky_producer_paused 1' "$WORK/metrics.txt" \
-    || { echo "  vrsky_producer_paused is not 1" >&2; return 1; }
+  if ! { grep -q 'public.order_lines' "$WORK/ready.json" && grep -q 'quantity' "$WORK/ready.json"; }; then
+    echo "  readiness does not name the table and the column: $(cat "$WORK/ready.json")" >&2; return 1
+  fi
+  if ! { curl -fsS -o "$WORK/metrics.txt" "$(health_url producer)/metrics" && grep -q '^vrsky_producer_paused 1' "$WORK/metrics.txt"; }; then
+    echo "  vrsky_producer_paused is not 1" >&2; return 1
+  fi
   expect "row after the narrowing while paused" "$(sink "SELECT count(*) FROM order_lines WHERE sku = 'NARROW'")" 0 || return 1
   sink "ALTER TABLE order_lines ALTER COLUMN quantity TYPE smallint" || return 1
   wait_sync 90 || return 1
@@ -462,11 +468,12 @@ scenario_graceful_restart() {
 scenario_health_and_metrics() {
   local s
   for s in consumer producer; do
-    expect "$s /health/live" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/live")" 200 || return 1
-    expect "$s /health/ready" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url $s)/health/ready")" 200 || return 1
+    expect "$s /health/live" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url "$s")/health/live")" 200 || return 1
+    expect "$s /health/ready" "$(curl -s -o /dev/null -w '%{http_code}' "$(health_url "$s")/health/ready")" 200 || return 1
     # into a file first: grep -q stops reading early, and under pipefail curl's write error would fail the check
-    curl -fsS -o "$WORK/metrics.txt" "$(health_url $s)/metrics" && grep -q '^[a-z_]\+' "$WORK/metrics.txt" \
-      || { echo "  $s /metrics is empty" >&2; return 1; }
+    if ! { curl -fsS -o "$WORK/metrics.txt" "$(health_url "$s")/metrics" && grep -q '^[a-z_]\+' "$WORK/metrics.txt"; }; then
+      echo "  $s /metrics is empty" >&2; return 1
+    fi
   done
   if [ "$MODE" = local ]; then
     ! grep -q e2e-secret-not-logged "$WORK/consumer.log" "$WORK/producer.log" || { echo "  a password appears in a log" >&2; return 1; }

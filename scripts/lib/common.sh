@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the project's shell scripts (sourced, not run):
 # private PostgreSQL clusters and nats-server instances on free ports in a work directory, the
 # service jars, and the small JetStream client scripts/lib/NatsTool.java.
@@ -17,9 +18,10 @@ die() { log "ERROR: $*"; exit 1; }
 pg_bin_dir() {
   if [ -n "${VRSKY_PG_BIN:-}" ]; then echo "$VRSKY_PG_BIN"; return; fi
   local d
-  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  d=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [ -d "$d" ] || d=""
   if [ -z "$d" ] && command -v initdb >/dev/null 2>&1; then d=$(dirname "$(command -v initdb)"); fi
-  [ -n "$d" ] && [ -x "$d/initdb" ] || die "no PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql, or set VRSKY_PG_BIN"
+  if [ -z "$d" ] || [ ! -x "$d/initdb" ]; then die "no PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql, or set VRSKY_PG_BIN"; fi
   echo "$d"
 }
 
@@ -111,8 +113,8 @@ nats_stop() {
 
 # wait_http URL SECONDS: until URL answers 2xx.
 wait_http() {
-  local url=$1 secs=${2:-60} i
-  for i in $(seq 1 $(( secs * 10 ))); do
+  local url=$1 secs=${2:-60}
+  for _ in $(seq 1 $(( secs * 10 ))); do
     curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
     sleep 0.1
   done
@@ -127,7 +129,9 @@ ensure_jars() {
   command -v mvn >/dev/null 2>&1 || mvn="$VRSKY_ROOT/mvnw"
   (cd "$VRSKY_ROOT" && "$mvn" -q -B -DskipTests -pl postgres-consumer,postgres-producer,vrsky-admin -am package) \
     || die "the build failed"
-  [ -f "$CONSUMER_JAR" ] && [ -f "$PRODUCER_JAR" ] && [ -f "$ADMIN_JAR" ] || die "the build did not produce the three jars"
+  if [ ! -f "$CONSUMER_JAR" ] || [ ! -f "$PRODUCER_JAR" ] || [ ! -f "$ADMIN_JAR" ]; then
+    die "the build did not produce the three jars"
+  fi
 }
 
 # The services' JVM options when run from these scripts, as in the image (docker/service.Dockerfile):
@@ -153,12 +157,14 @@ service_pid() { cat "$WORK/$1.pid" 2>/dev/null; }
 # SERVICE_EXIT to its exit code (128+n for a signal).
 service_stop() {
   local name=$1 sig=${2:-TERM} pid
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   SERVICE_EXIT=0
   pid=$(service_pid "$name") || return 0
   kill -s "$sig" "$pid" 2>/dev/null || true
   for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && { log "$name did not stop within 60 s: SIGKILL"; kill -9 "$pid" 2>/dev/null; }
   wait "$pid" 2>/dev/null
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   SERVICE_EXIT=$?
   rm -f "$WORK/$name.pid"
 }

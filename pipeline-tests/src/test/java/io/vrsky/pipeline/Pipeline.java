@@ -88,7 +88,8 @@ final class Pipeline implements AutoCloseable {
                      + " (SELECT string_agg(quote_ident(a.attname),"
                      + " ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)"
                      + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                     + " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname")) {
+                     + " WHERE n.nspname = 'public' AND (c.relkind = 'p' OR (c.relkind = 'r' AND NOT c.relispartition))"
+                     + " ORDER BY c.relname")) {
             while (rs.next()) {
                 tables.add(rs.getString(1));
                 keys.put(rs.getString(1), rs.getString(2) == null ? "row_text" : rs.getString(2));

@@ -6,6 +6,7 @@ import io.vrsky.core.config.Env;
 import io.vrsky.core.config.LogSettings;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.config.SslMode;
+import io.vrsky.core.config.TableList;
 import io.vrsky.core.model.Operation;
 import io.vrsky.core.model.TableId;
 import io.vrsky.core.pg.PostgresSettings;
@@ -49,7 +50,6 @@ public record ConsumerConfig(
     public static final int MAX_BATCH_SIZE = 10_000;
 
     private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
-    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
 
     public ConsumerConfig {
         Objects.requireNonNull(postgres, "postgres");
@@ -79,23 +79,7 @@ public record ConsumerConfig(
                 v -> SLOT_NAME.matcher(v).matches() ? null : "is not a replication slot name: allowed 1 to 63 of a-z, 0-9 and _");
         String publication = env.checked("POSTGRES_INPUT_PUBLICATION", "vrsky_pub",
                 v -> SLOT_NAME.matcher(v).matches() ? null : "is not a publication name: allowed 1 to 63 of a-z, 0-9 and _");
-        List<TableId> tables = new ArrayList<>();
-        for (String item : env.list("POSTGRES_INPUT_TABLES")) {
-            String[] parts = item.split("\\.", -1);
-            boolean valid = parts.length <= 2;
-            for (String part : parts) {
-                valid &= IDENTIFIER.matcher(part).matches();
-            }
-            if (!valid) {
-                env.problem("POSTGRES_INPUT_TABLES contains '" + item + "': allowed a comma list of schema.table or table,"
-                        + " each name 1 to 63 letters, digits, _ or $ (not starting with a digit)");
-            } else {
-                TableId id = TableId.parse(item);
-                if (!tables.contains(id)) {
-                    tables.add(id);
-                }
-            }
-        }
+        List<TableId> tables = TableList.read(env, "POSTGRES_INPUT_TABLES");
         List<Operation> ops = new ArrayList<>(env.enumList("POSTGRES_INPUT_OPERATIONS", Operation.class));
         if (ops.remove(Operation.READ)) {
             env.problem("POSTGRES_INPUT_OPERATIONS contains 'READ': allowed a comma list of INSERT, UPDATE, DELETE, TRUNCATE"

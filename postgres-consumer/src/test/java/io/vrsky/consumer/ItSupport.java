@@ -9,6 +9,7 @@ import io.nats.client.impl.Headers;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Envelope;
+import io.vrsky.testing.JavaCommand;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
 
@@ -236,13 +237,7 @@ public final class ItSupport {
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: run the package phase first (mvn verify does)");
         }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>();
-        command.add(java);
-        command.addAll(jvmArgs);
-        command.add("-jar");
-        command.add(jar.toString());
-        ProcessBuilder pb = new ProcessBuilder(command);
+        ProcessBuilder pb = new ProcessBuilder(JavaCommand.forJar(jar, jvmArgs));
         pb.environment().putAll(env);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         return pb.start();

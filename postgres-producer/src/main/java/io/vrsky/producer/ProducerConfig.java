@@ -83,14 +83,14 @@ public record ProducerConfig(
     }
 
     private static TableWhitelist tables(Env env) {
-        String name = "POSTGRES_OUTPUT_TABLES";
+        String name = TableWhitelist.VARIABLE;
         if (env.raw(name).isEmpty()) {
             env.problem(name + " is required (comma list of schema.table or table: the tables the producer may write)");
             return TableWhitelist.of();
         }
         List<String> problems = new ArrayList<>();
         TableWhitelist tables = TableWhitelist.parse(env.list(name), problems);
-        problems.forEach(p -> env.problem(name + " " + p));
+        problems.forEach(env::problem);
         if (tables.allows(new TableId("public", AppliedPositions.TABLE))) {
             env.problem(name + " contains " + AppliedPositions.TABLE + ": the producer's own position table cannot be a target");
         }

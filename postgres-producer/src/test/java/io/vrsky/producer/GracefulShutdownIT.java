@@ -1,5 +1,6 @@
 package io.vrsky.producer;
 
+import io.vrsky.testing.JavaCommand;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
 import io.vrsky.testing.RealServices;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -60,8 +62,7 @@ class GracefulShutdownIT {
         env.put("POSTGRES_OUTPUT_BATCH_SIZE", "5000");
         env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
         Path out = Files.createTempFile("producer-config", ".log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                ProducerProcess.jar().toString()).redirectErrorStream(true).redirectOutput(out.toFile());
+        ProcessBuilder builder = new ProcessBuilder(JavaCommand.forJar(ProducerProcess.jar(), List.of())).redirectErrorStream(true).redirectOutput(out.toFile());
         builder.environment().clear();
         builder.environment().putAll(env);
         Process process = builder.start();

@@ -69,6 +69,31 @@ class SecurityIT {
     }
 
     @Test
+    void shouldRestartWithARoleThatMayNoLongerCreateInTheSchemaOnceItsTablesExist(PostgresServer pg, NatsServer nats)
+            throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "grants")) {
+            String role = "writer_" + h.name;
+            h.sql("CREATE TABLE people (id int PRIMARY KEY, name text)",
+                    "CREATE ROLE " + role + " LOGIN PASSWORD 'pw'",
+                    "GRANT CREATE ON SCHEMA public TO " + role,
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON people TO " + role);
+            h.env("POSTGRES_OUTPUT_TABLES", "people").env("POSTGRES_OUTPUT_USER", role).env("POSTGRES_OUTPUT_PASSWORD", "pw");
+            h.start();
+            h.publish(message(SOURCE, insert("people", lsn(1), row("id", 1, "name", "ann"))));
+            await().atMost(Duration.ofSeconds(20)).until(() -> h.count("SELECT count(*) FROM people") == 1);
+            assertThat(h.stop()).isZero();
+
+            // what PostgreSQL 15 does to PUBLIC, done to the producer's role after its first start
+            h.sql("REVOKE CREATE ON SCHEMA public FROM " + role);
+            h.start();
+            h.publish(message(SOURCE, insert("people", lsn(2), row("id", 2, "name", "bob"))));
+            await().atMost(Duration.ofSeconds(20)).until(() -> h.count("SELECT count(*) FROM people") == 2);
+            assertThat(h.deadLetters()).isEmpty();
+            assertThat(h.stop()).isZero();
+        }
+    }
+
+    @Test
     void shouldPickUpAColumnAddedToTheSinkAfterStart(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "catalog")) {
             h.sql("CREATE TABLE people (id int PRIMARY KEY, name text)");

@@ -3,10 +3,10 @@ package io.vrsky.admin;
 import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.config.Env;
 import io.vrsky.core.config.NatsSettings;
+import io.vrsky.core.config.TableList;
 import io.vrsky.core.model.TableId;
 import io.vrsky.core.pg.PostgresSettings;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,7 +32,6 @@ public record AdminSettings(Source source, PostgresSettings sink, NatsSettings n
     public static final String ALL_DLQ_SUBJECTS = NatsSettings.DLQ_SUBJECTS;
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9_]{1,63}");
-    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
     private static final Pattern DURABLE = Pattern.compile("[A-Za-z0-9_-]+");
 
     /**
@@ -74,25 +73,8 @@ public record AdminSettings(Source source, PostgresSettings sink, NatsSettings n
                 v -> NAME.matcher(v).matches() ? null : "is not a replication slot name: allowed 1 to 63 of a-z, 0-9 and _");
         String publication = env.checked("POSTGRES_INPUT_PUBLICATION", "vrsky_pub",
                 v -> NAME.matcher(v).matches() ? null : "is not a publication name: allowed 1 to 63 of a-z, 0-9 and _");
-        List<TableId> tables = new ArrayList<>();
-        for (String item : env.list("POSTGRES_INPUT_TABLES")) {
-            TableId table = table(item);
-            if (table == null) {
-                env.problem("POSTGRES_INPUT_TABLES contains '" + item + "': allowed a comma list of schema.table or table,"
-                        + " each name 1 to 63 letters, digits, _ or $ (not starting with a digit)");
-            } else if (!tables.contains(table)) {
-                tables.add(table);
-            }
-        }
-        TableId signal = null;
-        Optional<String> signalText = env.raw("POSTGRES_INPUT_SIGNAL_TABLE");
-        if (signalText.isPresent()) {
-            signal = table(signalText.get());
-            if (signal == null) {
-                env.problem("POSTGRES_INPUT_SIGNAL_TABLE=" + signalText.get() + " is not allowed: use schema.table, each name 1 to 63"
-                        + " letters, digits, _ or $ (not starting with a digit)");
-            }
-        }
+        List<TableId> tables = TableList.read(env, "POSTGRES_INPUT_TABLES");
+        TableId signal = TableList.readQualified(env, "POSTGRES_INPUT_SIGNAL_TABLE").orElse(null);
         PostgresSettings output = configured(env, PostgresSettings.OUTPUT) ? PostgresSettings.read(env, PostgresSettings.OUTPUT) : null;
         NatsSettings nats = NatsSettings.read(env, database == null ? "vrsky.cdc.>" : "vrsky.cdc." + database, "postgres-producer");
         String durable = env.checked("NATS_DURABLE", "postgres-producer",
@@ -138,20 +120,6 @@ public record AdminSettings(Source source, PostgresSettings sink, NatsSettings n
     static String defaultSlot(String database) {
         String name = "vrsky_" + database.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         return name.length() > 63 ? name.substring(0, 63) : name;
-    }
-
-    /** {@code schema.table} or {@code table} (schema public) when both names are plain identifiers, else null. */
-    public static TableId table(String text) {
-        String[] parts = text.trim().split("\\.", -1);
-        if (parts.length > 2) {
-            return null;
-        }
-        for (String part : parts) {
-            if (!IDENTIFIER.matcher(part).matches()) {
-                return null;
-            }
-        }
-        return TableId.parse(text.trim());
     }
 
     private static boolean configured(Env env, String direction) {

@@ -2,6 +2,7 @@ package io.vrsky.admin;
 
 import io.vrsky.admin.connect.Pg;
 import io.vrsky.admin.signal.Backfill;
+import io.vrsky.core.config.TableList;
 import io.vrsky.core.model.TableId;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -30,11 +31,8 @@ final class BackfillCommand implements Callable<Integer> {
     public Integer call() throws AdminFailure {
         List<TableId> ids = new ArrayList<>();
         for (String t : tables) {
-            TableId id = AdminSettings.table(t);
-            if (id == null) {
-                throw new AdminFailure(AdminExit.USAGE, "'" + t + "' is not a table name: use schema.table or table,"
-                        + " each name 1 to 63 letters, digits, _ or $ (not starting with a digit)");
-            }
+            TableId id = TableList.name(t).orElseThrow(() -> new AdminFailure(AdminExit.USAGE,
+                    "'" + t + "' is not a table name: use schema.table or table, " + TableList.ALLOWED_NAME));
             ids.add(id);
         }
         return ask(context, ids);

@@ -2,6 +2,7 @@ package io.vrsky.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vrsky.testing.JavaCommand;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
 import io.vrsky.testing.RealServices;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -71,10 +71,7 @@ class AdminJarIT {
         Path out = Files.createTempFile("vrsky-admin-out", ".txt");
         Path err = Files.createTempFile("vrsky-admin-err", ".txt");
         try {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                    jar.toString()));
-            command.addAll(List.of(args));
-            ProcessBuilder b = new ProcessBuilder(command);
+            ProcessBuilder b = new ProcessBuilder(JavaCommand.forJar(jar, List.of(), List.of(args)));
             b.environment().clear();
             b.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             b.environment().putAll(env);

@@ -1,11 +1,11 @@
 package io.vrsky.consumer.snapshot;
 
 import io.vrsky.core.config.Env;
+import io.vrsky.core.config.TableList;
 import io.vrsky.core.model.TableId;
 
 import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * How the consumer copies existing rows.
@@ -24,7 +24,6 @@ public record SnapshotSettings(Mode mode, TableId signalTable, int parallelism, 
     public enum Mode { INITIAL, NEVER }
 
     public static final int MAX_CHUNK_ROWS = 100_000;
-    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
 
     public SnapshotSettings {
         Objects.requireNonNull(mode, "mode");
@@ -51,21 +50,7 @@ public record SnapshotSettings(Mode mode, TableId signalTable, int parallelism, 
             case "never" -> mode = Mode.NEVER;
             default -> env.problem("POSTGRES_INPUT_SNAPSHOT_MODE=" + modeText + " is not allowed: use initial or never");
         }
-        TableId signal = null;
-        String signalText = env.raw("POSTGRES_INPUT_SIGNAL_TABLE").map(String::trim).orElse("");
-        if (!signalText.isEmpty()) {
-            String[] parts = signalText.split("\\.", -1);
-            boolean valid = parts.length == 2;
-            for (String part : parts) {
-                valid &= IDENTIFIER.matcher(part).matches();
-            }
-            if (valid) {
-                signal = TableId.parse(signalText);
-            } else {
-                env.problem("POSTGRES_INPUT_SIGNAL_TABLE=" + signalText + " is not allowed: use schema.table, each name 1 to 63"
-                        + " letters, digits, _ or $ (not starting with a digit)");
-            }
-        }
+        TableId signal = TableList.readQualified(env, "POSTGRES_INPUT_SIGNAL_TABLE").orElse(null);
         int parallelism = env.intInRange("POSTGRES_INPUT_SNAPSHOT_PARALLELISM", 2, 1, 16);
         int chunkRows = env.intInRange("POSTGRES_INPUT_SNAPSHOT_CHUNK_ROWS", defaultChunkRows(batchSize), 1, MAX_CHUNK_ROWS);
         return new SnapshotSettings(mode, signal, parallelism, chunkRows);

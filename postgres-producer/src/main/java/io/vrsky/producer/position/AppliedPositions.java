@@ -4,6 +4,7 @@ import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.Lsn;
 
+import io.vrsky.producer.catalog.OwnTables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -51,9 +52,7 @@ public final class AppliedPositions {
 
     /** Creates the position table when it does not exist yet. */
     public static void createTable(Connection connection) throws SQLException {
-        try (Statement s = connection.createStatement()) {
-            s.execute(CREATE_SQL);
-        }
+        OwnTables.createIfMissing(connection, TABLE, CREATE_SQL);
     }
 
     /** Replaces the committed state with what the table holds. */

@@ -2,6 +2,7 @@ package io.vrsky.producer.schema;
 
 import io.vrsky.core.model.TableId;
 
+import io.vrsky.producer.catalog.OwnTables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -51,10 +52,8 @@ final class SourceColumns {
 
     /** Creates the table when it does not exist yet, and adds what an earlier version's table lacks. */
     static void createTable(Connection connection) throws SQLException {
-        try (Statement s = connection.createStatement()) {
-            s.execute(CREATE_SQL);
-            s.execute(UPGRADE_SQL);
-        }
+        OwnTables.createIfMissing(connection, TABLE, CREATE_SQL);
+        OwnTables.addColumnIfMissing(connection, TABLE, "source_typmod", UPGRADE_SQL);
     }
 
     /** The mapping of a source's table (attnum → sink column name), as the open sink transaction sees it. */
