@@ -7,6 +7,7 @@ import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.Operation;
 import io.vrsky.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +28,8 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -36,7 +39,7 @@ import static org.assertj.core.api.Assertions.fail;
  * services read is in a {@code Variable} table of a guide, with the default the code uses; every
  * relative link in README.md and docs/ resolves (file and anchor); no document points outside the
  * repository; the envelope examples are byte for byte what {@link EnvelopeCodec} writes; every
- * {@code vrsky-admin} command shown exists. Each failure names the file, the line and what is wrong.
+ * {@code vrsky-admin} command shown exists; every Java example compiles. Each failure names the file, the line and what is wrong.
  */
 final class DocumentationTest {
 
@@ -51,6 +54,7 @@ final class DocumentationTest {
     /** {@code p + "HOST"}: a suffix appended to a {@code "POSTGRES_" + direction + "_"} prefix. */
     private static final Pattern SUFFIX_LITERAL = Pattern.compile("\\b\\w+\\s*\\+\\s*\"([A-Z][A-Z0-9_]*)\"");
     private static final Pattern DIRECTION_PREFIX = Pattern.compile("\"POSTGRES_\"\\s*\\+\\s*\\w+\\s*\\+\\s*\"_\"");
+    private static final Pattern LOGBACK_DEFAULT = Pattern.compile("\\$\\{((?:LOG_)[A-Z0-9_]+):-([^}]*)}");
     private static final Pattern BACKTICKED = Pattern.compile("`([^`]+)`");
     private static final Pattern LINK = Pattern.compile("(?<!!)\\[[^\\]]*\\]\\(([^)\\s]+)\\)");
     private static final Pattern FORBIDDEN = Pattern.compile(
@@ -59,6 +63,7 @@ final class DocumentationTest {
     private static final Set<String> NOT_YET_CHECKED_FOR_INTERNAL_REFERENCES = Set.of("benchmark.md");
     private static final Pattern ADMIN_CALL = Pattern.compile("vrsky-admin(?:\\.jar)?\\s+([a-z][a-z-]*)(?:\\s+([a-z][a-z-]*))?");
     private static final Pattern COMMAND_NAME = Pattern.compile("@Command\\(\\s*name\\s*=\\s*\"([a-z-]+)\"");
+    private static final Pattern PUBLIC_CLASS = Pattern.compile("(?m)^public (?:final )?class (\\w+)");
     private static final Pattern SUBCOMMAND_CLASSES = Pattern.compile("subcommands\\s*=\\s*\\{([^}]*)\\}");
 
     // ---------------------------------------------------------------- variables
@@ -114,6 +119,7 @@ final class DocumentationTest {
     private static void checkDefaults(Path guide, Map<String, String> base, Function<Map<String, String>, String> config,
                                       List<String> problems) {
         String baseline = config.apply(base);
+        Map<String, String> logback = logbackDefaults();
         int checked = 0;
         for (Row row : variableRows(guide).values()) {
             String cell = row.defaultCell().trim();
@@ -139,6 +145,10 @@ final class DocumentationTest {
             if (!m.find()) {
                 continue;
             }
+            if (logback.containsKey(row.name()) && !logback.get(row.name()).equals(m.group(1))) {
+                problems.add(row.where() + ": " + row.name() + " is documented with default `" + m.group(1)
+                        + "`, but logback.xml defaults it to `" + logback.get(row.name()) + "`");
+            }
             String value = m.group(1).replace("<database>", base.getOrDefault("POSTGRES_INPUT_DATABASE", "sink"));
             Map<String, String> vars = new HashMap<>(base);
             vars.put(row.name(), value);
@@ -156,6 +166,17 @@ final class DocumentationTest {
             checked++;
         }
         assertThat(checked).as("defaults checked in " + rel(guide)).isGreaterThan(10);
+    }
+
+    /** {@code ${LOG_LEVEL:-INFO}}: the defaults of the variables logback reads itself (they are in no configuration record). */
+    private static Map<String, String> logbackDefaults() {
+        Map<String, String> defaults = new HashMap<>();
+        Matcher m = LOGBACK_DEFAULT.matcher(read(ROOT.resolve("envelope-core/src/main/resources/logback.xml")));
+        while (m.find()) {
+            defaults.put(m.group(1), m.group(2));
+        }
+        assertThat(defaults).as("variable defaults in logback.xml").containsKeys("LOG_FORMAT", "LOG_LEVEL");
+        return defaults;
     }
 
     private static void missing(Set<String> read, Map<String, Row> rows, Path guide, String service, List<String> problems) {
@@ -384,6 +405,47 @@ final class DocumentationTest {
         assertThat(full).as("full envelope examples (```json envelope) in " + rel(ENVELOPE_REFERENCE)).isGreaterThanOrEqualTo(6);
         assertThat(minimal).as("minimal envelope examples (```json) in " + rel(ENVELOPE_REFERENCE)).isGreaterThanOrEqualTo(1);
         assertThat(ops).as("operations shown by the full examples").containsAll(EnumSet.allOf(Operation.class));
+    }
+
+    // ---------------------------------------------------------------- Java examples
+
+    /** Every ```java example of the docs that declares a public class compiles against the services' libraries (jnats, ...). */
+    @Test
+    void javaExamplesCompile(@TempDir Path dir) throws IOException {
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        assertThat(javac).as("a JDK compiler for the Java examples").isNotNull();
+        List<String> problems = new ArrayList<>();
+        int compiled = 0;
+        for (Path doc : documents()) {
+            List<String> lines = lines(doc);
+            for (int i = 0; i < lines.size(); i++) {
+                if (!lines.get(i).trim().equals("```java")) {
+                    continue;
+                }
+                int start = i + 1;
+                StringBuilder body = new StringBuilder();
+                for (i = start; i < lines.size() && !lines.get(i).trim().startsWith("```"); i++) {
+                    body.append(lines.get(i)).append('\n');
+                }
+                Matcher name = PUBLIC_CLASS.matcher(body);
+                if (!name.find()) {
+                    continue;
+                }
+                Path source = Files.createDirectories(dir.resolve("example" + start)).resolve(name.group(1) + ".java");
+                Files.writeString(source, body, StandardCharsets.UTF_8);
+                java.io.StringWriter out = new java.io.StringWriter();
+                boolean ok = javac.getTask(out, null, null,
+                        List.of("-proc:none", "-d", source.getParent().toString(), "-cp", System.getProperty("java.class.path")),
+                        null, javac.getStandardFileManager(null, null, StandardCharsets.UTF_8).getJavaFileObjects(source.toFile()))
+                        .call();
+                compiled++;
+                if (!ok) {
+                    problems.add(rel(doc) + ":" + start + ": the Java example " + name.group(1) + " does not compile:\n" + out);
+                }
+            }
+        }
+        assertThat(problems).as("Java examples in the docs").isEmpty();
+        assertThat(compiled).as("Java examples found").isGreaterThanOrEqualTo(1);
     }
 
     // ---------------------------------------------------------------- vrsky-admin commands
