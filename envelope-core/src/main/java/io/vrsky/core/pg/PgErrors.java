@@ -99,8 +99,8 @@ public final class PgErrors {
             if (t instanceof SQLException sql) {
                 innermostSql = sql;
                 for (SQLException e = sql; e != null; e = e.getNextException()) {
-                    if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
-                        ServerErrorMessage m = p.getServerErrorMessage();
+                    ServerErrorMessage m = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
+                    if (m != null) {
                         String message = m.getMessage() == null ? "" : m.getMessage();
                         return m.getSeverity() == null ? message : m.getSeverity() + ": " + message;
                     }

@@ -38,9 +38,10 @@ class PackageMapTest {
         missing.removeAll(documented);
         Set<String> extra = new TreeSet<>(documented);
         extra.removeAll(actual);
-        assertThat(missing).as("packages missing from the '%s' table of %s", SECTION, DOC).isEmpty();
-        assertThat(extra).as("packages in the '%s' table of %s that do not exist under any src/main/java", SECTION, DOC)
-                .isEmpty();
+        String both = String.format("the '%s' table of %s: missing %s; listed but not under any src/main/java %s",
+                SECTION, DOC, missing, extra);
+        assertThat(missing).as(both).isEmpty();
+        assertThat(extra).as(both).isEmpty();
     }
 
     @Test

@@ -99,8 +99,8 @@ public final class SqlErrors {
     public static Failure failure(Throwable failure) {
         SQLException sql = findSql(failure);
         for (SQLException e = sql; e != null; e = e.getNextException()) {
-            if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
-                ServerErrorMessage m = p.getServerErrorMessage();
+            ServerErrorMessage m = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
+            if (m != null) {
                 return new Failure(ErrorClass.SQL, m.getMessage(), m.getSQLState(), m.getConstraint(), m.getSchema(), m.getTable(),
                         m.getColumn());
             }
