@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
+import io.vrsky.core.config.Env;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.health.HealthServer;
@@ -27,6 +28,8 @@ import io.vrsky.core.service.ServiceRunner;
 import io.vrsky.core.service.ServiceRunner.Outcome;
 import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.dlq.DeadLetterSink;
+import io.vrsky.producer.lease.LeaseLostException;
+import io.vrsky.producer.lease.ProducerLease;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.position.AppliedPositions;
@@ -82,6 +85,8 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
      * its raw size). More does not help: what is held is copied by every young collection.
      */
     static final long MAX_PREFETCH_BYTES = 2L * 1024 * 1024;
+    /** How often a standby looks at the lease. */
+    static final Duration LEASE_POLL = Duration.ofSeconds(1);
 
     private final ProducerConfig config;
     /** How long a gap in a source's messages may stay unfilled before the service stops (exit 4). */
@@ -104,7 +109,10 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private JetStreamSource source;
     private HealthServer health;
     private ScheduledExecutorService scheduler;
-    private ProducerLoop loop;
+    private volatile ProducerLoop loop;
+    private volatile ProducerLease lease;
+    /** Why this instance does not apply (standby, lease lost), or null while it holds the lease. */
+    private final AtomicReference<String> leaseProblem = new AtomicReference<>("standby: not started yet");
     private Thread loopThread;
     private volatile boolean closed;
     private Outcome closeResult;
@@ -162,6 +170,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
             health = HealthServer.start(config.healthPort(), List.of(
                     ReadinessCheck.of("postgres", () -> postgresRetry.problem().or(() -> Optional.ofNullable(postgresProblem.get()))),
                     ReadinessCheck.of("nats", this::natsProblem),
+                    ReadinessCheck.of("lease", () -> Optional.ofNullable(leaseProblem.get())),
                     ReadinessCheck.of("consumer", this::consumerProblem)), registry);
         } catch (IOException e) {
             throw new ServiceFailure(ExitCode.DEPENDENCY, "cannot listen on HEALTH_PORT=" + config.healthPort() + ": "
@@ -172,15 +181,30 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
             return null;
         });
         dataSource = pool();
-        AppliedPositions positions = new AppliedPositions();
         postgresRetry.call(() -> {
             try (java.sql.Connection c = dataSource.getConnection()) {
                 AppliedPositions.createTable(c);
+                ProducerLease.createTable(c);
                 if (config.schemaEvolution() == EvolutionMode.ADDITIVE) {
                     SchemaEvolution.createTable(c);
                 }
                 c.commit();
+            } catch (SQLException e) {
+                if (!PgErrors.isRetryable(e)) {
+                    throw new ServiceFailure(ExitCode.DEPENDENCY, config.postgres().target() + " is not usable: "
+                            + PgErrors.serverMessage(e), e);
+                }
+                throw e;
+            }
+            return null;
+        });
+        awaitLease();
+        // read only now: whatever the former holder committed is in
+        AppliedPositions positions = new AppliedPositions(lease.fence());
+        postgresRetry.call(() -> {
+            try (java.sql.Connection c = dataSource.getConnection()) {
                 positions.load(c);
+                c.commit();
             } catch (SQLException e) {
                 if (!PgErrors.isRetryable(e)) {
                     throw new ServiceFailure(ExitCode.DEPENDENCY, config.postgres().target() + " is not usable: "
@@ -241,7 +265,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
                 metrics, clock, config.nats().stream(), gapTimeout));
 
         AtomicInteger threads = new AtomicInteger();
-        scheduler = new ScheduledThreadPoolExecutor(2, r -> {
+        scheduler = new ScheduledThreadPoolExecutor(3, r -> {
             Thread t = new Thread(r, "producer-keepalive-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -249,12 +273,76 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         long beat = Math.max(200, config.ackWait().toMillis() / 3);
         scheduler.scheduleWithFixedDelay(() -> guarded("heartbeat", inFlight::heartbeat), beat, beat, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("postgres probe", this::probePostgres), 2, 2, TimeUnit.SECONDS);
+        long renew = Math.max(500, config.leaseTtl().toMillis() / 3);
+        scheduler.scheduleWithFixedDelay(() -> guarded("lease renewal", this::renewLease), renew, renew, TimeUnit.MILLISECONDS);
 
         loopThread = new Thread(this::runLoop, "producer-loop");
         loopThread.start();
         LOG.info("consuming {} on stream {} as durable {} (batch {} messages, flush interval {}, strategy {})",
                 config.nats().subject(), config.nats().stream(), config.durable(), config.batchSize(), config.flushInterval(),
                 config.conflictStrategy());
+    }
+
+    /**
+     * Stands by until this instance holds the lease of its durable (see {@link ProducerLease}):
+     * readiness says {@code standby} and {@code vrsky_producer_standby} is 1 meanwhile. Interrupted
+     * by a stop signal.
+     */
+    private void awaitLease() throws ServiceFailure, InterruptedException {
+        PGSimpleDataSource pg = PgDataSources.dataSource(config.postgres(), ProducerConfig.SERVICE + "-lease", Duration.ofSeconds(5));
+        pg.setSocketTimeout((int) Math.max(30, config.leaseTtl().toSeconds() * 3));
+        lease = new ProducerLease(pg::getConnection, config.durable(), holderName(), config.leaseTtl());
+        leaseProblem.set("standby: waiting for the lease of durable " + config.durable());
+        metrics.standby(true);
+        boolean announced = false;
+        while (!postgresRetry.call(lease::tryAcquire)) {
+            ProducerLease.Holder holder = lease.current().orElse(new ProducerLease.Holder("?", 0));
+            leaseProblem.set("standby: durable " + config.durable() + " is applied by " + holder.holder() + " (epoch " + holder.epoch()
+                    + "); this instance takes over when that one stops or its lease expires (" + Env.format(config.leaseTtl()) + ")");
+            if (!announced) {
+                LOG.info("standby: durable {} is applied by {} (epoch {}); taking over when that one stops or its lease of {} expires",
+                        config.durable(), holder.holder(), holder.epoch(), Env.format(config.leaseTtl()));
+                announced = true;
+            }
+            sleeper.sleep(LEASE_POLL);
+        }
+        metrics.standby(false);
+        leaseProblem.set(null);
+        LOG.info("active: holding the lease of durable {} as {} (epoch {}, TTL {})", config.durable(), lease.holder(), lease.epoch(),
+                Env.format(config.leaseTtl()));
+    }
+
+    private void renewLease() {
+        ProducerLease l = lease;
+        if (l == null || l.epoch() < 0 || closed) {
+            return;
+        }
+        try {
+            if (!l.renew()) {
+                String why = "lost the lease of durable " + config.durable() + " (epoch " + l.epoch()
+                        + "): another producer instance applies now; stopping (restarted, this instance waits as a standby)";
+                leaseProblem.set(why);
+                LOG.error("{}", why);
+                if (loop != null) {
+                    loop.stop();
+                }
+                exit.complete(new Outcome(ExitCode.DEPENDENCY, why));
+            }
+        } catch (SQLException e) {
+            LOG.warn("could not renew the lease of durable {} (epoch {}): {}", config.durable(), l.epoch(), e.getMessage());
+        }
+    }
+
+    /** Who this instance is in the lease table: host, process id and a random tag (never shared by two instances). */
+    private static String holderName() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "unknown-host";
+        }
+        return host + "/" + ProcessHandle.current().pid() + "/"
+                + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000, 0x100000));
     }
 
     private Retrier retrier(Backoff backoff, RetryClassifier classifier) {
@@ -269,6 +357,8 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private HikariDataSource pool() {
         PGSimpleDataSource pg = PgDataSources.dataSource(config.postgres(), ProducerConfig.SERVICE, Duration.ofSeconds(5));
         pg.setSocketTimeout(300);
+        // a paused former lease holder's open transaction (holding the fence's share lock) ends after the TTL
+        pg.setOptions("-c idle_in_transaction_session_timeout=" + config.leaseTtl().toMillis());
         HikariConfig hikari = PgDataSources.pool(pg, ProducerConfig.SERVICE, config.poolSize(), Duration.ofSeconds(5));
         hikari.setMinimumIdle(1);
         hikari.setAutoCommit(false);
@@ -304,7 +394,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         if (failure instanceof ServiceFailure f) {
             return f.exitCode();
         }
-        if (failure instanceof RetriesExhaustedException) {
+        if (failure instanceof RetriesExhaustedException || failure instanceof LeaseLostException) {
             return ExitCode.DEPENDENCY;
         }
         if (failure instanceof JetStreamApiException) {
@@ -456,6 +546,10 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+            }
+            if (lease != null) {
+                lease.release();
+                lease.close();
             }
             if (dataSource != null) {
                 dataSource.close();

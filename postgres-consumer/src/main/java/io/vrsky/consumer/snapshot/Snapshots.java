@@ -139,7 +139,7 @@ public final class Snapshots implements StreamObserver {
         published.clear();
         ackedChunks.clear();
         acked.clear();
-        store = ProgressStore.open(publisher.connection(), config.slot());
+        store = ProgressStore.open(publisher.connection(), config.slot(), config.nats().limits().replicas());
         SnapshotRecord loaded = store.load();
         monitored = monitored();
         if (exported != null) {
