@@ -111,6 +111,9 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private ScheduledExecutorService scheduler;
     private volatile ProducerLoop loop;
     private volatile ProducerLease lease;
+    private volatile InFlight inFlight;
+    /** Set by the renewal thread when another instance took the lease over. */
+    private final AtomicReference<String> leaseLostReason = new AtomicReference<>();
     /** Why this instance does not apply (standby, lease lost), or null while it holds the lease. */
     private final AtomicReference<String> leaseProblem = new AtomicReference<>("standby: not started yet");
     private Thread loopThread;
@@ -238,6 +241,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
                     + " on stream " + config.nats().stream() + ": " + e.getMessage(), e);
         }
         InFlight inFlight = new InFlight(nats);
+        this.inFlight = inFlight;
         // a NATS failure that outlasts DEPENDENCY_RETRY_TIMEOUT (ServiceFailure) is never a reason to retry the batch
         Retrier sqlRetrier = retrier(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10), 2.0, 0.2, 60),
                 failure -> !(failure instanceof RetriesExhaustedException) && !(failure instanceof ServiceFailure)
@@ -323,10 +327,13 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
                         + "): another producer instance applies now; stopping (restarted, this instance waits as a standby)";
                 leaseProblem.set(why);
                 LOG.error("{}", why);
-                if (loop != null) {
-                    loop.stop();
+                ProducerLoop running = loop;
+                if (running != null && leaseLostReason.compareAndSet(null, why)) {
+                    // the loop stops by itself: what it still tries to commit is fenced, what it holds is NAKed (runLoop)
+                    running.stop();
+                } else if (running == null) {
+                    exit.complete(new Outcome(ExitCode.DEPENDENCY, why));
                 }
-                exit.complete(new Outcome(ExitCode.DEPENDENCY, why));
             }
         } catch (SQLException e) {
             LOG.warn("could not renew the lease of durable {} (epoch {}): {}", config.durable(), l.epoch(), e.getMessage());
@@ -372,11 +379,26 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         Outcome outcome = new Outcome(ExitCode.CLEAN, "stopped after a clean drain");
         try {
             loop.run();
+            String lost = leaseLostReason.get();
+            if (lost != null) {
+                InFlight held = inFlight;
+                if (held != null) {
+                    held.nakEverything();
+                }
+                outcome = new Outcome(ExitCode.DEPENDENCY, lost);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("stopped before the drain finished: a dependency is still down");
             outcome = new Outcome(ExitCode.DEPENDENCY, "stopped before the drain finished: a dependency is still down");
         } catch (Exception | Error e) {
+            if (leaseLost(e)) {
+                // whatever this instance was delivered (even by a pull made after the takeover) goes to the new holder now
+                InFlight held = inFlight;
+                if (held != null) {
+                    held.nakEverything();
+                }
+            }
             ExitCode code = exitCodeOf(e);
             if (code == ExitCode.UNEXPECTED) {
                 LOG.error("stopping on an unexpected failure", e);
@@ -389,12 +411,21 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         exit.complete(outcome);
     }
 
+    private static boolean leaseLost(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof LeaseLostException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The exit code for a failure that stopped the loop. */
     static ExitCode exitCodeOf(Throwable failure) {
         if (failure instanceof ServiceFailure f) {
             return f.exitCode();
         }
-        if (failure instanceof RetriesExhaustedException || failure instanceof LeaseLostException) {
+        if (failure instanceof RetriesExhaustedException || leaseLost(failure)) {
             return ExitCode.DEPENDENCY;
         }
         if (failure instanceof JetStreamApiException) {

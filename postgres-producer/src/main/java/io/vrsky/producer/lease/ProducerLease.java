@@ -180,10 +180,12 @@ public final class ProducerLease implements AutoCloseable {
                 ps.setString(1, durable);
                 ps.setString(2, holder);
                 ps.setLong(3, epoch);
-                ps.executeUpdate();
+                int updated = ps.executeUpdate();
                 c.commit();
+                if (updated == 1) {
+                    LOG.info("released the lease of durable {} (epoch {})", durable, epoch);
+                }
             }
-            LOG.info("released the lease of durable {} (epoch {})", durable, epoch);
         } catch (SQLException e) {
             LOG.warn("could not release the lease of durable {} (a standby takes over when it expires): {}", durable, e.getMessage());
         }
