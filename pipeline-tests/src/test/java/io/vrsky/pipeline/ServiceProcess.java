@@ -56,8 +56,21 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     static ServiceProcess producer(Map<String, String> env, Path logDir) {
-        return new ServiceProcess("producer", jar("vrsky.producer.jar", "postgres-producer"), new HashMap<>(env),
-                logDir.resolve("producer.log"), JVM_OPTIONS);
+        return producer("producer", env, logDir);
+    }
+
+    /** A producer named {@code name} (its log {@code <name>.log}): a second instance of the same durable, say. */
+    static ServiceProcess producer(String name, Map<String, String> env, Path logDir) {
+        Map<String, String> own = new HashMap<>(env);
+        own.remove("HEALTH_PORT");
+        return new ServiceProcess(name, jar("vrsky.producer.jar", "postgres-producer"), own, logDir.resolve(name + ".log"), JVM_OPTIONS);
+    }
+
+    /** A consumer named {@code name} (its log {@code <name>.log}): a standby on the same slot, say. */
+    static ServiceProcess consumer(String name, Map<String, String> env, Path logDir) {
+        Map<String, String> own = new HashMap<>(env);
+        own.remove("HEALTH_PORT");
+        return new ServiceProcess(name, jar("vrsky.consumer.jar", "postgres-consumer"), own, logDir.resolve(name + ".log"), JVM_OPTIONS);
     }
 
     private static Path jar(String property, String module) {
@@ -206,6 +219,21 @@ final class ServiceProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** SIGSTOP: frozen, sockets open, until {@link #resume()}. */
+    synchronized void pause() {
+        io.vrsky.testing.JarProcess.signal(process.pid(), "STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    synchronized void resume() {
+        io.vrsky.testing.JarProcess.signal(process.pid(), "CONT");
+    }
+
+    /** The exit code when the process has ended, else -1. */
+    synchronized int exitCode() {
+        return process == null || process.isAlive() ? -1 : process.exitValue();
     }
 
     /** The last 60 lines of the log, for failure messages. */

@@ -11,6 +11,7 @@ import io.vrsky.core.pg.PostgresSettings;
 import io.vrsky.core.retry.DependencyRetry;
 import io.vrsky.producer.catalog.TableWhitelist;
 import io.vrsky.producer.plan.ConflictStrategy;
+import io.vrsky.producer.lease.ProducerLease;
 import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.schema.EvolutionMode;
 import io.vrsky.producer.schema.SchemaEvolution;
@@ -27,7 +28,7 @@ import java.util.Objects;
  * {@code _DATABASE}, {@code _SSLMODE} (prefer) in {@code postgres}; {@code _BATCH_SIZE} (100,
  * 1..1000 messages), {@code _FLUSH_INTERVAL} (5s), {@code _CONFLICT_STRATEGY} (UPSERT | INSERT |
  * UPDATE), {@code _TABLES} (required whitelist), {@code _POOL_SIZE} (4), {@code _SCHEMA_EVOLUTION} (additive |
- * none; additive); {@code NATS_*} (subject
+ * none; additive), {@code _LEASE_TTL} (10s, 3s..10m: how long a standby waits for a silent active instance); {@code NATS_*} (subject
  * filter default {@code vrsky.cdc.>}), {@code NATS_DURABLE} (postgres-producer),
  * {@code NATS_ACK_WAIT} (60s), {@code DEPENDENCY_RETRY_TIMEOUT} (5m), {@code HEALTH_PORT} (8080),
  * {@code HEALTH_BIND} (0.0.0.0),
@@ -46,7 +47,8 @@ public record ProducerConfig(
         Duration dependencyRetryTimeout,
         int healthPort,
         EvolutionMode schemaEvolution,
-        String healthBind) {
+        String healthBind,
+        Duration leaseTtl) {
 
     public static final String SERVICE = "postgres-producer";
     public static final String DEFAULT_SUBJECT = "vrsky.cdc.>";
@@ -58,6 +60,7 @@ public record ProducerConfig(
         Objects.requireNonNull(dependencyRetryTimeout, "dependencyRetryTimeout");
         Objects.requireNonNull(schemaEvolution, "schemaEvolution");
         Objects.requireNonNull(healthBind, "healthBind");
+        Objects.requireNonNull(leaseTtl, "leaseTtl");
     }
 
     /**
@@ -81,10 +84,11 @@ public record ProducerConfig(
         Duration retryTimeout = DependencyRetry.readTimeout(env);
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65535);
         String healthBind = HealthBind.read(env);
+        Duration leaseTtl = env.duration("POSTGRES_OUTPUT_LEASE_TTL", Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofMinutes(10));
         LogSettings.check(env);
         env.validate();
         return new ProducerConfig(postgres, batchSize, flushInterval, strategy, tables, poolSize, nats, durable, ackWait,
-                retryTimeout, healthPort, schemaEvolution, healthBind);
+                retryTimeout, healthPort, schemaEvolution, healthBind, leaseTtl);
     }
 
     private static TableWhitelist tables(Env env) {
@@ -98,6 +102,9 @@ public record ProducerConfig(
         problems.forEach(env::problem);
         if (tables.allows(new TableId("public", AppliedPositions.TABLE))) {
             env.problem(name + " contains " + AppliedPositions.TABLE + ": the producer's own position table cannot be a target");
+        }
+        if (tables.allows(new TableId("public", ProducerLease.TABLE))) {
+            env.problem(name + " contains " + ProducerLease.TABLE + ": the producer's own lease table cannot be a target");
         }
         if (tables.allows(new TableId("public", SchemaEvolution.table()))) {
             env.problem(name + " contains " + SchemaEvolution.table() + ": the producer's own table of source columns cannot be a target");
@@ -142,6 +149,7 @@ public record ProducerConfig(
                 + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval + ", conflictStrategy=" + conflictStrategy
                 + ", tables=" + tables + ", poolSize=" + poolSize + ", sslMode=" + sslMode() + ", nats=" + nats
                 + ", durable=" + durable + ", ackWait=" + ackWait + ", dependencyRetryTimeout=" + dependencyRetryTimeout
-                + ", healthPort=" + healthPort + ", healthBind=" + healthBind + ", schemaEvolution=" + schemaEvolution + "]";
+                + ", healthPort=" + healthPort + ", healthBind=" + healthBind + ", schemaEvolution=" + schemaEvolution
+                + ", leaseTtl=" + Env.format(leaseTtl) + "]";
     }
 }

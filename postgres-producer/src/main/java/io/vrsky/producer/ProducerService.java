@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
+import io.vrsky.core.config.Env;
 import io.vrsky.core.config.NatsSettings;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.health.HealthServer;
@@ -29,6 +30,8 @@ import io.vrsky.core.service.ServiceRunner;
 import io.vrsky.core.service.ServiceRunner.Outcome;
 import io.vrsky.producer.catalog.SchemaCatalog;
 import io.vrsky.producer.dlq.DeadLetterSink;
+import io.vrsky.producer.lease.LeaseLostException;
+import io.vrsky.producer.lease.ProducerLease;
 import io.vrsky.producer.metrics.ProducerMetrics;
 import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.position.AppliedPositions;
@@ -84,6 +87,8 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
      * its raw size). More does not help: what is held is copied by every young collection.
      */
     static final long MAX_PREFETCH_BYTES = 2L * 1024 * 1024;
+    /** How often a standby looks at the lease. */
+    static final Duration LEASE_POLL = Duration.ofSeconds(1);
 
     private final ProducerConfig config;
     /** How long a gap in a source's messages may stay unfilled before the service stops (exit 4). */
@@ -108,7 +113,13 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private JetStreamSource source;
     private HealthServer health;
     private ScheduledExecutorService scheduler;
-    private ProducerLoop loop;
+    private volatile ProducerLoop loop;
+    private volatile ProducerLease lease;
+    private volatile InFlight inFlight;
+    /** Set by the renewal thread when another instance took the lease over. */
+    private final AtomicReference<String> leaseLostReason = new AtomicReference<>();
+    /** Why this instance does not apply (standby, lease lost), or null while it holds the lease. */
+    private final AtomicReference<String> leaseProblem = new AtomicReference<>("standby: not started yet");
     private Thread loopThread;
     private volatile boolean closed;
     private Outcome closeResult;
@@ -170,6 +181,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
             health = HealthServer.start(config.healthBind(), config.healthPort(), List.of(
                     ReadinessCheck.of("postgres", () -> postgresRetry.problem().or(() -> Optional.ofNullable(postgresProblem.get()))),
                     ReadinessCheck.of("nats", this::natsProblem),
+                    ReadinessCheck.of("lease", () -> Optional.ofNullable(leaseProblem.get())),
                     ReadinessCheck.of("consumer", this::consumerProblem)), registry);
         } catch (IOException e) {
             throw new ServiceFailure(ExitCode.DEPENDENCY, "cannot listen on HEALTH_BIND=" + config.healthBind() + " HEALTH_PORT="
@@ -180,15 +192,30 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
             return null;
         });
         dataSource = pool();
-        AppliedPositions positions = new AppliedPositions();
         postgresRetry.call(() -> {
             try (java.sql.Connection c = dataSource.getConnection()) {
                 AppliedPositions.createTable(c);
+                ProducerLease.createTable(c);
                 if (config.schemaEvolution() == EvolutionMode.ADDITIVE) {
                     SchemaEvolution.createTable(c);
                 }
                 c.commit();
+            } catch (SQLException e) {
+                if (!PgErrors.isRetryable(e)) {
+                    throw new ServiceFailure(ExitCode.DEPENDENCY, config.postgres().target() + " is not usable: "
+                            + PgErrors.serverMessage(e), e);
+                }
+                throw e;
+            }
+            return null;
+        });
+        awaitLease();
+        // read only now: whatever the former holder committed is in
+        AppliedPositions positions = new AppliedPositions(lease.fence());
+        postgresRetry.call(() -> {
+            try (java.sql.Connection c = dataSource.getConnection()) {
                 positions.load(c);
+                c.commit();
             } catch (SQLException e) {
                 if (!PgErrors.isRetryable(e)) {
                     throw new ServiceFailure(ExitCode.DEPENDENCY, config.postgres().target() + " is not usable: "
@@ -222,6 +249,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
                     + " on stream " + config.nats().stream() + ": " + e.getMessage(), e);
         }
         InFlight inFlight = new InFlight(nats);
+        this.inFlight = inFlight;
         // a NATS failure that outlasts DEPENDENCY_RETRY_TIMEOUT (ServiceFailure) is never a reason to retry the batch
         Retrier sqlRetrier = retrier(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10), 2.0, 0.2, 60),
                 failure -> !(failure instanceof RetriesExhaustedException) && !(failure instanceof ServiceFailure)
@@ -249,7 +277,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
                 metrics, clock, config.nats().stream(), gapTimeout));
 
         AtomicInteger threads = new AtomicInteger();
-        scheduler = new ScheduledThreadPoolExecutor(2, r -> {
+        scheduler = new ScheduledThreadPoolExecutor(3, r -> {
             Thread t = new Thread(r, "producer-keepalive-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -257,12 +285,79 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         long beat = Math.max(200, config.ackWait().toMillis() / 3);
         scheduler.scheduleWithFixedDelay(() -> guarded("heartbeat", inFlight::heartbeat), beat, beat, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("postgres probe", this::probePostgres), 2, 2, TimeUnit.SECONDS);
+        long renew = Math.max(500, config.leaseTtl().toMillis() / 3);
+        scheduler.scheduleWithFixedDelay(() -> guarded("lease renewal", this::renewLease), renew, renew, TimeUnit.MILLISECONDS);
 
         loopThread = new Thread(this::runLoop, "producer-loop");
         loopThread.start();
         LOG.info("consuming {} on stream {} as durable {} (batch {} messages, flush interval {}, strategy {})",
                 config.nats().subject(), config.nats().stream(), config.durable(), config.batchSize(), config.flushInterval(),
                 config.conflictStrategy());
+    }
+
+    /**
+     * Stands by until this instance holds the lease of its durable (see {@link ProducerLease}):
+     * readiness says {@code standby} and {@code vrsky_producer_standby} is 1 meanwhile. Interrupted
+     * by a stop signal.
+     */
+    private void awaitLease() throws ServiceFailure, InterruptedException {
+        PGSimpleDataSource pg = PgDataSources.dataSource(config.postgres(), ProducerConfig.SERVICE + "-lease", Duration.ofSeconds(5));
+        pg.setSocketTimeout((int) Math.max(30, config.leaseTtl().toSeconds() * 3));
+        lease = new ProducerLease(pg::getConnection, config.durable(), holderName(), config.leaseTtl());
+        leaseProblem.set("standby: waiting for the lease of durable " + config.durable());
+        metrics.standby(true);
+        boolean announced = false;
+        while (!postgresRetry.call(lease::tryAcquire)) {
+            ProducerLease.Holder holder = lease.current().orElse(new ProducerLease.Holder("?", 0));
+            leaseProblem.set("standby: durable " + config.durable() + " is applied by " + holder.holder() + " (epoch " + holder.epoch()
+                    + "); this instance takes over when that one stops or its lease expires (" + Env.format(config.leaseTtl()) + ")");
+            if (!announced) {
+                LOG.info("standby: durable {} is applied by {} (epoch {}); taking over when that one stops or its lease of {} expires",
+                        config.durable(), holder.holder(), holder.epoch(), Env.format(config.leaseTtl()));
+                announced = true;
+            }
+            sleeper.sleep(LEASE_POLL);
+        }
+        metrics.standby(false);
+        leaseProblem.set(null);
+        LOG.info("active: holding the lease of durable {} as {} (epoch {}, TTL {})", config.durable(), lease.holder(), lease.epoch(),
+                Env.format(config.leaseTtl()));
+    }
+
+    private void renewLease() {
+        ProducerLease l = lease;
+        if (l == null || l.epoch() < 0 || closed) {
+            return;
+        }
+        try {
+            if (!l.renew()) {
+                String why = "lost the lease of durable " + config.durable() + " (epoch " + l.epoch()
+                        + "): another producer instance applies now; stopping (restarted, this instance waits as a standby)";
+                leaseProblem.set(why);
+                LOG.error("{}", why);
+                ProducerLoop running = loop;
+                if (running != null && leaseLostReason.compareAndSet(null, why)) {
+                    // the loop stops by itself: what it still tries to commit is fenced, what it holds is NAKed (runLoop)
+                    running.stop();
+                } else if (running == null) {
+                    exit.complete(new Outcome(ExitCode.DEPENDENCY, why));
+                }
+            }
+        } catch (SQLException e) {
+            LOG.warn("could not renew the lease of durable {} (epoch {}): {}", config.durable(), l.epoch(), e.getMessage());
+        }
+    }
+
+    /** Who this instance is in the lease table: host, process id and a random tag (never shared by two instances). */
+    private static String holderName() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "unknown-host";
+        }
+        return host + "/" + ProcessHandle.current().pid() + "/"
+                + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000, 0x100000));
     }
 
     private Retrier retrier(Backoff backoff, RetryClassifier classifier) {
@@ -277,6 +372,8 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
     private HikariDataSource pool() {
         PGSimpleDataSource pg = PgDataSources.dataSource(config.postgres(), ProducerConfig.SERVICE, Duration.ofSeconds(5));
         pg.setSocketTimeout(300);
+        // a paused former lease holder's open transaction (holding the fence's share lock) ends after the TTL
+        pg.setOptions("-c idle_in_transaction_session_timeout=" + config.leaseTtl().toMillis());
         HikariConfig hikari = PgDataSources.pool(pg, ProducerConfig.SERVICE, config.poolSize(), Duration.ofSeconds(5));
         hikari.setMinimumIdle(1);
         hikari.setAutoCommit(false);
@@ -291,11 +388,26 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         Outcome outcome = new Outcome(ExitCode.CLEAN, "stopped after a clean drain");
         try {
             loop.run();
+            String lost = leaseLostReason.get();
+            if (lost != null) {
+                InFlight held = inFlight;
+                if (held != null) {
+                    held.nakEverything();
+                }
+                outcome = new Outcome(ExitCode.DEPENDENCY, lost);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("stopped before the drain finished: a dependency is still down");
             outcome = new Outcome(ExitCode.DEPENDENCY, "stopped before the drain finished: a dependency is still down");
         } catch (Exception | Error e) {
+            if (leaseLost(e)) {
+                // whatever this instance was delivered (even by a pull made after the takeover) goes to the new holder now
+                InFlight held = inFlight;
+                if (held != null) {
+                    held.nakEverything();
+                }
+            }
             ExitCode code = exitCodeOf(e);
             if (code == ExitCode.UNEXPECTED) {
                 LOG.error("stopping on an unexpected failure", e);
@@ -308,12 +420,21 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         exit.complete(outcome);
     }
 
+    private static boolean leaseLost(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof LeaseLostException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The exit code for a failure that stopped the loop. */
     static ExitCode exitCodeOf(Throwable failure) {
         if (failure instanceof ServiceFailure f) {
             return f.exitCode();
         }
-        if (failure instanceof RetriesExhaustedException) {
+        if (failure instanceof RetriesExhaustedException || leaseLost(failure)) {
             return ExitCode.DEPENDENCY;
         }
         if (failure instanceof JetStreamApiException) {
@@ -466,6 +587,10 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+            }
+            if (lease != null) {
+                lease.release();
+                lease.close();
             }
             if (dataSource != null) {
                 dataSource.close();

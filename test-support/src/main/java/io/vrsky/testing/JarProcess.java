@@ -83,6 +83,33 @@ public final class JarProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, like a crash, and waits (up to 30 s) until the process is gone. */
+    public void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("pid " + process.pid() + " did not die within 30 s of SIGKILL");
+        }
+    }
+
+    /** SIGSTOP: the process is frozen (its sockets stay open) until {@link #resume()}. */
+    public void pause() {
+        signal(process.pid(), "STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    public void resume() {
+        signal(process.pid(), "CONT");
+    }
+
+    /** Sends {@code SIG<name>} (STOP, CONT, TERM, ...) to {@code pid} with {@code kill -<name>}. */
+    public static void signal(long pid, String name) {
+        Processes.run(null, List.of("kill", "-" + name, Long.toString(pid)), Duration.ofSeconds(10));
+    }
+
     /** Everything the process wrote so far. */
     public String log() throws IOException {
         return Files.readString(log, StandardCharsets.UTF_8);

@@ -22,8 +22,9 @@ public final class JetStreamSetup {
     }
 
     /**
-     * Creates (with {@code settings.limits()}) or checks the CDC stream and the DLQ stream; an
-     * existing stream whose limits can delete unread messages is reported with a WARN.
+     * Creates (with {@code settings.limits()}, including NATS_STREAM_REPLICAS) or checks the CDC
+     * stream and the DLQ stream; an existing stream whose limits can delete unread messages, or
+     * with fewer replicas than asked, is reported with a WARN.
      */
     public static void provision(Connection connection, NatsSettings settings, String dataSubject)
             throws IOException, JetStreamApiException {

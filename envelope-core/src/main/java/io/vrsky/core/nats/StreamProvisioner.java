@@ -59,7 +59,8 @@ public final class StreamProvisioner {
                     .subjects(subject)
                     .storageType(StorageType.File)
                     .duplicateWindow(duplicateWindow)
-                    .discardPolicy(limits.discard() == StreamLimits.Discard.NEW ? DiscardPolicy.New : DiscardPolicy.Old);
+                    .discardPolicy(limits.discard() == StreamLimits.Discard.NEW ? DiscardPolicy.New : DiscardPolicy.Old)
+                    .replicas(limits.replicas());
             if (limits.hasMaxAge()) {
                 config.maxAge(limits.maxAge());
             }
@@ -84,6 +85,7 @@ public final class StreamProvisioner {
         }
         StreamConfiguration current = info.getConfiguration();
         warnIfRisky(current);
+        replicaShortfall(current, limits.replicas()).ifPresent(r -> log.warn("{}", r));
         boolean covered = current.getSubjects().stream().anyMatch(s -> SubjectMatch.covers(s, subject));
         boolean windowOk = current.getDuplicateWindow() != null && current.getDuplicateWindow().compareTo(duplicateWindow) >= 0;
         if (covered && windowOk) {
@@ -99,6 +101,23 @@ public final class StreamProvisioner {
                 .build();
         log.info("updating JetStream stream {}: subjects {} duplicate window {}", stream, subjects, updated.getDuplicateWindow());
         return jsm.updateStream(updated);
+    }
+
+    /**
+     * The WARN for an existing stream (or key-value bucket, whose stream is {@code KV_<bucket>})
+     * kept on fewer servers than NATS_STREAM_REPLICAS asks, with how to change it; else empty.
+     */
+    public static Optional<String> replicaShortfall(StreamConfiguration config, int wanted) {
+        int replicas = Math.max(1, config.getReplicas());
+        if (replicas >= wanted) {
+            return Optional.empty();
+        }
+        String stream = config.getName();
+        return Optional.of("JetStream stream " + stream + " has " + replicas + (replicas == 1 ? " replica" : " replicas")
+                + " but NATS_STREAM_REPLICAS=" + wanted + " asks for " + wanted + ": existing streams are not changed, so losing the"
+                + " server" + (replicas == 1 ? "" : "s") + " holding it stops the pipeline (and a lost disk loses its messages)."
+                + " Fix: nats stream edit " + stream + " --replicas " + wanted + " (needs a cluster of at least " + wanted
+                + " JetStream servers)");
     }
 
     private void warnIfRisky(StreamConfiguration config) {

@@ -7,6 +7,10 @@ import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.StorageType;
 
+import io.vrsky.core.nats.StreamProvisioner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 
 /**
@@ -16,6 +20,7 @@ import java.io.IOException;
 final class ProgressStore {
 
     static final String BUCKET = "VRSKY_SNAPSHOTS";
+    private static final Logger LOG = LoggerFactory.getLogger(ProgressStore.class);
     private static final int STREAM_NOT_FOUND = 10059;
 
     private final KeyValue kv;
@@ -26,18 +31,23 @@ final class ProgressStore {
         this.key = key;
     }
 
-    /** Opens the bucket on {@code connection}, creating it when missing. */
-    static ProgressStore open(Connection connection, String slot) throws IOException, JetStreamApiException {
+    /**
+     * Opens the bucket on {@code connection}, creating it with {@code replicas} (NATS_STREAM_REPLICAS)
+     * when missing; an existing bucket with fewer replicas is reported with a WARN.
+     */
+    static ProgressStore open(Connection connection, String slot, int replicas) throws IOException, JetStreamApiException {
         var kvm = connection.keyValueManagement();
         try {
-            kvm.getBucketInfo(BUCKET);
+            var info = kvm.getBucketInfo(BUCKET);
+            StreamProvisioner.replicaShortfall(info.getBackingStreamInfo().getConfiguration(), replicas)
+                    .ifPresent(w -> LOG.warn("snapshot progress bucket {}: {}", BUCKET, w));
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
                 throw e;
             }
             try {
                 kvm.create(KeyValueConfiguration.builder().name(BUCKET).storageType(StorageType.File).maxHistoryPerKey(1)
-                        .replicas(1).description("VRSky snapshot progress, one record per replication slot").build());
+                        .replicas(replicas).description("VRSky snapshot progress, one record per replication slot").build());
             } catch (JetStreamApiException raced) {
                 kvm.getBucketInfo(BUCKET); // created by another instance meanwhile: fine if it exists now
             }

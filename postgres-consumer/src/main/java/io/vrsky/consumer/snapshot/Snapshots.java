@@ -139,7 +139,7 @@ public final class Snapshots implements StreamObserver {
         published.clear();
         ackedChunks.clear();
         acked.clear();
-        store = ProgressStore.open(publisher.connection(), config.slot());
+        store = ProgressStore.open(publisher.connection(), config.slot(), config.nats().limits().replicas());
         SnapshotRecord loaded = store.load();
         monitored = monitored();
         monitored.forEach(t -> metrics.rows(t.toString(), 0)); // the row counters exist (at 0) before the first copy

@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code vrsky_producer_schema_changes_total{table,kind}}: sink table changes schema evolution applied
  *       ({@code add_column}, {@code widen_column}, {@code rename_column}, {@code drop_not_null})</li>
  *   <li>{@code vrsky_producer_gap}: 1 while a source's messages have a gap the producer waits to be filled</li>
+ *   <li>{@code vrsky_producer_standby}: 1 while this instance waits for the lease another instance holds</li>
  *   <li>{@code vrsky_producer_poison_storm}: 1 while most transactions of each batch are dead-lettered and the
  *       producer slows down</li>
  *   <li>{@code vrsky_producer_sink_lag_seconds}: histogram of the time from the source transaction's commit to
@@ -55,6 +56,7 @@ public final class ProducerMetrics {
     private final AtomicLong paused = new AtomicLong();
     private final AtomicLong gap = new AtomicLong();
     private final AtomicLong poisonStorm = new AtomicLong();
+    private final AtomicLong standby = new AtomicLong();
     private final Counter schemaPauses;
     private final Timer sinkLag;
     private final Clock clock;
@@ -104,9 +106,20 @@ public final class ProducerMetrics {
                 .description("1 while paused on a schema difference it does not resolve by itself").register(registry);
         Gauge.builder("vrsky.producer.gap", gap, AtomicLong::get)
                 .description("1 while a source's messages have a gap the producer waits to be filled").register(registry);
+        Gauge.builder("vrsky.producer.standby", standby, AtomicLong::get)
+                .description("1 while this instance waits as a standby for the lease another instance holds").register(registry);
         Gauge.builder("vrsky.producer.poison.storm", poisonStorm, AtomicLong::get)
                 .description("1 while most source transactions of each batch are dead-lettered and the producer slows down")
                 .register(registry);
+    }
+
+    /** This instance waits as a standby ({@code true}) or holds the lease. */
+    public void standby(boolean on) {
+        standby.set(on ? 1 : 0);
+    }
+
+    public long standby() {
+        return standby.get();
     }
 
     /** A schema pause begins ({@code true}) or ends. */

@@ -3,6 +3,7 @@ package io.vrsky.producer.position;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.Lsn;
+import io.vrsky.producer.lease.LeaseFence;
 
 import io.vrsky.producer.catalog.OwnTables;
 import java.sql.Connection;
@@ -46,9 +47,20 @@ public final class AppliedPositions {
     public record Position(Lsn commitLsn, int chunk) {
     }
 
+    private final LeaseFence fence;
     private Map<String, Position> committed = new HashMap<>();
     private Map<String, Position> working = new HashMap<>();
     private final Set<String> dirty = new LinkedHashSet<>();
+
+    /** Without fencing (a lone producer in tests). */
+    public AppliedPositions() {
+        this(LeaseFence.NONE);
+    }
+
+    /** @param fence run first by every {@link #save(Connection)}: only the lease holder's transactions may commit */
+    public AppliedPositions(LeaseFence fence) {
+        this.fence = fence;
+    }
 
     /** Creates the position table when it does not exist yet. */
     public static void createTable(Connection connection) throws SQLException {
@@ -133,8 +145,14 @@ public final class AppliedPositions {
         }
     }
 
-    /** Writes this batch's moved positions, inside the caller's transaction. */
+    /**
+     * Checks the lease fence, then writes this batch's moved positions, inside the caller's
+     * transaction: every sink transaction that applies data calls this right before its commit.
+     *
+     * @throws io.vrsky.producer.lease.LeaseLostException when another producer instance holds the lease now
+     */
     public void save(Connection connection) throws SQLException {
+        fence.check(connection);
         if (dirty.isEmpty()) {
             return;
         }
