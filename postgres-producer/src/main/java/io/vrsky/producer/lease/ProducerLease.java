@@ -3,6 +3,7 @@ package io.vrsky.producer.lease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.vrsky.producer.catalog.OwnTables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -86,9 +87,7 @@ public final class ProducerLease implements AutoCloseable {
 
     /** Creates the lease table when it does not exist yet (inside the caller's transaction). */
     public static void createTable(Connection connection) throws SQLException {
-        try (Statement s = connection.createStatement()) {
-            s.execute(CREATE_SQL);
-        }
+        OwnTables.createIfMissing(connection, TABLE, CREATE_SQL);
     }
 
     /**
