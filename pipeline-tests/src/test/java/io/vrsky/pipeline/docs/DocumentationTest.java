@@ -60,7 +60,6 @@ final class DocumentationTest {
     private static final Pattern FORBIDDEN = Pattern.compile(
             "DESIGN\\.md|\\.\\./shared|design repository|\\bissue\\s+#?\\d|\\binvariant\\s+\\d", Pattern.CASE_INSENSITIVE);
     /** Documents another part of the work owns and still has to clean up; their links are checked all the same. */
-    private static final Set<String> NOT_YET_CHECKED_FOR_INTERNAL_REFERENCES = Set.of("benchmark.md");
     private static final Pattern ADMIN_CALL = Pattern.compile("vrsky-admin(?:\\.jar)?\\s+([a-z][a-z-]*)(?:\\s+([a-z][a-z-]*))?");
     private static final Pattern COMMAND_NAME = Pattern.compile("@Command\\(\\s*name\\s*=\\s*\"([a-z-]+)\"");
     private static final Pattern PUBLIC_CLASS = Pattern.compile("(?m)^public (?:final )?class (\\w+)");
@@ -323,9 +322,6 @@ final class DocumentationTest {
     void documentsReferToNothingOutsideTheRepositoryNorToTheProjectsProcess() {
         List<String> problems = new ArrayList<>();
         for (Path doc : documents()) {
-            if (NOT_YET_CHECKED_FOR_INTERNAL_REFERENCES.contains(doc.getFileName().toString())) {
-                continue;
-            }
             List<String> lines = lines(doc);
             for (int i = 0; i < lines.size(); i++) {
                 Matcher m = FORBIDDEN.matcher(lines.get(i));
