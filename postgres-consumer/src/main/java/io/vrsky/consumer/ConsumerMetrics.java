@@ -1,5 +1,6 @@
 package io.vrsky.consumer;
 
+import io.vrsky.core.metrics.LagTimers;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -50,11 +51,6 @@ public final class ConsumerMetrics {
     private final AtomicLong receivedLsn = new AtomicLong();
     private final AtomicLong standby = new AtomicLong();
 
-    /** Histogram buckets of the lag meters, 10 ms to 1 min. */
-    public static final Duration[] LAG_BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
-            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
-            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
-
     public ConsumerMetrics(MeterRegistry registry) {
         this(registry, Clock.systemUTC());
     }
@@ -62,10 +58,8 @@ public final class ConsumerMetrics {
     public ConsumerMetrics(MeterRegistry registry, Clock clock) {
         this.registry = registry;
         this.clock = clock;
-        publishLag = Timer.builder("vrsky.consumer.publish.lag")
-                .description("time from the source transaction's commit to JetStream's acknowledgement of its message")
-                .serviceLevelObjectives(LAG_BUCKETS).minimumExpectedValue(LAG_BUCKETS[0])
-                .maximumExpectedValue(LAG_BUCKETS[LAG_BUCKETS.length - 1]).register(registry);
+        publishLag = LagTimers.register(registry, "vrsky.consumer.publish.lag",
+                "time from the source transaction's commit to JetStream's acknowledgement of its message");
         transactions = Counter.builder("vrsky.consumer.transactions.published")
                 .description("source transactions whose changes JetStream acknowledged").register(registry);
         messages = Counter.builder("vrsky.consumer.messages.published")

@@ -1,5 +1,6 @@
 package io.vrsky.producer.metrics;
 
+import io.vrsky.core.metrics.LagTimers;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -61,10 +62,6 @@ public final class ProducerMetrics {
     private final Timer sinkLag;
     private final Clock clock;
 
-    /** Histogram buckets of the sink lag, 10 ms to 1 min. */
-    public static final Duration[] LAG_BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
-            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
-            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
     /** The operations whose retries are counted (registered at 0 from the start). */
     public static final List<String> RETRY_OPERATIONS = List.of("apply batch", "apply chunk", "apply schema change", "fetch",
             "look ahead in the stream", "publish dead letter", "read a message back", "record position");
@@ -78,9 +75,8 @@ public final class ProducerMetrics {
     public ProducerMetrics(MeterRegistry registry, Clock clock) {
         this.registry = registry;
         this.clock = clock;
-        this.sinkLag = Timer.builder("vrsky.producer.sink.lag")
-                .description("Time from the source transaction's commit to the sink transaction's commit")
-                .serviceLevelObjectives(LAG_BUCKETS).register(registry);
+        this.sinkLag = LagTimers.register(registry, "vrsky.producer.sink.lag",
+                "Time from the source transaction's commit to the sink transaction's commit");
         for (DeadLetterPublisher.ErrorClass errorClass : DeadLetterPublisher.ErrorClass.values()) {
             deadLetterCounter(errorClass.header());
         }
