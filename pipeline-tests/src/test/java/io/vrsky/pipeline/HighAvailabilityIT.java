@@ -248,10 +248,12 @@ class HighAvailabilityIT {
         }
     }
 
+    private static final Pattern STANDBY_GAUGE_ON = Pattern.compile("(?m)^vrsky_producer_standby\\{durable=\"[^\"]+\"} 1\\.0$");
+
     private static void awaitStandby(ServiceProcess standby) {
         await(standby.name() + " on standby").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> standby.readyStatus() == 503 && standby.readyBody().contains("standby")
-                        && standby.metrics().contains("vrsky_producer_standby 1.0"));
+                        && STANDBY_GAUGE_ON.matcher(standby.metrics()).find());
     }
 
     private static Connection clusterConnection() throws Exception {

@@ -114,6 +114,42 @@ class SnapshotIT {
     }
 
     @Test
+    @Timeout(180)
+    void shouldKeepASecondInstanceOnStandbyWhileTheFirstCopiesItsInitialSnapshot(PostgresServer pg, NatsServer nats) throws Exception {
+        String name = ItSupport.unique("snapstandby");
+        String db = pg.createDatabase(name);
+        int rows = 200_000;
+        ItSupport.sql(pg, db, "CREATE TABLE a (id int PRIMARY KEY, note text)",
+                "INSERT INTO a SELECT g, 'row ' || g FROM generate_series(1, " + rows + ") g");
+        Map<String, String> env = ItSupport.env(pg, nats, db, name);
+        env.put("POSTGRES_INPUT_BATCH_SIZE", "100");
+        env.put("POSTGRES_INPUT_SNAPSHOT_PARALLELISM", "1");
+        try (ConsumerService active = ItSupport.start(env); ItSupport.StreamReader reader = new ItSupport.StreamReader(nats, env.get("NATS_STREAM"))) {
+            // PostgreSQL frees a new slot as soon as it is created: while the copy runs nothing but the instance's own lock keeps it
+            await("the initial copy running").atMost(WAIT).pollInterval(Duration.ofMillis(20))
+                    .until(() -> ItSupport.http(active.healthPort(), "/health/ready").body().contains("\"snapshot\""));
+            try (ConsumerService second = ItSupport.start(env)) {
+                await("the second instance on standby").atMost(WAIT).pollInterval(Duration.ofMillis(50))
+                        .until(() -> second.state() == io.vrsky.consumer.replication.ReplicationLoop.State.STANDBY
+                                || second.state() == io.vrsky.consumer.replication.ReplicationLoop.State.STREAMING);
+                assertThat(second.state()).isEqualTo(io.vrsky.consumer.replication.ReplicationLoop.State.STANDBY);
+                assertThat(ItSupport.http(active.healthPort(), "/health/ready").body())
+                        .as("the copy still runs when the second instance is up (else this test shows nothing: grow the table)")
+                        .contains("\"snapshot\"");
+                await("the copy published").atMost(WAIT).until(() -> active.metrics().changesPublished() >= rows);
+                ItSupport.sql(pg, db, "INSERT INTO a VALUES (" + (rows + 1) + ", 'after')");
+                await("the insert published").atMost(WAIT).until(() -> reader.changes().stream().anyMatch(ch -> ch.op() == Operation.INSERT));
+                assertThat(second.state()).isEqualTo(io.vrsky.consumer.replication.ReplicationLoop.State.STANDBY);
+                assertThat(second.metrics().changesPublished()).isZero();
+                List<Change> changes = reader.changes();
+                assertThat(changes.stream().filter(ch -> ch.op() == Operation.READ).count()).isEqualTo(rows);
+                assertThat(changes.get(changes.size() - 1).op()).isEqualTo(Operation.INSERT);
+                assertThat(replay(changes, "a")).hasSize(rows + 1);
+            }
+        }
+    }
+
+    @Test
     @Timeout(120)
     void shouldDescribeReadRowsColumnsAsAStreamedChangeDescribesThem(PostgresServer pg, NatsServer nats) throws Exception {
         String name = ItSupport.unique("snapcols");

@@ -127,6 +127,7 @@ final class ReplicationSession implements AutoCloseable, SessionHooks {
             throw new SQLException("PgJDBC did not accept " + config.jdbcUrl(), "08001");
         }
         try {
+            holdSlotLock(connection, config.slot());
             if (createSlot) {
                 Exported exported = createSlot(connection, config.slot());
                 return new ReplicationSession(config, connection, null, exported, publisher, metrics, clock, stop, catalog, types,
@@ -138,6 +139,36 @@ final class ReplicationSession implements AutoCloseable, SessionHooks {
             connection.close();
             throw e;
         }
+    }
+
+    /**
+     * Takes the slot's session advisory lock on this replication connection, held until it closes.
+     * PostgreSQL marks a slot active only while a walsender streams from it: after
+     * {@code CREATE_REPLICATION_SLOT} it is free again while the initial snapshot copies, and a
+     * second instance could start streaming from it then. Every instance takes this lock before it
+     * creates the slot or streams from it, so the second one waits on standby (SQLState 55006, as
+     * for an active slot) during the copy too. The lock goes with the connection, also when the
+     * process dies. Advisory locks need no privilege.
+     *
+     * @throws SQLException SQLState 55006 when another instance holds the lock
+     */
+    private static void holdSlotLock(Connection connection, String slot) throws SQLException {
+        try (java.sql.Statement s = connection.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + slotLockKey(slot) + ")")) {
+            if (!rs.next() || !rs.getBoolean(1)) {
+                throw new SQLException("another session holds advisory lock " + slotLockKey(slot) + " of slot " + slot, "55006");
+            }
+        }
+    }
+
+    /** The advisory lock key of a slot: a fixed 64-bit FNV-1a hash of {@code vrsky-slot:<name>}, the same in every instance. */
+    static long slotLockKey(String slot) {
+        long hash = 0xcbf29ce484222325L;
+        for (byte b : ("vrsky-slot:" + slot).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            hash ^= b & 0xff;
+            hash *= 0x100000001b3L;
+        }
+        return hash;
     }
 
     /**
