@@ -201,22 +201,22 @@ key_of() { case "$1" in order_lines) echo "order_id, line_no" ;; *) echo id ;; e
 fingerprint() { # DB TABLE -> "count:md5" of every row's text form, ordered by key
   psql_db "$1" -c "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY $(key_of "$2")), '')) FROM $2 t"
 }
-in_sync() {
-  local t
+in_sync() { # [SINK DATABASE]
+  local t db=${1:-sink}
   for t in customers orders order_lines; do
-    [ "$(fingerprint source "$t")" = "$(fingerprint sink "$t")" ] || return 1
+    [ "$(fingerprint source "$t")" = "$(fingerprint "$db" "$t")" ] || return 1
   done
 }
-# wait_sync [SECONDS]: until every table in the sink equals the source
+# wait_sync [SECONDS [SINK DATABASE]]: until every table in the sink equals the source
 wait_sync() {
-  local secs=${1:-60} start=$SECONDS
+  local secs=${1:-60} db=${2:-sink} start=$SECONDS
   while (( SECONDS - start < secs )); do
-    in_sync 2>/dev/null && return 0
+    in_sync "$db" 2>/dev/null && return 0
     sleep 0.25
   done
   local t
   for t in customers orders order_lines; do
-    echo "  $t: source $(fingerprint source "$t"), sink $(fingerprint sink "$t")" >&2
+    echo "  $t: source $(fingerprint source "$t"), $db $(fingerprint "$db" "$t")" >&2
   done
   return 1
 }
@@ -489,6 +489,104 @@ scenario_data_integrity() {
   [ "$(psql_db source -c "SELECT count(*) FROM orders")" -gt 5000 ] || { echo "  too few rows to mean anything" >&2; return 1; }
 }
 
+# A second pipeline, on a three-node NATS cluster with R3 streams, into its own sink database:
+# its initial snapshot copies the source, then the stream's leader node is killed -9 under writes
+# and restarted, then the node that leads after it. The sink must equal the source, nothing may be
+# dead-lettered and neither service may exit. Local mode only (docker: the compose "cluster" profile).
+cluster_node_start() { # INDEX
+  local i=$1 routes="" j
+  for j in 1 2 3; do [ "$j" = "$i" ] || routes+="${routes:+,}nats://127.0.0.1:${CL_ROUTE[$j]}"; done
+  mkdir -p "$WORK/n$i"
+  setsid "$(nats_bin)" -js -a 127.0.0.1 -p "${CL_PORT[$i]}" -m "${CL_MON[$i]}" -sd "$WORK/n$i/store" --server_name "n$i" \
+    --cluster_name vrsky-e2e --cluster "nats://127.0.0.1:${CL_ROUTE[$i]}" --routes "$routes" >>"$WORK/n$i/nats.log" 2>&1 &
+  echo $! >"$WORK/n$i.pid"
+  echo $! >>"$WORK/pids"
+}
+cluster_node_kill9() { # INDEX
+  local pid; pid=$(cat "$WORK/n$1.pid")
+  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  return 0
+}
+cluster_ready() { # every node answers healthz with JetStream up
+  local i
+  for i in 1 2 3; do wait_http "http://127.0.0.1:${CL_MON[$i]}/healthz" 60 || return 1; done
+}
+cluster_leader() { # the index of the node leading STREAM, asked through any node that answers (empty when none)
+  local i name
+  for i in 1 2 3; do
+    name=$(nats_tool leader "nats://127.0.0.1:${CL_PORT[$i]}" "$1" 2>/dev/null) || continue
+    [ "$name" != - ] && { echo "${name#n}"; return 0; }
+  done
+  return 1
+}
+cluster_writes() { # FROM: 40 transactions, each inserting 5 orders (ids FROM..) and touching customer 1
+  local i from=$1
+  for i in $(seq 0 39); do
+    src "INSERT INTO orders (id, customer_id, amount) SELECT g, 1, g FROM generate_series($((from + i * 5)), $((from + i * 5 + 4))) g;
+         UPDATE customers SET email = 'cluster$((from + i))@example.com' WHERE id = 1" >/dev/null || return 1
+    sleep 0.05
+  done
+}
+scenario_nats_cluster_failover() {
+  if [ "$MODE" != local ]; then echo "  skipped: local mode only (docker: docker compose --profile cluster)"; return 0; fi
+  local i stream=VRSKY_CDC_R3 url="" leader second cenv penv rc=0
+  for i in 1 2 3; do CL_PORT[i]=$(free_port); CL_ROUTE[i]=$(free_port); CL_MON[i]=$(free_port); done
+  for i in 1 2 3; do url+="${url:+,}nats://127.0.0.1:${CL_PORT[$i]}"; done
+  for i in 1 2 3; do cluster_node_start "$i"; done
+  cluster_ready || { echo "  the NATS cluster did not form" >&2; return 1; }
+  psql_db postgres -c "CREATE DATABASE sink_cluster" >/dev/null || return 1
+  psql_db sink_cluster -f "$VRSKY_ROOT/docker/postgres/demo-schema.psql" >/dev/null || return 1
+  CL_CONSUMER_HEALTH=$(free_port); CL_PRODUCER_HEALTH=$(free_port)
+  cenv="$(consumer_env) POSTGRES_INPUT_REPLICATION_SLOT=vrsky_e2e_cluster POSTGRES_INPUT_PUBLICATION=vrsky_e2e_cluster_pub
+    NATS_URL=$url NATS_STREAM=$stream NATS_STREAM_REPLICAS=3 HEALTH_PORT=$CL_CONSUMER_HEALTH"
+  penv="$(producer_env) POSTGRES_OUTPUT_DATABASE=sink_cluster NATS_URL=$url NATS_STREAM=$stream NATS_STREAM_REPLICAS=3
+    NATS_DURABLE=vrsky-e2e-cluster HEALTH_PORT=$CL_PRODUCER_HEALTH"
+  # shellcheck disable=SC2086 # lists of KEY=VALUE words without spaces
+  service_start consumer_cluster "$CONSUMER_JAR" "$WORK/consumer_cluster.log" "$VRSKY_JAVA_OPTS" $cenv
+  # shellcheck disable=SC2086
+  service_start producer_cluster "$PRODUCER_JAR" "$WORK/producer_cluster.log" "$VRSKY_JAVA_OPTS" $penv
+  if ! wait_http "http://127.0.0.1:$CL_CONSUMER_HEALTH/health/ready" 90 \
+      || ! wait_http "http://127.0.0.1:$CL_PRODUCER_HEALTH/health/ready" 90; then
+    echo "  the cluster pipeline did not become ready" >&2; rc=1
+  elif ! wait_sync 120 sink_cluster; then
+    echo "  the initial snapshot did not reach sink_cluster" >&2; rc=1
+  elif ! expect "replicas of $stream" "$(nats_tool replicas "nats://127.0.0.1:${CL_PORT[1]}" "$stream")" 3; then
+    rc=1
+  elif ! leader=$(cluster_leader "$stream"); then
+    echo "  no leader for $stream" >&2; rc=1
+  fi
+  if [ "$rc" -eq 0 ]; then
+    cluster_writes 40000 & local writer=$!
+    sleep 0.5
+    echo "  killing -9 n$leader, the leader of $stream" >&2
+    cluster_node_kill9 "$leader"
+    wait "$writer" || { echo "  the writer failed" >&2; rc=1; }
+    cluster_node_start "$leader"
+    wait_http "http://127.0.0.1:${CL_MON[$leader]}/healthz" 60 || { echo "  n$leader did not come back" >&2; rc=1; }
+  fi
+  if [ "$rc" -eq 0 ]; then
+    for _ in $(seq 1 100); do second=$(cluster_leader "$stream") && break; sleep 0.2; done
+    [ -n "${second:-}" ] || { echo "  no leader for $stream after n$leader came back" >&2; second=$leader; rc=1; }
+    echo "  killing -9 n$second, the leader after it" >&2
+    cluster_writes 41000 & local writer2=$!
+    sleep 0.5
+    cluster_node_kill9 "$second"
+    wait "$writer2" || { echo "  the writer failed" >&2; rc=1; }
+    cluster_node_start "$second"
+    wait_sync 120 sink_cluster || rc=1
+    expect "orders written across the two kills" "$(psql_db sink_cluster -c "SELECT count(*) FROM orders WHERE id >= 40000 AND id < 42000")" 400 || rc=1
+    expect "dead letters on the cluster" "$(nats_tool count "nats://127.0.0.1:${CL_PORT[1]}" VRSKY_DLQ)" 0 || rc=1
+    kill -0 "$(service_pid consumer_cluster)" 2>/dev/null || { echo "  the cluster consumer exited" >&2; rc=1; }
+    kill -0 "$(service_pid producer_cluster)" 2>/dev/null || { echo "  the cluster producer exited" >&2; rc=1; }
+  fi
+  [ "$rc" -eq 0 ] || { echo "  --- cluster consumer log (tail)" >&2; tail -15 "$WORK/consumer_cluster.log" >&2;
+                     echo "  --- cluster producer log (tail)" >&2; tail -15 "$WORK/producer_cluster.log" >&2; }
+  service_stop producer_cluster; service_stop consumer_cluster
+  for i in 1 2 3; do cluster_node_kill9 "$i"; done
+  src "SELECT pg_drop_replication_slot('vrsky_e2e_cluster')" >/dev/null
+  return "$rc"
+}
+
 run() {
   local name=$1 fn=$2 start=$SECONDS out rc
   # in this shell, not a subshell: services restarted by a scenario stay children of the script
@@ -517,6 +615,7 @@ run "update" scenario_update
 run "delete" scenario_delete
 run "multi-row transaction" scenario_multi_row_transaction
 run "1000+ row batch (15,000 rows)" scenario_large_batch
+run "NATS cluster: stream leaders killed -9" scenario_nats_cluster_failover
 run "error recovery (DLQ)" scenario_error_recovery
 run "packed poison: one tx per dead letter" scenario_packed_poison
 run "vrsky-admin dlq replay: once" scenario_admin_dlq_replay

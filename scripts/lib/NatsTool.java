@@ -31,6 +31,8 @@ import java.util.List;
  *   lastseqon URL STREAM SUBJECT        sequence of the last message on SUBJECT; 0 when none
  *   replay   URL STREAM SEQ SUBJECT     publishes the body of message SEQ of STREAM (a dead letter) to SUBJECT
  *                                       with header Vrsky-Replay: STREAM-SEQ, so the producer applies it once
+ *   leader   URL STREAM                 the server name of the stream's leader on a cluster; "-" when none
+ *   replicas URL STREAM                 the stream's configured replicas; 0 when there is no such stream
  * </pre>
  */
 public final class NatsTool {
@@ -132,6 +134,17 @@ public final class NatsTool {
                         System.out.println((h == null ? "-" : h.getFirst("Vrsky-Tx-Id")) + " " + (h == null ? "-" : h.getFirst("Vrsky-Last-Chunk")));
                     }
                 }
+                case "leader" -> {
+                    need(args, 3);
+                    StreamInfo info = info(jsm, args[2]);
+                    String leader = info == null || info.getClusterInfo() == null ? null : info.getClusterInfo().getLeader();
+                    System.out.println(leader == null || leader.isEmpty() ? "-" : leader);
+                }
+                case "replicas" -> {
+                    need(args, 3);
+                    StreamInfo info = info(jsm, args[2]);
+                    System.out.println(info == null ? 0 : info.getConfiguration().getReplicas());
+                }
                 default -> usage();
             }
         }
@@ -166,7 +179,8 @@ public final class NatsTool {
         System.err.println(String.join("\n", List.of(
                 "usage: NatsTool publish URL SUBJECT TEXT [MSG_ID] | count URL STREAM [SUBJECT] | last URL STREAM SUBJECT",
                 "                | lastseq URL STREAM | delete URL STREAM | lasttime URL STREAM | lasttx URL STREAM",
-                "                | get URL STREAM SEQ | lastseqon URL STREAM SUBJECT | replay URL STREAM SEQ SUBJECT")));
+                "                | get URL STREAM SEQ | lastseqon URL STREAM SUBJECT | replay URL STREAM SEQ SUBJECT",
+                "                | leader URL STREAM | replicas URL STREAM")));
         System.exit(2);
     }
 }

@@ -37,6 +37,7 @@ import io.vrsky.producer.sql.SqlStatementBuilder;
 import io.vrsky.producer.position.AppliedPositions;
 import io.vrsky.producer.schema.EvolutionMode;
 import io.vrsky.producer.schema.SchemaEvolution;
+import io.vrsky.producer.subscribe.InboundMessage;
 import io.vrsky.producer.subscribe.InFlight;
 import io.vrsky.producer.subscribe.JetStreamSource;
 import io.vrsky.producer.subscribe.NatsCalls;
@@ -270,11 +271,21 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         BatchWriter writer = new BatchWriter(context);
         StoredMessages stored = seq -> natsCalls.call("read a message back", () -> source.load(seq));
         ChunkedTransactionWriter chunks = new ChunkedTransactionWriter(context, stored, inFlight, clock);
-        Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, natsRetry, sleeper);
+        Prefetcher prefetcher = new Prefetcher(source, inFlight, metrics, config.batchSize(), MAX_PREFETCH_BYTES, natsRetry, sleeper,
+                lease::surelyHeld);
         loop = new ProducerLoop(config, prefetcher, inFlight, writer, chunks, stored, metrics, clock);
-        loop.stalls(new Stalls(writer, positions, catalog,
-                (subject, from) -> natsCalls.call("look ahead in the stream", () -> source.next(subject, from)), loop::pause,
-                metrics, clock, config.nats().stream(), gapTimeout));
+        Stalls.LookAhead lookAhead = new Stalls.LookAhead() {
+            @Override
+            public InboundMessage next(String subject, long fromSeq) throws Exception {
+                return natsCalls.call("look ahead in the stream", () -> source.next(subject, fromSeq));
+            }
+
+            @Override
+            public long ackFloor() throws Exception {
+                return natsCalls.call("read the durable's ack floor", source::ackFloor);
+            }
+        };
+        loop.stalls(new Stalls(writer, positions, catalog, lookAhead, loop::pause, metrics, clock, config.nats().stream(), gapTimeout));
 
         AtomicInteger threads = new AtomicInteger();
         scheduler = new ScheduledThreadPoolExecutor(3, r -> {

@@ -28,9 +28,12 @@ import java.util.Objects;
  * <ul>
  *   <li>A schema difference (a table or column the sink lacks) pauses the line until the sink is
  *       fixed by hand; the catalog is read again on every retry.</li>
- *   <li>A gap in a source's messages is first looked for later in the stream (a message whose
- *       publish failed and was sent again after later ones): such messages are applied first. A gap
- *       nobody fills within the timeout stops the service (exit 4): skipping it would lose data.</li>
+ *   <li>A gap in a source's messages is first looked for in the stream itself, from the durable's
+ *       ack floor on: later (a message whose publish failed and was sent again after later ones)
+ *       and earlier (a message delivered to a former instance that stopped without acknowledging
+ *       it, e.g. one frozen while another took over the lease, which the durable redelivers only
+ *       after its ack wait). Such messages are applied first, in stream order. A gap nobody fills
+ *       within the timeout stops the service (exit 4): skipping it would lose data.</li>
  * </ul>
  * Readiness ({@link #problem()}) names the cause, the metrics show it, and it is logged at most
  * once a minute.
@@ -42,14 +45,16 @@ final class Stalls {
     private static final Logger LOG = LoggerFactory.getLogger(Stalls.class);
     static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 2.0, 0.0, 0);
     static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
-    /** Messages looked at, at most, when looking ahead for a gap's missing messages. */
+    /** Messages looked at, at most, on each side of the stalled one when looking for a gap's missing messages. */
     static final int MAX_LOOK_AHEAD = 10_000;
 
-    /** Reads the stream ahead of a message (retrying while NATS is unreachable). */
-    @FunctionalInterface
+    /** Reads the stream around a message (retrying while NATS is unreachable). */
     interface LookAhead {
         /** The first message on {@code subject} at or after {@code fromSeq}, or null. */
         InboundMessage next(String subject, long fromSeq) throws Exception;
+
+        /** The durable's ack floor: every message at or below this stream sequence was acknowledged. */
+        long ackFloor() throws Exception;
     }
 
     /** Waits unless the loop is asked to stop. */
@@ -121,7 +126,7 @@ final class Stalls {
             lastLog = null;
         }
         if (stall instanceof Stall.Gap gap) {
-            if (fillFromLater(gap)) {
+            if (fillFromStream(gap)) {
                 return;
             }
             metrics.gap(true);
@@ -201,32 +206,39 @@ final class Stalls {
     }
 
     /**
-     * Looks later in the stream for the source's messages that hold the missing transactions (a
-     * publish that failed while a later one was stored, sent again after it) and applies them, in
-     * stream order. The durable delivers them again later; they are then skipped by position.
+     * Looks in the stream, from the durable's ack floor on, for the source's messages that hold the
+     * missing transactions and applies them, in stream order. Later ones: a publish that failed while
+     * a later one was stored, sent again after it. Earlier ones: delivered to a former instance that
+     * never acknowledged them (the durable hands them out again only after its ack wait). Either
+     * way the durable delivers them to this instance later; they are then skipped by position.
      *
      * @return true when that moved the source's position (the writer may now get past the gap)
      */
-    private boolean fillFromLater(Stall.Gap gap) throws Exception {
+    private boolean fillFromStream(Stall.Gap gap) throws Exception {
         InboundMessage stalled = gap.message();
         List<InboundMessage> found = new ArrayList<>();
-        long seq = stalled.streamSeq() + 1;
-        for (int scanned = 0; scanned < MAX_LOOK_AHEAD; scanned++) {
+        long seq = Math.max(lookAhead.ackFloor() + 1, stalled.streamSeq() - MAX_LOOK_AHEAD);
+        int earlier = 0;
+        for (int scanned = 0; scanned < 2 * MAX_LOOK_AHEAD; scanned++) {
             InboundMessage next = lookAhead.next(stalled.subject(), seq);
-            if (next == null) {
+            if (next == null || next.streamSeq() > stalled.streamSeq() + MAX_LOOK_AHEAD) {
                 break;
             }
             seq = next.streamSeq() + 1;
-            if (fills(gap, next)) {
+            if (next.streamSeq() != stalled.streamSeq() && fills(gap, next)) {
                 found.add(next);
+                if (next.streamSeq() < stalled.streamSeq()) {
+                    earlier++;
+                }
             }
         }
         if (found.isEmpty()) {
             return false;
         }
         AppliedPositions.Position before = positions.position(gap.source());
-        LOG.info("{} message(s) of {} later in stream {} hold transactions missing before stream sequence {}: applying them first",
-                found.size(), gap.source(), stream, stalled.streamSeq());
+        LOG.info("{} message(s) of {} in stream {} ({} before it, delivered earlier and not acknowledged; {} after it) hold"
+                + " transactions missing before stream sequence {}: applying them first", found.size(), gap.source(), stream,
+                earlier, found.size() - earlier, stalled.streamSeq());
         writer.write(found);
         return !Objects.equals(before, positions.position(gap.source()));
     }

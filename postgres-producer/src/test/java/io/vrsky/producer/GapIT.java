@@ -66,6 +66,44 @@ class GapIT {
         }
     }
 
+    /**
+     * A former instance (frozen while another took the lease over, then woken) pulls from the durable
+     * before it notices it lost the lease and never acknowledges: the durable hands those messages
+     * out again only after its ack wait. The active instance finds them earlier in the stream and
+     * applies them at once instead of waiting on the gap they leave.
+     */
+    @Test
+    void shouldApplyMessagesAnotherSubscriberOfTheDurableTookWithoutAcknowledging(PostgresServer pg, NatsServer nats)
+            throws Exception {
+        try (ProducerHarness h = new ProducerHarness(pg, nats, "stolen")) {
+            h.sql("CREATE TABLE journal (tx int)");
+            h.env("POSTGRES_OUTPUT_TABLES", "journal").env("NATS_ACK_WAIT", "10m");
+            h.publish(tx(1));
+            h.start();
+            await().atMost(Duration.ofSeconds(20)).until(h::allAcked);
+
+            io.nats.client.JetStreamSubscription thief = h.nats.jetStream().subscribe(null,
+                    io.nats.client.PullSubscribeOptions.builder().stream(h.stream).durable(h.durable).bind(true).build());
+            CompletableFuture<List<io.nats.client.Message>> taken = CompletableFuture.supplyAsync(
+                    () -> thief.fetch(20, Duration.ofSeconds(5)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> h.consumer().getNumWaiting() >= 2);
+            int total = 41;
+            for (int n = 2; n < total; n++) {
+                h.publish(tx(n), PREV, lsn(100 + n - 1).toString());
+            }
+            List<io.nats.client.Message> stolen = taken.get(30, TimeUnit.SECONDS);
+            assertThat(stolen).as("messages the other subscriber took (else this test shows nothing)").isNotEmpty();
+            // one more after the other subscriber is done: whatever it took, a later message makes the gap visible
+            h.publish(tx(total), PREV, lsn(100 + total - 1).toString());
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> h.count("SELECT count(*) FROM journal") == total);
+            assertThat(h.count("SELECT count(DISTINCT tx) FROM journal")).isEqualTo(total);
+            assertThat(h.rows("SELECT commit_lsn::text FROM vrsky_applied_position")).containsExactly(List.of(lsn(100 + total).toString()));
+            assertThat(h.deadLetters()).isEmpty();
+            assertThat(h.httpResponse("/health/ready").statusCode()).isEqualTo(200);
+        }
+    }
+
     @Test
     void shouldApplyAMessageStoredLateBeforeTheOneThatFollowsIt(PostgresServer pg, NatsServer nats) throws Exception {
         try (ProducerHarness h = new ProducerHarness(pg, nats, "reorder")) {

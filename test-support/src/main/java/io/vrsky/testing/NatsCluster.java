@@ -23,7 +23,8 @@ import static org.awaitility.Awaitility.await;
  * port, a free cluster (route) port, a store directory of its own and the routes to every other
  * node; the servers are named {@code n1}..{@code nN} in cluster {@code vrsky-it}. Nodes can be
  * killed (SIGKILL, the store stays) and started again on the same ports and store; the leader of
- * a stream is read from JetStream's stream info.
+ * a stream is read from JetStream's stream info. {@code start(1)} is a single plain server (no
+ * cluster settings): a private nats-server of a test's own.
  *
  * <pre>{@code
  * try (NatsCluster cluster = NatsCluster.start(3)) {
@@ -225,8 +226,10 @@ public final class NatsCluster implements AutoCloseable {
 
     private void launch(Node n) {
         List<String> command = new ArrayList<>(List.of(binary.toString(), "-js", "-a", "127.0.0.1", "-p", Integer.toString(n.clientPort),
-                "-sd", root.resolve(n.name()).toString(), "--server_name", n.name(), "--cluster_name", "vrsky-it",
-                "--cluster", "nats://127.0.0.1:" + n.clusterPort));
+                "-sd", root.resolve(n.name()).toString(), "--server_name", n.name()));
+        if (nodes.size() > 1) { // one node alone is a plain server: a cluster of one never elects a JetStream leader
+            command.addAll(List.of("--cluster_name", "vrsky-it", "--cluster", "nats://127.0.0.1:" + n.clusterPort));
+        }
         List<String> routes = nodes.stream().filter(o -> o != n).map(o -> "nats://127.0.0.1:" + o.clusterPort).toList();
         if (!routes.isEmpty()) {
             command.add("--routes");

@@ -86,9 +86,14 @@ public final class JetStreamErrors {
         }
         JetStreamApiException e = apiError(failure).orElseThrow();
         String limits = config == null ? "" : " (" + limits(config) + ")";
+        if (e.getApiErrorCode() == STORAGE_EXHAUSTED) {
+            return Optional.of("JetStream refuses messages of stream " + stream + limits + ": " + e.getErrorDescription()
+                    + ": the server's JetStream storage is used up, or smaller than what its streams' byte limits reserve"
+                    + " (max_file_store, by default 75% of the disk that was free when it started); free disk, lower"
+                    + " NATS_STREAM_MAX_BYTES or other streams' limits, or raise max_file_store");
+        }
         return Optional.of("JetStream stream " + stream + " is full" + limits + ": " + e.getErrorDescription()
-                + (e.getApiErrorCode() == STORAGE_EXHAUSTED ? "" : "; it takes new messages again once the reader made room"
-                + " or the limit is raised"));
+                + "; it takes new messages again once the reader made room or the limit is raised");
     }
 
     /** {@code max bytes 10GB, max messages 1000, max age 7d, discard new}, or {@code no limits, discard ...}. */

@@ -194,6 +194,29 @@ class StreamProvisionerIT {
     }
 
     @Test
+    void shouldSayWhenTheServersStorageCannotHoldWhatAStreamReserves(NatsServer nats) throws Exception {
+        String name = unique("RESERVE_");
+        String subject = name.toLowerCase() + ".a";
+        try (Connection nc = Nats.connect(nats.url())) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            long tooMuch = 1L << 50; // 1 PiB: more than any test machine's disk
+            JetStreamApiException refused;
+            try {
+                jsm.addStream(StreamConfiguration.builder().name(name).subjects(subject).maxBytes(tooMuch)
+                        .discardPolicy(DiscardPolicy.New).build());
+                refused = catchThrowableOfType(() -> nc.jetStream().publish(subject, new byte[10]), JetStreamApiException.class);
+            } catch (JetStreamApiException atCreate) {
+                refused = atCreate; // newer servers refuse the stream itself
+            }
+            assertThat(refused).as("the server refuses a stream reserving more than its storage").isNotNull();
+            assertThat(JetStreamErrors.isStreamFull(refused)).as("%s", refused).isTrue();
+            assertThat(JetStreamErrors.fullStreamProblem(name, null, refused)).hasValueSatisfying(p -> assertThat(p)
+                    .startsWith("JetStream refuses messages of stream " + name + ": insufficient storage resources available")
+                    .contains("NATS_STREAM_MAX_BYTES", "max_file_store").doesNotContain("is full"));
+        }
+    }
+
+    @Test
     void shouldStoreADeadLetterWithChineseTextInItsErrorOnlyOncePerMessageId(NatsServer nats) throws Exception {
         String dlq = "vrsky.dlq.it" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
         NatsSettings settings = NatsSettings.read(new Env(Map.of("NATS_URL", nats.url(), "NATS_DLQ_SUBJECT", dlq)), "prov.cdc", "it");

@@ -76,6 +76,12 @@ public final class ProducerLease implements AutoCloseable {
     private final Duration ttl;
     private Connection connection;
     private volatile long epoch = -1;
+    /**
+     * {@code System.nanoTime()} until which this instance surely holds the lease: when its last
+     * successful take or renewal was sent, plus the TTL (the database's expiry is at least that late).
+     * The monotonic clock runs on while the process is frozen, so a woken former holder sees it past.
+     */
+    private volatile long heldUntilNanos;
     private volatile Holder current;
 
     public ProducerLease(Connector connector, String durable, String holder, Duration ttl) {
@@ -96,6 +102,7 @@ public final class ProducerLease implements AutoCloseable {
      * @return whether this instance holds it now; when not, {@link #current()} says who does
      */
     public synchronized boolean tryAcquire() throws SQLException {
+        long sent = System.nanoTime();
         Connection c = connection();
         try {
             for (int attempt = 0; attempt < 2; attempt++) {
@@ -130,6 +137,7 @@ public final class ProducerLease implements AutoCloseable {
                         rs.next();
                         long taken = rs.getLong(1);
                         c.commit();
+                        heldUntilNanos = sent + ttl.toNanos();
                         epoch = taken;
                         current = new Holder(holder, taken);
                         return true;
@@ -153,6 +161,7 @@ public final class ProducerLease implements AutoCloseable {
         if (epoch < 0) {
             return false;
         }
+        long sent = System.nanoTime();
         Connection c = connection();
         try (PreparedStatement ps = c.prepareStatement(RENEW_SQL)) {
             ps.setLong(1, ttl.toMillis());
@@ -161,6 +170,9 @@ public final class ProducerLease implements AutoCloseable {
             ps.setLong(4, epoch);
             int updated = ps.executeUpdate();
             c.commit();
+            if (updated == 1) {
+                heldUntilNanos = sent + ttl.toNanos();
+            }
             return updated == 1;
         } catch (SQLException | RuntimeException e) {
             dropConnection();
@@ -210,6 +222,16 @@ public final class ProducerLease implements AutoCloseable {
     }
 
     /** This instance's epoch while it holds the lease, else -1. */
+    /**
+     * Whether this instance surely still holds the lease by its own clock (taken or renewed less than
+     * a TTL ago). False after a freeze longer than the TTL, before the database says whether the
+     * lease was taken over: such an instance must not pull from the durable meanwhile, since what it
+     * pulls would be held from the instance that took over until the ack wait ends.
+     */
+    public boolean surelyHeld() {
+        return epoch >= 0 && System.nanoTime() - heldUntilNanos < 0;
+    }
+
     public long epoch() {
         return epoch;
     }

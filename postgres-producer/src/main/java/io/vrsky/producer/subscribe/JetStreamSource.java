@@ -177,6 +177,11 @@ public final class JetStreamSource {
         return result;
     }
 
+    /** The durable's ack floor (stream sequence): every message at or below it was acknowledged. */
+    public long ackFloor() throws IOException, JetStreamApiException {
+        return connection.jetStreamManagement().getConsumerInfo(stream, durable).getAckFloor().getStreamSequence();
+    }
+
     /** Re-reads a message from the stream by sequence (for replaying or dead-lettering earlier chunks). */
     public InboundMessage load(long streamSeq) throws IOException, JetStreamApiException {
         return decode(raw(connection.jetStreamManagement().getMessage(stream, streamSeq)));

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * Pulls and decodes ahead on its own thread ({@code producer-fetch}), so that decoding the next
@@ -32,6 +33,8 @@ public final class Prefetcher {
     private static final Logger LOG = LoggerFactory.getLogger(Prefetcher.class);
     /** Longest single wait for messages when idle, so a stop request is noticed quickly. */
     public static final Duration IDLE_POLL = Duration.ofMillis(500);
+    /** How often a pull held back by the lease looks again (the renewal or the lease's loss comes meanwhile). */
+    private static final Duration LEASE_WAIT = Duration.ofMillis(50);
 
     private final JetStreamSource source;
     private final InFlight inFlight;
@@ -53,13 +56,17 @@ public final class Prefetcher {
     private double averageBytes = 1024;
     private int failures;
     private Thread thread;
+    /** False while this instance must not pull (its producer lease is not surely its own). */
+    private final BooleanSupplier mayPull;
 
     /**
      * @param maxMessages messages queued at most (the batch size)
      * @param maxBytes    bytes queued at most (and pulled at once, estimated from the sizes seen)
+     * @param mayPull     asked before every pull: false holds pulling back (see {@link io.vrsky.producer.lease.ProducerLease#surelyHeld()})
      */
     public Prefetcher(JetStreamSource source, InFlight inFlight, ProducerMetrics metrics, int maxMessages, long maxBytes,
-                      DependencyRetry natsRetry, Sleeper sleeper) {
+                      DependencyRetry natsRetry, Sleeper sleeper, BooleanSupplier mayPull) {
+        this.mayPull = mayPull;
         this.natsRetry = natsRetry;
         this.source = source;
         this.inFlight = inFlight;
@@ -100,6 +107,10 @@ public final class Prefetcher {
     }
 
     private void pull(int room) throws InterruptedException, ServiceFailure {
+        if (!mayPull.getAsBoolean()) {
+            sleeper.sleep(LEASE_WAIT);
+            return;
+        }
         long known = pending;
         int want = known > 0 ? (int) Math.min(room, known) : 1;
         want = (int) Math.max(1, Math.min(want, maxBytes / Math.max(1, (long) averageBytes)));
