@@ -11,6 +11,7 @@ import io.vrsky.testing.NatsCluster;
 import io.vrsky.testing.NatsServer;
 import io.vrsky.testing.PostgresServer;
 import io.vrsky.testing.RealServices;
+import io.vrsky.testing.Repository;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,7 +51,7 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(RealServices.class)
 class GuideExamplesIT {
 
-    private static final Path ROOT = repositoryRoot();
+    private static final Path ROOT = Repository.root();
     private static final Path LOGS = Path.of(System.getProperty("vrsky.logs.dir", "target/pipeline-logs"), "GuideExamplesIT");
 
     /** Commands that cannot run on this machine or in this test, by their first words, and why. */
@@ -101,19 +102,11 @@ class GuideExamplesIT {
         return List.of("vrsky-admin", "psql", "ls").contains(program) ? Kind.SHELL : Kind.UNKNOWN;
     }
 
-    private static List<Path> documents() throws IOException {
-        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
-            List<Path> all = new ArrayList<>(List.of(ROOT.resolve("README.md")));
-            docs.filter(f -> f.toString().endsWith(".md")).sorted().forEach(all::add);
-            return all;
-        }
-    }
-
     @Test
     void shouldRunOrExplainEveryShellCommandOfTheDocs() throws IOException {
         List<String> unknown = new ArrayList<>();
         int run = 0;
-        for (Path doc : documents()) {
+        for (Path doc : Repository.userDocs()) {
             for (ShellExample block : ShellExample.read(doc)) {
                 if (!block.isShell()) {
                     continue;
@@ -556,17 +549,5 @@ class GuideExamplesIT {
                 nats.close();
             }
         }
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            if (Files.isDirectory(dir.resolve("docs")) && Files.isRegularFile(dir.resolve("README.md"))
-                    && Files.isDirectory(dir.resolve("envelope-core"))) {
-                return dir;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("cannot find the repository root above " + Path.of("").toAbsolutePath());
     }
 }

@@ -298,54 +298,47 @@ class HighAvailabilityIT {
      * pause of the line.
      */
     private static final class Ticks implements AutoCloseable {
-        private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicLong written = new AtomicLong();
         private final AtomicLong applied = new AtomicLong();
         private final AtomicLong longestPauseNanos = new AtomicLong();
-        private final ExecutorService executor = Executors.newFixedThreadPool(2);
-        private final Future<?> writer;
-        private final Future<?> sampler;
+        private final Periodic writer;
+        private final Periodic sampler;
+        private java.sql.Connection source;
+        private long lastAdvance = System.nanoTime();
 
-        Ticks(PostgresServer pg, Pipeline p) {
-            writer = executor.submit(() -> {
-                java.sql.Connection c = null;
-                while (running.get()) {
-                    try {
-                        if (c == null) {
-                            c = pg.connect(p.sourceDb);
-                        }
-                        try (Statement s = c.createStatement()) {
-                            s.execute("INSERT INTO ticks (seq) VALUES (" + (written.get() + 1) + ")");
-                        }
-                        written.incrementAndGet();
-                    } catch (SQLException e) {
-                        c = null;
+        Ticks(PostgresServer pg, Pipeline p) throws SQLException {
+            writer = new Periodic("ticks writer", () -> {
+                try {
+                    if (source == null) {
+                        source = pg.connect(p.sourceDb);
                     }
-                    Thread.sleep(50);
-                }
-                return null;
-            });
-            sampler = executor.submit(() -> {
-                long lastAdvance = System.nanoTime();
-                try (java.sql.Connection c = pg.connect(p.sinkDb); Statement s = c.createStatement()) {
-                    while (running.get()) {
-                        long max;
-                        try (ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM ticks")) {
-                            rs.next();
-                            max = rs.getLong(1);
-                        }
-                        long now = System.nanoTime();
-                        if (max > applied.get()) {
-                            applied.set(max);
-                            lastAdvance = now;
-                        } else if (written.get() > max) {
-                            longestPauseNanos.accumulateAndGet(now - lastAdvance, Math::max);
-                        }
-                        Thread.sleep(50);
+                    try (Statement s = source.createStatement()) {
+                        s.execute("INSERT INTO ticks (seq) VALUES (" + (written.get() + 1) + ")");
                     }
+                    written.incrementAndGet();
+                } catch (SQLException e) {
+                    source = null; // the source is down for a moment: the next tick reconnects
                 }
-                return null;
+            }, () -> {
+                if (source != null) {
+                    source.close();
+                }
             });
+            java.sql.Connection sink = pg.connect(p.sinkDb);
+            sampler = new Periodic("ticks sampler", () -> {
+                long max;
+                try (Statement s = sink.createStatement(); ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM ticks")) {
+                    rs.next();
+                    max = rs.getLong(1);
+                }
+                long now = System.nanoTime();
+                if (max > applied.get()) {
+                    applied.set(max);
+                    lastAdvance = now;
+                } else if (written.get() > max) {
+                    longestPauseNanos.accumulateAndGet(now - lastAdvance, Math::max);
+                }
+            }, sink::close);
         }
 
         long written() {
@@ -361,17 +354,16 @@ class HighAvailabilityIT {
         }
 
         void stop() throws Exception {
-            running.set(false);
-            writer.get();
-            sampler.get();
-            executor.shutdown();
+            try {
+                writer.stop();
+            } finally {
+                sampler.stop();
+            }
         }
 
         @Override
         public void close() throws Exception {
-            if (running.get()) {
-                stop();
-            }
+            stop();
         }
     }
 
@@ -385,9 +377,9 @@ class HighAvailabilityIT {
         private final AtomicLong done = new AtomicLong();
         private final AtomicLong samples = new AtomicLong();
         private final List<String> violations = new CopyOnWriteArrayList<>();
-        private final ExecutorService executor = Executors.newFixedThreadPool(2);
+        private final ExecutorService executor = Executors.newSingleThreadExecutor();
         private final Future<?> writer;
-        private final Future<?> sampler;
+        private final Periodic sampler;
 
         Transfers(PostgresServer pg, Pipeline p) throws SQLException {
             try (java.sql.Connection c = pg.connect(p.sourceDb); Statement s = c.createStatement()) {
@@ -410,23 +402,19 @@ class HighAvailabilityIT {
                 }
                 return null;
             });
-            sampler = executor.submit(() -> {
-                try (java.sql.Connection c = pg.connect(p.sinkDb); Statement s = c.createStatement()) {
-                    while (running.get()) {
-                        try (ResultSet rs = s.executeQuery("SELECT count(*), coalesce(sum(balance), 0) FROM accounts")) {
-                            rs.next();
-                            long count = rs.getLong(1);
-                            long sum = rs.getLong(2);
-                            samples.incrementAndGet();
-                            if (!(count == 0 && sum == 0) && !(count == ACCOUNTS && sum == TOTAL)) {
-                                violations.add(count + " accounts holding " + sum);
-                            }
-                        }
-                        Thread.sleep(50);
+            java.sql.Connection sink = pg.connect(p.sinkDb);
+            sampler = new Periodic("balance sampler", () -> {
+                try (Statement s = sink.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT count(*), coalesce(sum(balance), 0) FROM accounts")) {
+                    rs.next();
+                    long count = rs.getLong(1);
+                    long sum = rs.getLong(2);
+                    samples.incrementAndGet();
+                    if (!(count == 0 && sum == 0) && !(count == ACCOUNTS && sum == TOTAL)) {
+                        violations.add(count + " accounts holding " + sum);
                     }
                 }
-                return null;
-            });
+            }, sink::close);
         }
 
         long done() {
@@ -447,16 +435,65 @@ class HighAvailabilityIT {
         }
 
         void stop() throws Exception {
-            running.set(false);
-            writer.get();
-            sampler.get();
-            executor.shutdown();
+            if (running.getAndSet(false)) {
+                try {
+                    writer.get();
+                    executor.shutdown();
+                } finally {
+                    sampler.stop();
+                }
+            }
         }
 
         @Override
         public void close() throws Exception {
-            if (running.get()) {
-                stop();
+            stop();
+        }
+    }
+
+    /** A step run every 50 ms on a timer thread until {@link #stop()}, which rethrows the step's first failure. */
+    private static final class Periodic {
+        /** One step; may throw. */
+        @FunctionalInterface
+        interface Step {
+            void run() throws Exception;
+        }
+
+        private static final Duration PERIOD = Duration.ofMillis(50);
+        private final String name;
+        private final java.util.concurrent.ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        private final java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        private final Step cleanup;
+        private boolean stopped;
+
+        Periodic(String name, Step step, Step cleanup) {
+            this.name = name;
+            this.cleanup = cleanup;
+            timer.scheduleWithFixedDelay(() -> {
+                try {
+                    step.run();
+                } catch (Exception e) {
+                    failure.compareAndSet(null, e);
+                    throw new IllegalStateException(name + " failed", e); // ends the schedule
+                }
+            }, 0, PERIOD.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        synchronized void stop() throws Exception {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            timer.shutdown();
+            try {
+                if (!timer.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException(name + " did not stop");
+                }
+            } finally {
+                cleanup.run();
+            }
+            if (failure.get() != null) {
+                throw failure.get();
             }
         }
     }

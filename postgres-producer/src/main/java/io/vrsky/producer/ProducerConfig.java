@@ -146,9 +146,9 @@ public record ProducerConfig(
     @Override
     public String toString() {
         return "ProducerConfig[host=" + host() + ", port=" + port() + ", user=" + user() + ", database=" + database()
-                + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval + ", conflictStrategy=" + conflictStrategy
+                + ", batchSize=" + batchSize + ", flushInterval=" + Env.format(flushInterval) + ", conflictStrategy=" + conflictStrategy
                 + ", tables=" + tables + ", poolSize=" + poolSize + ", sslMode=" + sslMode() + ", nats=" + nats
-                + ", durable=" + durable + ", ackWait=" + ackWait + ", dependencyRetryTimeout=" + dependencyRetryTimeout
+                + ", durable=" + durable + ", ackWait=" + Env.format(ackWait) + ", dependencyRetryTimeout=" + Env.format(dependencyRetryTimeout)
                 + ", healthPort=" + healthPort + ", healthBind=" + healthBind + ", schemaEvolution=" + schemaEvolution
                 + ", leaseTtl=" + Env.format(leaseTtl) + "]";
     }

@@ -302,7 +302,7 @@ public final class ProducerService implements ServiceRunner.Running, AutoCloseab
         loopThread = new Thread(this::runLoop, "producer-loop");
         loopThread.start();
         LOG.info("consuming {} on stream {} as durable {} (batch {} messages, flush interval {}, strategy {})",
-                config.nats().subject(), config.nats().stream(), config.durable(), config.batchSize(), config.flushInterval(),
+                config.nats().subject(), config.nats().stream(), config.durable(), config.batchSize(), Env.format(config.flushInterval()),
                 config.conflictStrategy());
     }
 

@@ -1,5 +1,6 @@
 package io.vrsky.producer;
 
+import io.vrsky.core.config.Env;
 import io.vrsky.core.model.Change;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.retry.Backoff;
@@ -133,12 +134,12 @@ final class Stalls {
             problem = describe(gap);
             Duration waited = Duration.between(since, clock.instant());
             if (waited.compareTo(gapTimeout) >= 0) {
-                throw new ServiceFailure(ExitCode.DATA, problem + "; nothing filled it in " + gapTimeout + ": stopping."
+                throw new ServiceFailure(ExitCode.DATA, problem + "; nothing filled it in " + Env.format(gapTimeout) + ": stopping."
                         + " To recover, re-snapshot the tables of " + gap.source() + " (the sink may lack the missing changes)", null);
             }
             if (log()) {
                 LOG.error("{}; waiting up to {} for it to be filled (the consumer may still send it), then stopping", problem,
-                        gapTimeout);
+                        Env.format(gapTimeout));
             }
         } else if (stall instanceof Stall.Schema schema) {
             metrics.paused(true);

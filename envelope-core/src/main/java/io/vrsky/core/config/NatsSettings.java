@@ -71,6 +71,6 @@ public record NatsSettings(
     @Override
     public String toString() {
         return "NatsSettings[url=" + redact(url) + ", stream=" + stream + ", subject=" + subject + ", dlqSubject=" + dlqSubject
-                + ", credsFile=" + credsFile + ", user=" + user + ", tls=" + tls + ", duplicateWindow=" + duplicateWindow + ", limits=" + limits.describe() + "]";
+                + ", credsFile=" + credsFile + ", user=" + user + ", tls=" + tls + ", duplicateWindow=" + Env.format(duplicateWindow) + ", limits=" + limits.describe() + "]";
     }
 }

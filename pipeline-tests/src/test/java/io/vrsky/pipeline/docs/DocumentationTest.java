@@ -6,6 +6,7 @@ import io.vrsky.core.config.ConfigException;
 import io.vrsky.core.model.Envelope;
 import io.vrsky.core.model.Operation;
 import io.vrsky.producer.ProducerConfig;
+import io.vrsky.testing.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,7 +44,7 @@ import static org.assertj.core.api.Assertions.fail;
  */
 final class DocumentationTest {
 
-    private static final Path ROOT = repositoryRoot();
+    private static final Path ROOT = Repository.root();
     private static final Path DOCS = ROOT.resolve("docs");
     private static final Path CONSUMER_GUIDE = DOCS.resolve("DB_CONSUMER_GUIDE.md");
     private static final Path PRODUCER_GUIDE = DOCS.resolve("DB_PRODUCER_GUIDE.md");
@@ -522,27 +523,7 @@ final class DocumentationTest {
     }
 
     private static List<Path> documents() {
-        List<Path> docs = new ArrayList<>();
-        docs.add(ROOT.resolve("README.md"));
-        try (Stream<Path> files = Files.list(DOCS)) {
-            files.filter(f -> f.toString().endsWith(".md")).sorted().forEach(docs::add);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return docs;
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            if (Files.isDirectory(dir.resolve("docs")) && Files.isRegularFile(dir.resolve("README.md"))
-                    && Files.isDirectory(dir.resolve("envelope-core"))) {
-                return dir;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("cannot find the repository root (README.md, docs/, envelope-core/) above "
-                + Path.of("").toAbsolutePath());
+        return Repository.userDocs();
     }
 
     private static List<String> lines(Path file) {

@@ -2,6 +2,7 @@ package io.vrsky.consumer.monitor;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vrsky.core.config.Env;
 import io.vrsky.core.pg.PgErrors;
 import io.vrsky.core.retry.RateLimitedLog;
 import org.slf4j.Logger;
@@ -65,7 +66,7 @@ public final class Heartbeat {
                         + " a growing lag until a change arrives. Grant EXECUTE on pg_logical_emit_message or set"
                         + " POSTGRES_INPUT_HEARTBEAT_INTERVAL=0 to silence this", PgErrors.serverMessage(e));
             } else {
-                failures.warn("heartbeat failed, retrying in {}: {}", interval, e.getMessage());
+                failures.warn("heartbeat failed, retrying in {}: {}", Env.format(interval), e.getMessage());
             }
         }
     }

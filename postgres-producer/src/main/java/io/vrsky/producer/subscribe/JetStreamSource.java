@@ -14,6 +14,7 @@ import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.ReplayPolicy;
 import io.nats.client.impl.Headers;
+import io.vrsky.core.config.Env;
 import io.vrsky.core.codec.EnvelopeCodec;
 import io.vrsky.core.codec.EnvelopeReader;
 import io.vrsky.core.codec.EnvelopeFormatException;
@@ -110,7 +111,8 @@ public final class JetStreamSource {
         }
         if (existing == null) {
             jsm.addOrUpdateConsumer(stream, config(DeliverPolicy.All, 0).build());
-            LOG.info("created durable consumer {} on stream {} (filter {}, ack wait {})", durable, stream, filterSubject, ackWait);
+            LOG.info("created durable consumer {} on stream {} (filter {}, ack wait {})", durable, stream, filterSubject,
+                    Env.format(ackWait));
         } else if (starting && existing.getNumAckPending() > 0) {
             long start = restartSequence(existing);
             LOG.warn("durable consumer {} has {} unacknowledged deliveries from a previous run; recreating it from stream sequence {}"
@@ -124,7 +126,7 @@ public final class JetStreamSource {
             if (!same) {
                 jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder(current).ackWait(ackWait)
                         .maxAckPending(MAX_ACK_PENDING).filterSubject(filterSubject).build());
-                LOG.info("updated durable consumer {} (filter {}, ack wait {})", durable, filterSubject, ackWait);
+                LOG.info("updated durable consumer {} (filter {}, ack wait {})", durable, filterSubject, Env.format(ackWait));
             } else {
                 LOG.info("resuming durable consumer {} on stream {}: {} messages pending", durable, stream, existing.getNumPending());
             }

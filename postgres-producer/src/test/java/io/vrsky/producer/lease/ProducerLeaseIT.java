@@ -37,6 +37,30 @@ class ProducerLeaseIT {
         }
     }
 
+    private long leaseAgeMillis(String durable) throws SQLException {
+        try (Connection c = pg.connect(db); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT (extract(epoch FROM clock_timestamp() - updated_at) * 1000)::bigint FROM "
+                     + ProducerLease.TABLE + " WHERE durable = '" + durable + "'")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    private boolean leaseExpired(String durable) throws SQLException {
+        try (Connection c = pg.connect(db); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT expires_at <= clock_timestamp() FROM " + ProducerLease.TABLE + " WHERE durable = '" + durable + "'")) {
+            return rs.next() && rs.getBoolean(1);
+        }
+    }
+
+    /** Whether a session of this test's database waits on a lock (the takeover's FOR UPDATE behind the fence's share lock). */
+    private boolean waitingOnALock() throws SQLException {
+        try (Connection c = pg.connect(db); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                     + " AND wait_event_type = 'Lock'")) {
+            return rs.next() && rs.getLong(1) > 0;
+        }
+    }
+
     private ProducerLease lease(String holder) {
         return new ProducerLease(() -> pg.connect(db), "dur", holder, TTL);
     }
@@ -50,7 +74,9 @@ class ProducerLeaseIT {
             assertThat(b.tryAcquire()).isFalse();
             assertThat(b.current()).contains(new ProducerLease.Holder("a", 1));
             for (int i = 0; i < 5; i++) {
-                Thread.sleep(TTL.toMillis() / 3); // the renewal period of the service, not a synchronization
+                // the service renews every third of the TTL: wait until the last renewal is that old by the database's clock
+                await("a third of the TTL since the last renewal").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> leaseAgeMillis("dur") >= TTL.toMillis() / 3);
                 assertThat(a.renew()).isTrue();
                 assertThat(b.tryAcquire()).as("renewed lease, round %d", i).isFalse();
             }
@@ -108,7 +134,9 @@ class ProducerLeaseIT {
                 s.execute("INSERT INTO t VALUES (2)");
             }
             a.fence().check(data); // passes and holds the share lock until the commit
-            Thread.sleep(TTL.toMillis() + 500); // let the lease expire while the transaction is open
+            // the lease expires (by the database's clock) while the transaction is open
+            await("the lease expired").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> leaseExpired("dur"));
             CompletableFuture<Boolean> takeover = CompletableFuture.supplyAsync(() -> {
                 try {
                     return b.tryAcquire();
@@ -116,7 +144,8 @@ class ProducerLeaseIT {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(500);
+            await("the takeover blocked on the lease row").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> takeover.isDone() || waitingOnALock());
             assertThat(takeover).as("the takeover waits for the open transaction").isNotDone();
             data.commit();
             assertThat(takeover.get(10, TimeUnit.SECONDS)).isTrue();
