@@ -397,7 +397,8 @@ class GuideExamplesIT {
 
         void startConsumer(Map<String, String> own) {
             stopConsumer();
-            consumer = ServiceProcess.consumer("consumer-" + (++servicesStarted), environment(own), dir).startAndAwaitReady();
+            consumer = ServiceProcess.consumer("consumer-" + (++servicesStarted), environment(own), dir).start();
+            consumer.awaitReady(); // assigned first: close() stops it also when it never gets ready
         }
 
         void startProducer(ShellExample.Command c) {
@@ -407,7 +408,8 @@ class GuideExamplesIT {
 
         void startProducer(Map<String, String> own) {
             stopProducer();
-            producer = ServiceProcess.producer("producer-" + (++servicesStarted), environment(own), dir).startAndAwaitReady();
+            producer = ServiceProcess.producer("producer-" + (++servicesStarted), environment(own), dir).start();
+            producer.awaitReady();
         }
 
         private void stopConsumer() {
