@@ -221,7 +221,6 @@ public final class ProducerLease implements AutoCloseable {
         };
     }
 
-    /** This instance's epoch while it holds the lease, else -1. */
     /**
      * Whether this instance surely still holds the lease by its own clock (taken or renewed less than
      * a TTL ago). False after a freeze longer than the TTL, before the database says whether the
@@ -232,6 +231,7 @@ public final class ProducerLease implements AutoCloseable {
         return epoch >= 0 && System.nanoTime() - heldUntilNanos < 0;
     }
 
+    /** This instance's epoch while it holds the lease, else -1. */
     public long epoch() {
         return epoch;
     }
