@@ -73,6 +73,15 @@ public final class EnvelopeReader {
     private List<ColumnInfo> lastColumns = List.of();
     /** The JSON text {@link #lastColumns} was read from. */
     private byte[] lastColumnsJson = new byte[0];
+    /**
+     * The bytes of a change from its {@code txId} value to the end of its {@code commitTime} value
+     * (<code>,"commitLsn":"…","commitTime":"…"</code>), the txId and the two values read from them:
+     * every change of a transaction repeats them.
+     */
+    private byte[] lastTxTail = new byte[0];
+    private long lastTxTailId;
+    private Lsn lastTxTailLsn;
+    private Instant lastTxTailTime;
     /** The message being read. */
     private byte[] input;
     private long handedOver;
@@ -80,7 +89,7 @@ public final class EnvelopeReader {
     EnvelopeReader(EnvelopeCodec codec) {
         this.codec = codec;
         this.mapper = codec.mapper();
-        this.factory = mapper.getFactory();
+        this.factory = new SkippingJsonFactory(mapper.getFactory(), mapper);
     }
 
     /**
@@ -195,7 +204,7 @@ public final class EnvelopeReader {
                 }
                 case "commitLsn" -> {
                     seen = once(seen, 1 << 1);
-                    commitLsn = lsn(p);
+                    commitLsn = commitLsn(p);
                 }
                 case "commitTime" -> {
                     seen = once(seen, 1 << 2);
@@ -314,9 +323,17 @@ public final class EnvelopeReader {
         Map<String, JsonNode> key = null;
         Map<String, JsonNode> after = null;
         List<String> toast = List.of();
+        SkippingJsonFactory.SkippingParser skipping = p instanceof SkippingJsonFactory.SkippingParser s ? s : null;
+        int tailStart = -1; // where the bytes after this change's txId value start, while the fields come in the usual order
+        int tailFields = 0;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
+            tailFields = switch (name) {
+                case "commitLsn" -> tailFields == 1 ? 2 : 0;
+                case "commitTime" -> tailFields == 2 ? 3 : 0;
+                default -> 0;
+            };
             switch (name) {
                 case "op" -> {
                     seen = once(seen, 1);
@@ -333,14 +350,28 @@ public final class EnvelopeReader {
                 case "txId" -> {
                     seen = once(seen, 1 << 3);
                     txId = longValue(p);
+                    if (skipping != null && txId != null && txId == lastTxTailId && skipping.skipIfFollowedBy(lastTxTail)) {
+                        seen = once(once(seen, 1 << 4), 1 << 5);
+                        commitLsn = lastTxTailLsn;
+                        commitTime = lastTxTailTime;
+                    } else if (skipping != null && txId != null) {
+                        tailStart = skipping.position();
+                        tailFields = 1;
+                    }
                 }
                 case "commitLsn" -> {
                     seen = once(seen, 1 << 4);
-                    commitLsn = lsn(p);
+                    commitLsn = commitLsn(p);
                 }
                 case "commitTime" -> {
                     seen = once(seen, 1 << 5);
                     commitTime = instant(p);
+                    if (tailFields == 3 && commitLsn != null && commitTime != null) {
+                        lastTxTail = java.util.Arrays.copyOfRange(input, tailStart, skipping.position());
+                        lastTxTailId = txId;
+                        lastTxTailLsn = commitLsn;
+                        lastTxTailTime = commitTime;
+                    }
                 }
                 case "lsn" -> {
                     seen = once(seen, 1 << 6);
@@ -431,6 +462,9 @@ public final class EnvelopeReader {
     private List<ColumnInfo> sameColumns(JsonParser p) throws IOException, Irregular {
         if (p.currentToken() != JsonToken.START_ARRAY) {
             return columns(p);
+        }
+        if (p instanceof SkippingJsonFactory.SkippingParser skipping && skipping.skipIfRepeated(lastColumnsJson)) {
+            return lastColumns;
         }
         int start = (int) p.currentTokenLocation().getByteOffset();
         p.skipChildren();
@@ -553,13 +587,13 @@ public final class EnvelopeReader {
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw Irregular.INSTANCE;
         }
-        Map<String, JsonNode> row = new LinkedHashMap<>(Math.max(8, lastColumns.size() * 2));
+        LinkedHashMap<String, JsonNode> row = new LinkedHashMap<>(Math.max(8, lastColumns.size() * 2));
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
             row.put(name, value(p));
         }
-        return row;
+        return Change.image(row);
     }
 
     /** A value as the tree deserializer builds it (same node types); anything but a plain scalar goes through it. */
@@ -640,7 +674,21 @@ public final class EnvelopeReader {
         };
     }
 
-    private Lsn lsn(JsonParser p) throws IOException, Irregular {
+    /** A commit LSN: the same for every change of a transaction, so the last one read is kept. */
+    private Lsn commitLsn(JsonParser p) throws IOException, Irregular {
+        if (p.currentToken() == JsonToken.VALUE_STRING && lastLsnText != null && sameText(p, lastLsnText)) {
+            return lastLsn;
+        }
+        Lsn lsn = lsn(p);
+        if (lsn != null) {
+            lastLsnText = p.getText();
+            lastLsn = lsn;
+        }
+        return lsn;
+    }
+
+    /** An LSN, read from the parser's characters without making a String when it has the usual form. */
+    private static Lsn lsn(JsonParser p) throws IOException, Irregular {
         JsonToken t = p.currentToken();
         if (t == JsonToken.VALUE_NULL) {
             return null;
@@ -648,40 +696,44 @@ public final class EnvelopeReader {
         if (t != JsonToken.VALUE_STRING) {
             throw Irregular.INSTANCE;
         }
-        if (lastLsnText != null && sameText(p, lastLsnText)) {
-            return lastLsn;
-        }
-        String text = p.getText();
-        Lsn lsn = fastLsn(text);
+        Lsn lsn = fastLsn(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
         if (lsn == null) {
             try {
-                lsn = Lsn.parse(text);
+                lsn = Lsn.parse(p.getText());
             } catch (IllegalArgumentException e) {
                 throw Irregular.INSTANCE;
             }
         }
-        lastLsnText = text;
-        lastLsn = lsn;
         return lsn;
     }
 
     /** {@code X/Y} with 1 to 8 hex digits each, or null for anything else (then {@link Lsn#parse} decides). */
     static Lsn fastLsn(String text) {
-        int slash = text.indexOf('/');
-        if (slash < 1 || slash > 8 || text.length() - slash - 1 < 1 || text.length() - slash - 1 > 8) {
+        return fastLsn(text.toCharArray(), 0, text.length());
+    }
+
+    private static Lsn fastLsn(char[] chars, int offset, int length) {
+        int slash = -1;
+        for (int i = 0; i < length; i++) {
+            if (chars[offset + i] == '/') {
+                slash = i;
+                break;
+            }
+        }
+        if (slash < 1 || slash > 8 || length - slash - 1 < 1 || length - slash - 1 > 8) {
             return null;
         }
         long high = 0;
         for (int i = 0; i < slash; i++) {
-            int d = Character.digit(text.charAt(i), 16);
+            int d = Character.digit(chars[offset + i], 16);
             if (d < 0) {
                 return null;
             }
             high = high << 4 | d;
         }
         long low = 0;
-        for (int i = slash + 1; i < text.length(); i++) {
-            int d = Character.digit(text.charAt(i), 16);
+        for (int i = slash + 1; i < length; i++) {
+            int d = Character.digit(chars[offset + i], 16);
             if (d < 0) {
                 return null;
             }

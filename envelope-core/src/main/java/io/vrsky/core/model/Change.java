@@ -52,9 +52,30 @@ public record Change(
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(table, "table");
         columns = columns == null ? List.of() : List.copyOf(columns);
-        before = before == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(before));
-        after = after == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(after));
+        before = frozen(before);
+        after = frozen(after);
         unchangedToast = unchangedToast == null ? List.of() : List.copyOf(unchangedToast);
+    }
+
+    private static final Class<?> UNMODIFIABLE_VIEW = Collections.unmodifiableMap(new LinkedHashMap<>()).getClass();
+
+    /**
+     * An image in column order that cannot be changed through the record: copied, unless it is an
+     * unmodifiable view already ({@link #image(Map)}: the decoders hand over rows nobody else holds).
+     */
+    private static Map<String, JsonNode> frozen(Map<String, JsonNode> row) {
+        if (row == null || row.getClass() == UNMODIFIABLE_VIEW) {
+            return row;
+        }
+        return Collections.unmodifiableMap(new LinkedHashMap<>(row));
+    }
+
+    /**
+     * An image built by a decoder that gives up the map: the record keeps it behind an
+     * unmodifiable view instead of copying it. The caller must not change {@code row} afterwards.
+     */
+    public static Map<String, JsonNode> image(LinkedHashMap<String, JsonNode> row) {
+        return row == null ? null : Collections.unmodifiableMap(row);
     }
 
     /** A change that carries its row (no placeholder). */

@@ -129,6 +129,28 @@ class EnvelopeReaderTest {
         assertThat(reader.handedOver()).isZero();
     }
 
+    /**
+     * The column list and the transaction's fields that repeat byte for byte are stepped over, not
+     * read again: a difference of one byte (same length) must still be read.
+     */
+    @Test
+    void readsRepeatedBytesAgainWhenOneByteDiffers() {
+        List<ColumnInfo> int4 = List.of(new ColumnInfo("id", "int4", true), new ColumnInfo("v", "text", false));
+        List<ColumnInfo> int8 = List.of(new ColumnInfo("id", "int8", true), new ColumnInfo("v", "text", false));
+        Instant t1 = Instant.parse("2026-02-17T10:00:00.120001Z");
+        Instant t2 = Instant.parse("2026-02-17T10:00:00.120002Z");
+        List<Change> changes = List.of(
+                change("s", "t", new Lsn(5), t1, int4), change("s", "t", new Lsn(5), t1, int4),
+                change("s", "t", new Lsn(5), t2, int8), change("s", "t", new Lsn(6), t2, int8),
+                change("s", "t", new Lsn(6), t2, int4), change("s", "t", new Lsn(6), t2, int4));
+        Envelope envelope = new Envelope("x", "y", "z", t1, new EnvelopeMetadata(7L, new Lsn(6), t2, 0, true, 6, 1), changes);
+        Envelope decoded = reader.decode(CODEC.encode(envelope));
+        assertThat(decoded).isEqualTo(envelope);
+        assertThat(decoded.changes()).extracting(Change::commitTime).containsExactly(t1, t1, t2, t2, t2, t2);
+        assertThat(decoded.changes()).extracting(ch -> ch.columns().get(0).type()).containsExactly("int4", "int4", "int8", "int8", "int4", "int4");
+        assertThat(reader.handedOver()).isZero();
+    }
+
     @Test
     void fastInstantEqualsInstantParse() {
         for (String s : List.of("2026-02-17T10:00:00Z", "2026-02-17T10:00:00.1Z", "2026-02-17T10:00:00.123456789Z",
