@@ -12,7 +12,7 @@
 #   W3   a steady 1,000 rows/s for 30 s                commit-to-sink latency p50/p99 (live)
 #   W4   one 1,000,000-row transaction                 catch-up rows/s, CPU per row, peak RSS of both services (-Xmx256m)
 #   WARM a burst into services that already run and are warmed up: the pipeline catches up a
-#        200,000-row backlog (W1's shape), its consumer is stopped (SIGSTOP), a 500,000-row burst
+#        1,000,000-row backlog (W1's shape), its consumer is stopped (SIGSTOP), a 500,000-row burst
 #        (W1's shape) is written and the consumer continued (SIGCONT); timed from SIGCONT until
 #        the burst's last row is in the sink, against a native catch-up of the same burst (its
 #        subscription created just before the burst); rows/s, CPU per row. One run (no --repeat).
@@ -25,7 +25,7 @@
 #        (producer stopped) against pg_recvlogical reading the same changes (pgoutput) to
 #        /dev/null; the messages JetStream stored are reported as changes per message
 #   --quick  W1 50,000 / W2 5,000 / W1R 50,000 / W2R 5,000 / W3 10 s / W4 100,000 /
-#            WARM 20,000 then 50,000 / SNAP 100,000: a smoke run
+#            WARM 100,000 then 50,000 / SNAP 100,000: a smoke run
 #   --repeat N     catch-up runs per reader and workload (default 3; 1 with --quick): the
 #                  backlog is written once and each run reads it from its own slot; the median
 #                  is reported with the range (this machine may be shared: see the load average)
@@ -80,10 +80,10 @@ wants() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 if [ "$QUICK" = 1 ]; then
   W1_ROWS=50000; W2_ROWS=5000; W3_SECONDS=10; W4_ROWS=100000; SNAP_ROWS=100000; REPEAT=${REPEAT:-1}
-  W1R_ROWS=50000; W2R_ROWS=5000; WARM_ROWS=20000; BURST_ROWS=50000
+  W1R_ROWS=50000; W2R_ROWS=5000; WARM_ROWS=100000; BURST_ROWS=50000
 else
   W1_ROWS=500000; W2_ROWS=50000; W3_SECONDS=30; W4_ROWS=1000000; SNAP_ROWS=1000000; REPEAT=${REPEAT:-3}
-  W1R_ROWS=500000; W2R_ROWS=50000; WARM_ROWS=200000; BURST_ROWS=500000
+  W1R_ROWS=500000; W2R_ROWS=50000; WARM_ROWS=1000000; BURST_ROWS=500000
 fi
 W1_TX=1000
 W3_RATE=1000
@@ -264,6 +264,12 @@ cpu_of() {
   { [ -n "$1" ] && read -r stat 2>/dev/null <"/proc/$1/stat"; } || { echo "-"; return 1; }
   read -ra f <<<"${stat##*) }"
   calc "(${f[11]} + ${f[12]}) / $CLK_TCK" 3
+}
+# jit_cpu PID: CPU seconds of the JVM's JIT compiler threads (C1 and C2), or "-"
+jit_cpu() {
+  if [ -z "$1" ] || [ ! -d "/proc/$1/task" ]; then echo "-"; return 1; fi
+  cat /proc/"$1"/task/*/stat 2>/dev/null \
+    | awk -v tck="$CLK_TCK" '/\(C[12] CompilerThre/ { sub(/^.*\) /, ""); split($0, f, " "); t += f[12] + f[13] } END { printf "%.3f", t / tck }'
 }
 # cpu_delta BEFORE AFTER: AFTER - BEFORE, or "-" when one is missing
 cpu_delta() { if [[ "$1" =~ ^[0-9.]+$ ]] && [[ "$2" =~ ^[0-9.]+$ ]]; then calc "$2 - $1" 3; else echo "-"; fi; }
@@ -728,21 +734,24 @@ warm_burst() {
   local p_rate="-"
   if [ "$NATIVE_ONLY" != 1 ]; then
     pdst pipeline -c "SELECT bench_wait_row('w5', $last, $BENCH_TIMEOUT)" >"$WORK/end" &
-    local we=$! con_before t_cont
+    local we=$! con_before t_cont jit_con jit_prod producer
+    producer=$(service_pid producer)
     cpu_window_start
     con_before=$(cpu_of "$consumer")
+    jit_con=$(jit_cpu "$consumer"); jit_prod=$(jit_cpu "$producer")
     t_cont=$(now)
     kill -CONT "$consumer"
     wait $we
     T_END=$(cat "$WORK/end")
     cpu_window_end
+    jit_con=$(cpu_delta "$jit_con" "$(jit_cpu "$consumer")"); jit_prod=$(cpu_delta "$jit_prod" "$(jit_cpu "$producer")")
     CPU_P_CON=$(cpu_delta "$con_before" "$(cpu_of "$consumer")")
     CPU_P_WAL=$(cpu_delta "$wal_before" "$(walsender_cpu pipe_warm "$walsender")")
     p_rate=$(rate "$burst" "$t_cont" "$T_END")
     check_rows pipeline w5 "$last"
     keep_pipeline_cpu WARM
     log "WARM pipeline: $p_rate rows/s from SIGCONT, CPU s: walsender $CPU_P_WAL, consumer $CPU_P_CON, nats-server $CPU_P_NATS," \
-      "producer $CPU_P_PROD, sink backends ($SINK_BACKENDS) $CPU_P_SINK"
+      "producer $CPU_P_PROD, sink backends ($SINK_BACKENDS) $CPU_P_SINK; of which JIT compiler threads: consumer $jit_con, producer $jit_prod"
     service_stop consumer; [ "$SERVICE_EXIT" = 0 ] || log "consumer exited with $SERVICE_EXIT"
     service_stop producer; [ "$SERVICE_EXIT" = 0 ] || log "producer exited with $SERVICE_EXIT"
     drop_slot pipe_warm
@@ -750,6 +759,8 @@ warm_burst() {
   fi
   record "WARM rows/s (burst into warm services)" "$p_rate" "$n_rate" "rows/s" \
     "$burst rows, tx of $per, after a $warm-row warm-up; pipeline: from SIGCONT of the stopped consumer to the last row; native: catch-up of the burst; one run"
+  [ "$NATIVE_ONLY" = 1 ] || record "WARM JIT compiler threads, consumer + producer" "$(cpu_sum "$jit_con" "$jit_prod")" "-" "CPU s" \
+    "compiling during the burst (part of the services' CPU above): consumer $jit_con, producer $jit_prod"
   cpu_record WARM "$burst" "from before the burst is written" "from SIGCONT (the burst only)" "from SIGCONT until the last row is in the sink"
 }
 

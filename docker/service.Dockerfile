@@ -81,7 +81,7 @@ ENV JAVA_HOME=/opt/jre \
     PATH=/opt/jre/bin:$PATH \
     HEALTH_PORT=8080 \
     VRSKY_JAR=/app/${SERVICE}.jar \
-    JAVA_OPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+    JAVA_OPTS="-XX:+UseSerialGC -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 USER 10001:10001
 WORKDIR /app
 EXPOSE 8080

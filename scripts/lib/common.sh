@@ -139,9 +139,10 @@ ensure_jars() {
 }
 
 # The services' JVM options when run from these scripts, as in the image (docker/service.Dockerfile):
-# a fixed heap, the serial collector and C1 only. On 1-2 cores C2's compiler threads take the CPU
-# the work needs during the first minute; docs/benchmark.md ("JVM options") has the figures.
-VRSKY_JAVA_OPTS=${VRSKY_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
+# a fixed heap and the serial collector, with the JVM's usual two compilers (C1, then C2): a
+# service runs for months, and C2's code is what it runs then; docs/benchmark.md ("JVM options")
+# has the figures of both choices.
+VRSKY_JAVA_OPTS=${VRSKY_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC}
 
 # service_start NAME JAR LOG "JAVA OPTIONS" [KEY=VALUE...]: runs the jar in the background with
 # the given environment added; pid in $WORK/NAME.pid. VRSKY_JAVA picks the java binary (e.g. a

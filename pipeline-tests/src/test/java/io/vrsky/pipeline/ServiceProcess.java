@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
 final class ServiceProcess implements AutoCloseable {
 
     /** The image's JVM options (docker/service.Dockerfile) with the heap the benchmark uses. */
-    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private final String name;
