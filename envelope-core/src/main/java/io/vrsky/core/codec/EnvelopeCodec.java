@@ -66,7 +66,77 @@ public final class EnvelopeCodec {
         return out.toByteArray();
     }
 
+    /**
+     * The envelope in the compact layout (as postgres-consumer writes it with
+     * {@code POSTGRES_INPUT_ENVELOPE_FORMAT=compact}): each distinct table (schema, name and column
+     * list) and each transaction once in {@code payload.tables} and {@code payload.transactions},
+     * the changes naming them by {@code ref} and {@code txId}. A change whose commit LSN or time
+     * differs from its transaction's entry keeps its own. {@link #decode} reads it back to the same
+     * envelope.
+     */
+    public byte[] encodeCompact(Envelope envelope) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256 + envelope.changes().size() * 128);
+        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+            CompactPayload.Layout layout = CompactPayload.layout(envelope.changes());
+            writeHead(g, envelope);
+            g.writeObjectFieldStart("payload");
+            g.writeStringField("format", EnvelopeWriter.COMPACT);
+            g.writeArrayFieldStart("tables");
+            for (int ref = 0; ref < layout.tables().size(); ref++) {
+                Change c = layout.tables().get(ref);
+                g.writeStartObject();
+                g.writeNumberField("ref", ref);
+                writeStringField(g, "schema", c.schema());
+                g.writeStringField("table", c.table());
+                writeColumns(g, c);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("transactions");
+            for (Change c : layout.transactions()) {
+                g.writeStartObject();
+                writeNumberField(g, "txId", c.txId());
+                writeStringField(g, "commitLsn", c.commitLsn().toString());
+                writeStringField(g, "commitTime", c.commitTime().toString());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("changes");
+            for (int i = 0; i < envelope.changes().size(); i++) {
+                Change c = envelope.changes().get(i);
+                g.writeStartObject();
+                g.writeStringField("op", c.op().name());
+                g.writeNumberField("ref", layout.refs()[i]);
+                writeNumberField(g, "txId", c.txId());
+                if (!layout.fromTransaction()[i]) {
+                    writeStringField(g, "commitLsn", c.commitLsn() == null ? null : c.commitLsn().toString());
+                    writeStringField(g, "commitTime", c.commitTime() == null ? null : c.commitTime().toString());
+                }
+                writeChangeRest(g, c);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode envelope " + envelope.id(), e);
+        }
+        return out.toByteArray();
+    }
+
     private void writeEnvelope(JsonGenerator g, Envelope e) throws IOException {
+        writeHead(g, e);
+        g.writeObjectFieldStart("payload");
+        g.writeArrayFieldStart("changes");
+        for (Change c : e.changes()) {
+            writeChange(g, c);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    /** Opens the envelope and writes its fields before {@code payload}. */
+    private void writeHead(JsonGenerator g, Envelope e) throws IOException {
         g.writeStartObject();
         writeStringField(g, "id", e.id());
         writeStringField(g, "type", e.type());
@@ -90,14 +160,6 @@ public final class EnvelopeCodec {
             }
             g.writeEndObject();
         }
-        g.writeObjectFieldStart("payload");
-        g.writeArrayFieldStart("changes");
-        for (Change c : e.changes()) {
-            writeChange(g, c);
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-        g.writeEndObject();
     }
 
     private void writeChange(JsonGenerator g, Change c) throws IOException {
@@ -109,6 +171,17 @@ public final class EnvelopeCodec {
         writeStringField(g, "commitLsn", c.commitLsn() == null ? null : c.commitLsn().toString());
         writeStringField(g, "commitTime", c.commitTime() == null ? null : c.commitTime().toString());
         writeStringField(g, "lsn", c.lsn() == null ? null : c.lsn().toString());
+        writeColumns(g, c);
+        writeImages(g, c);
+    }
+
+    /** A compact change after its commit fields: {@code lsn}, then as {@link #writeImages}. */
+    private void writeChangeRest(JsonGenerator g, Change c) throws IOException {
+        writeStringField(g, "lsn", c.lsn() == null ? null : c.lsn().toString());
+        writeImages(g, c);
+    }
+
+    private void writeColumns(JsonGenerator g, Change c) throws IOException {
         g.writeArrayFieldStart("columns");
         for (ColumnInfo col : c.columns()) {
             g.writeStartObject();
@@ -119,6 +192,10 @@ public final class EnvelopeCodec {
             g.writeEndObject();
         }
         g.writeEndArray();
+    }
+
+    /** A change's images, unchanged-TOAST list and placeholder fields, and the end of its object. */
+    private void writeImages(JsonGenerator g, Change c) throws IOException {
         writeRow(g, "before", c.before());
         writeRow(g, "after", c.after());
         g.writeArrayFieldStart("unchangedToast");
@@ -249,13 +326,18 @@ public final class EnvelopeCodec {
         }
         List<Change> changes = new ArrayList<>();
         JsonNode changesNode = payload.get("changes");
+        CompactPayload compact = CompactPayload.of(payload);
         if (changesNode != null) {
             if (!changesNode.isArray()) {
                 throw new EnvelopeFormatException("'payload.changes' must be an array");
             }
             int i = 0;
             for (JsonNode change : changesNode) {
-                changes.add(readChange(change, "payload.changes[" + i++ + "]"));
+                String path = "payload.changes[" + i++ + "]";
+                if (compact != null && change.isObject()) {
+                    compact.complete((com.fasterxml.jackson.databind.node.ObjectNode) change, path);
+                }
+                changes.add(readChange(change, path));
             }
         } else if (payload.has("op")) {
             changes.add(readChange(payload, "payload"));

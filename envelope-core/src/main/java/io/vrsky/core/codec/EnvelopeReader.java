@@ -82,6 +82,19 @@ public final class EnvelopeReader {
     private long lastTxTailId;
     private Lsn lastTxTailLsn;
     private Instant lastTxTailTime;
+    /** The compact layout's entries of the message being read; null for the standard layout. */
+    private List<TableEntry> tablesNow;
+    private List<TransactionEntry> transactionsNow;
+    private static final int KNOWN_COLUMN_LISTS = 64;
+    /** Column lists of the compact layout's table entries by their JSON text, least recently used first. */
+    private final Map<java.nio.ByteBuffer, List<ColumnInfo>> knownColumnLists = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<java.nio.ByteBuffer, List<ColumnInfo>> eldest) {
+            return size() > KNOWN_COLUMN_LISTS;
+        }
+    };
     /** The message being read. */
     private byte[] input;
     private long handedOver;
@@ -284,26 +297,188 @@ public final class EnvelopeReader {
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw Irregular.INSTANCE;
         }
+        tablesNow = null;
+        transactionsNow = null;
         List<Change> changes = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
-            if (name.equals("changes")) {
-                if (changes != null || p.currentToken() != JsonToken.START_ARRAY) {
-                    throw Irregular.INSTANCE;
+            switch (name) {
+                case "changes" -> {
+                    if (changes != null || p.currentToken() != JsonToken.START_ARRAY) {
+                        throw Irregular.INSTANCE;
+                    }
+                    changes = new ArrayList<>();
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        changes.add(change(p));
+                    }
                 }
-                changes = new ArrayList<>();
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    changes.add(change(p));
+                // the compact layout: its entries come before the changes that name them
+                case "format" -> {
+                    if (changes != null || p.currentToken() != JsonToken.VALUE_STRING || !sameText(p, EnvelopeWriter.COMPACT)) {
+                        throw Irregular.INSTANCE;
+                    }
                 }
-            } else {
-                p.skipChildren();
+                case "tables" -> {
+                    if (changes != null || tablesNow != null) {
+                        throw Irregular.INSTANCE;
+                    }
+                    tablesNow = tableEntries(p);
+                }
+                case "transactions" -> {
+                    if (changes != null || transactionsNow != null) {
+                        throw Irregular.INSTANCE;
+                    }
+                    transactionsNow = transactionEntries(p);
+                }
+                default -> p.skipChildren();
             }
         }
         if (changes == null) {
             throw Irregular.INSTANCE;
         }
         return changes;
+    }
+
+    /** An entry of the compact layout's {@code payload.tables}. */
+    private record TableEntry(int ref, String schema, String table, List<ColumnInfo> columns) {
+    }
+
+    /** An entry of the compact layout's {@code payload.transactions}. */
+    private record TransactionEntry(long txId, Lsn commitLsn, Instant commitTime) {
+    }
+
+    private List<TableEntry> tableEntries(JsonParser p) throws IOException, Irregular {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw Irregular.INSTANCE;
+        }
+        List<TableEntry> entries = new ArrayList<>(4);
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+            int seen = 0;
+            Integer ref = null;
+            String schema = null;
+            String table = null;
+            List<ColumnInfo> columns = List.of();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                switch (name) {
+                    case "ref" -> {
+                        seen = once(seen, 1);
+                        ref = intValue(p);
+                    }
+                    case "schema" -> {
+                        seen = once(seen, 1 << 1);
+                        schema = schema(p);
+                    }
+                    case "table" -> {
+                        seen = once(seen, 1 << 2);
+                        table = table(p);
+                    }
+                    case "columns" -> {
+                        seen = once(seen, 1 << 3);
+                        columns = knownColumns(p);
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            if (ref == null || table == null || table.isEmpty() || entry(entries, ref) != null) {
+                throw Irregular.INSTANCE;
+            }
+            entries.add(new TableEntry(ref, schema, table, columns));
+        }
+        if (p.currentToken() != JsonToken.END_ARRAY) {
+            throw Irregular.INSTANCE;
+        }
+        return entries;
+    }
+
+    private static TableEntry entry(List<TableEntry> entries, int ref) {
+        for (TableEntry e : entries) {
+            if (e.ref() == ref) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private List<TransactionEntry> transactionEntries(JsonParser p) throws IOException, Irregular {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw Irregular.INSTANCE;
+        }
+        List<TransactionEntry> entries = new ArrayList<>(4);
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+            int seen = 0;
+            Long txId = null;
+            Lsn commitLsn = null;
+            Instant commitTime = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                switch (name) {
+                    case "txId" -> {
+                        seen = once(seen, 1);
+                        txId = longValue(p);
+                    }
+                    case "commitLsn" -> {
+                        seen = once(seen, 1 << 1);
+                        commitLsn = commitLsn(p);
+                    }
+                    case "commitTime" -> {
+                        seen = once(seen, 1 << 2);
+                        commitTime = instant(p);
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            // an entry without both values would fill a change only partly: the codec decides
+            if (txId == null || commitLsn == null || commitTime == null || transaction(entries, txId) != null) {
+                throw Irregular.INSTANCE;
+            }
+            entries.add(new TransactionEntry(txId, commitLsn, commitTime));
+        }
+        if (p.currentToken() != JsonToken.END_ARRAY) {
+            throw Irregular.INSTANCE;
+        }
+        return entries;
+    }
+
+    private static TransactionEntry transaction(List<TransactionEntry> entries, long txId) {
+        for (TransactionEntry e : entries) {
+            if (e.txId() == txId) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A table entry's column list, the same list object as for the same JSON text read before (the
+     * last {@value #KNOWN_COLUMN_LISTS} kept), so that what checks a list once can tell it again.
+     */
+    private List<ColumnInfo> knownColumns(JsonParser p) throws IOException, Irregular {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            return columns(p);
+        }
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        p.skipChildren();
+        int end = (int) p.currentLocation().getByteOffset();
+        if (start < 0 || end <= start || end > input.length) {
+            throw Irregular.INSTANCE;
+        }
+        List<ColumnInfo> known = knownColumnLists.get(java.nio.ByteBuffer.wrap(input, start, end - start));
+        if (known != null) {
+            return known;
+        }
+        try (JsonParser columns = factory.createParser(input, start, end - start)) {
+            columns.nextToken();
+            List<ColumnInfo> list = columns(columns);
+            if (columns.nextToken() != null) {
+                throw Irregular.INSTANCE;
+            }
+            knownColumnLists.put(java.nio.ByteBuffer.wrap(java.util.Arrays.copyOfRange(input, start, end)), list);
+            return list;
+        }
     }
 
     private Change change(JsonParser p) throws IOException, Irregular {
@@ -323,6 +498,7 @@ public final class EnvelopeReader {
         Map<String, JsonNode> key = null;
         Map<String, JsonNode> after = null;
         List<String> toast = List.of();
+        Integer ref = null;
         SkippingJsonFactory.SkippingParser skipping = p instanceof SkippingJsonFactory.SkippingParser s ? s : null;
         int tailStart = -1; // where the bytes after this change's txId value start, while the fields come in the usual order
         int tailFields = 0;
@@ -397,9 +573,32 @@ public final class EnvelopeReader {
                     seen = once(seen, 1 << 11);
                     toast = toast(p);
                 }
+                case "ref" -> {
+                    seen = once(seen, 1 << 12);
+                    ref = intValue(p);
+                    if (ref == null) {
+                        throw Irregular.INSTANCE;
+                    }
+                }
                 // placeholders for changes the consumer could not carry: rare, the codec reads them
                 case "oversized", "undecodable" -> throw Irregular.INSTANCE;
                 default -> p.skipChildren();
+            }
+        }
+        if (ref != null) { // the compact layout: schema, table and columns from the entry it names
+            TableEntry entry = tablesNow == null || (seen & (1 << 1 | 1 << 2 | 1 << 7)) != 0 ? null : entry(tablesNow, ref);
+            if (entry == null) {
+                throw Irregular.INSTANCE;
+            }
+            schema = entry.schema();
+            table = entry.table();
+            columns = entry.columns();
+        }
+        if (txId != null && transactionsNow != null) { // the compact layout: what the change leaves out, from its transaction's entry
+            TransactionEntry tx = transaction(transactionsNow, txId);
+            if (tx != null) {
+                commitLsn = (seen & 1 << 4) == 0 ? tx.commitLsn() : commitLsn;
+                commitTime = (seen & 1 << 5) == 0 ? tx.commitTime() : commitTime;
             }
         }
         if (op == null || table == null || table.isEmpty()) {

@@ -38,7 +38,13 @@ public final class EnvelopeWriter {
     private static final byte[] SNAPSHOT_CHUNK = ascii(",\"chunk\":");
     private static final byte[] SNAPSHOT_END = ascii("}");
     private static final byte[] PAYLOAD_START = ascii("},\"payload\":{\"changes\":[");
+    private static final byte[] COMPACT_START = ascii("},\"payload\":{\"format\":\"compact\",\"tables\":[");
+    private static final byte[] COMPACT_TRANSACTIONS = ascii("],\"transactions\":[");
+    private static final byte[] COMPACT_CHANGES = ascii("],\"changes\":[");
     private static final byte[] PAYLOAD_END = ascii("]}}");
+
+    /** The value of header {@code Vrsky-Format} and of {@code payload.format} for the compact layout. */
+    public static final String COMPACT = "compact";
 
     /**
      * What an envelope's {@code metadata} says besides its change count: the last transaction in the
@@ -105,7 +111,31 @@ public final class EnvelopeWriter {
      * {@link #id(String) derived} from {@code messageId}, its {@code time} is {@code time}.
      */
     public byte[] write(Metadata m, List<byte[]> changes, String messageId, Instant time) {
-        if (changes.isEmpty()) {
+        head(m, changes.size(), messageId, time).raw(PAYLOAD_START);
+        return body(List.of(changes));
+    }
+
+    /**
+     * The envelope of {@code changes} in the compact layout: {@code payload.format} "compact", each
+     * table's entry ({@code {"ref":N,"schema":…,"table":…,"columns":[…]}}, see {@code tables}) and
+     * each transaction's ({@link #transactionEntry}) once, before the changes that name them by
+     * {@code ref} and {@code txId} instead of repeating them.
+     */
+    public byte[] writeCompact(Metadata m, List<byte[]> tables, List<byte[]> transactions, List<byte[]> changes, String messageId,
+                               Instant time) {
+        head(m, changes.size(), messageId, time).raw(COMPACT_START);
+        return body(List.of(tables, transactions, changes));
+    }
+
+    /** A transaction's entry of the compact layout: <code>{"txId":N,"commitLsn":"…","commitTime":"…"}</code>. */
+    public static byte[] transactionEntry(long txId, Lsn commitLsn, Instant commitTime) {
+        return new JsonBuffer(96).ascii("{\"txId\":").number(txId).ascii(",\"commitLsn\":\"").lsn(commitLsn.value())
+                .ascii("\",\"commitTime\":\"").instant(commitTime).ascii("\"}").toByteArray();
+    }
+
+    /** Writes the envelope up to its payload into {@link #head}. */
+    private JsonBuffer head(Metadata m, int changeCount, String messageId, Instant time) {
+        if (changeCount == 0) {
             throw new IllegalArgumentException("an envelope needs at least one change");
         }
         long[] uuid = nameUuid(messageId);
@@ -114,16 +144,29 @@ public final class EnvelopeWriter {
         h.raw(ID).uuid(uuid[0], uuid[1]).raw(typeAndSource).instant(time).raw(METADATA).number(m.txId())
                 .raw(COMMIT_LSN).lsn(m.commitLsn().value()).raw(COMMIT_TIME).instant(m.commitTime())
                 .raw(CHUNK).number(m.chunk()).raw(LAST_CHUNK).raw(m.lastChunk() ? TRUE : FALSE)
-                .raw(CHANGE_COUNT).number(changes.size()).raw(TRANSACTION_COUNT).number(m.transactionCount());
+                .raw(CHANGE_COUNT).number(changeCount).raw(TRANSACTION_COUNT).number(m.transactionCount());
         EnvelopeMetadata.Snapshot snapshot = m.snapshot();
         if (snapshot != null) {
             h.raw(SNAPSHOT_ID).string(snapshot.id()).raw(SNAPSHOT_TABLE).string(snapshot.table()).raw(SNAPSHOT_CHUNK)
                     .number(snapshot.chunk()).raw(LAST_CHUNK).raw(snapshot.lastChunk() ? TRUE : FALSE).raw(SNAPSHOT_END);
         }
-        h.raw(PAYLOAD_START);
-        long size = (long) h.length() + PAYLOAD_END.length + changes.size() - 1;
-        for (byte[] change : changes) {
-            size += change.length;
+        return h;
+    }
+
+    /**
+     * The body: {@link #head}, then the arrays' elements comma-separated, the arrays separated by
+     * what the compact layout puts between tables, transactions and changes, then the end. The body
+     * is allocated once at its exact size.
+     */
+    private byte[] body(List<List<byte[]>> arrays) {
+        JsonBuffer h = head;
+        long size = (long) h.length() + PAYLOAD_END.length;
+        for (int a = 0; a < arrays.size(); a++) {
+            List<byte[]> items = arrays.get(a);
+            size += Math.max(0, items.size() - 1) + (a == 0 ? 0 : separator(a, arrays.size()).length);
+            for (byte[] item : items) {
+                size += item.length;
+            }
         }
         if (size > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("an envelope of " + size + " bytes is too large");
@@ -131,15 +174,28 @@ public final class EnvelopeWriter {
         byte[] body = new byte[(int) size];
         System.arraycopy(h.array(), 0, body, 0, h.length());
         int at = h.length();
-        for (int i = 0; i < changes.size(); i++) {
-            if (i > 0) {
-                body[at++] = ',';
+        for (int a = 0; a < arrays.size(); a++) {
+            if (a > 0) {
+                byte[] separator = separator(a, arrays.size());
+                System.arraycopy(separator, 0, body, at, separator.length);
+                at += separator.length;
             }
-            byte[] change = changes.get(i);
-            System.arraycopy(change, 0, body, at, change.length);
-            at += change.length;
+            List<byte[]> items = arrays.get(a);
+            for (int i = 0; i < items.size(); i++) {
+                if (i > 0) {
+                    body[at++] = ',';
+                }
+                byte[] item = items.get(i);
+                System.arraycopy(item, 0, body, at, item.length);
+                at += item.length;
+            }
         }
         System.arraycopy(PAYLOAD_END, 0, body, at, PAYLOAD_END.length);
         return body;
+    }
+
+    /** What goes before array {@code a} of the compact layout's three (tables, transactions, changes). */
+    private static byte[] separator(int a, int arrays) {
+        return a == arrays - 1 ? COMPACT_CHANGES : COMPACT_TRANSACTIONS;
     }
 }

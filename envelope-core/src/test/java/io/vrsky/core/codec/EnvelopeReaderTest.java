@@ -65,6 +65,30 @@ class EnvelopeReaderTest {
         assertSameOutcome(json.getBytes(StandardCharsets.UTF_8));
     }
 
+    @Property(tries = 300)
+    void readsTheCompactLayoutAsTheStandardOne(@ForAll("envelopes") Envelope envelope) {
+        byte[] compact = CODEC.encodeCompact(envelope);
+        assertThat(CODEC.decode(compact)).isEqualTo(CODEC.decode(CODEC.encode(envelope)));
+        long handedOver = reader.handedOver();
+        assertSameOutcome(compact);
+        assertThat(reader.handedOver()).as("read without the codec").isEqualTo(handedOver);
+    }
+
+    @Property(tries = 400)
+    void agreesWithTheCodecOnDamagedCompactEnvelopes(@ForAll("envelopes") Envelope envelope, @ForAll long seed) throws Exception {
+        Random random = new Random(seed);
+        JsonNode root = CODEC.mapper().readTree(CODEC.encodeCompact(envelope));
+        int mutations = 1 + random.nextInt(3);
+        for (int i = 0; i < mutations; i++) {
+            mutate(root, random);
+        }
+        String json = CODEC.mapper().writeValueAsString(root);
+        if (random.nextInt(4) == 0) {
+            json = duplicateAField(json, random);
+        }
+        assertSameOutcome(json.getBytes(StandardCharsets.UTF_8));
+    }
+
     @Test
     void readsOtherForms() {
         for (String json : List.of(

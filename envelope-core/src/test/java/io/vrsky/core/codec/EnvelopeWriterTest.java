@@ -43,6 +43,46 @@ class EnvelopeWriterTest {
     }
 
     @Test
+    void shouldWriteTheCompactLayoutThatBothReadersReadAsTheStandardOne() {
+        Instant commitTime = Instant.parse("2026-02-17T10:00:00.120001Z");
+        EnvelopeWriter writer = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop");
+        EnvelopeWriter.Metadata m = new EnvelopeWriter.Metadata(8, Lsn.parse("0/20"), commitTime, 0, true, 2);
+        Instant time = Instant.parse("2026-02-17T10:00:01Z");
+        byte[] standard = writer.write(m, List.of(change("a", 1), change("b", 2), change("a", 3), other(4)), "s:0/20:0", time);
+        String columns = "\"columns\":[{\"name\":\"id\",\"type\":\"int4\",\"key\":true}]";
+        List<byte[]> tables = List.of(utf8("{\"ref\":11,\"schema\":\"public\",\"table\":\"a\"," + columns + "}"),
+                utf8("{\"ref\":12,\"schema\":\"public\",\"table\":\"b\"," + columns + "}"));
+        List<byte[]> transactions = List.of(EnvelopeWriter.transactionEntry(7, Lsn.parse("0/10"), commitTime),
+                EnvelopeWriter.transactionEntry(8, Lsn.parse("0/20"), commitTime.plusMillis(1)));
+        byte[] compact = writer.writeCompact(m, tables, transactions,
+                List.of(compact(11, 7, 1), compact(12, 7, 2), compact(11, 7, 3), compact(11, 8, 4)), "s:0/20:0", time);
+
+        EnvelopeCodec codec = new EnvelopeCodec();
+        Envelope expected = codec.decode(standard);
+        assertThat(codec.decode(compact)).isEqualTo(expected);
+        EnvelopeReader reader = codec.newReader();
+        assertThat(reader.decode(compact)).isEqualTo(expected);
+        assertThat(reader.handedOver()).as("read without the codec").isZero();
+        assertThat(new String(compact, StandardCharsets.UTF_8)).contains("\"payload\":{\"format\":\"compact\",\"tables\":[{\"ref\":11,");
+        assertThat(compact.length).isLessThan(standard.length);
+    }
+
+    private static byte[] other(int id) {
+        return ("{\"op\":\"INSERT\",\"schema\":\"public\",\"table\":\"a\",\"txId\":8,\"commitLsn\":\"0/20\","
+                + "\"commitTime\":\"2026-02-17T10:00:00.121001Z\",\"lsn\":\"0/8\",\"columns\":[{\"name\":\"id\",\"type\":\"int4\",\"key\":true}],"
+                + "\"before\":null,\"after\":{\"id\":" + id + "},\"unchangedToast\":[]}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] compact(int ref, long txId, int id) {
+        return utf8("{\"op\":\"INSERT\",\"ref\":" + ref + ",\"txId\":" + txId + ",\"lsn\":\"0/8\",\"before\":null,\"after\":{\"id\":" + id
+                + "},\"unchangedToast\":[]}");
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
     void shouldDeriveTheIdFromTheMessageIdAsANameBasedUuid() {
         EnvelopeWriter writer = new EnvelopeWriter("postgres-consumer/shop/vrsky_shop");
         for (String msgId : List.of("vrsky_shop:0/16B3748:3", "s:0/0:0", "é:FFFFFFFF/FFFFFFFF:12")) {
