@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  * @param healthBind             {@code HEALTH_BIND}: the address the health and metrics endpoint listens on
  * @param heartbeatInterval      {@code POSTGRES_INPUT_HEARTBEAT_INTERVAL}: how often a heartbeat message is written to the
  *                               source's WAL so an idle database still advances the slot; zero = off
+ * @param compactEnvelopes       {@code POSTGRES_INPUT_ENVELOPE_FORMAT=compact}: messages in the compact layout (each table's
+ *                               column list and each transaction's commit fields once per message) instead of the standard one
  */
 public record ConsumerConfig(
         PostgresSettings postgres,
@@ -51,7 +53,8 @@ public record ConsumerConfig(
         int healthPort,
         SnapshotSettings snapshot,
         String healthBind,
-        Duration heartbeatInterval) {
+        Duration heartbeatInterval,
+        boolean compactEnvelopes) {
 
     public static final String SERVICE = "postgres-consumer";
     public static final int MAX_BATCH_SIZE = 10_000;
@@ -108,10 +111,14 @@ public record ConsumerConfig(
         int healthPort = env.intInRange("HEALTH_PORT", 8080, 0, 65_535);
         String healthBind = HealthBind.read(env);
         Duration heartbeat = heartbeat(env);
+        String format = env.raw("POSTGRES_INPUT_ENVELOPE_FORMAT").map(String::trim).orElse("standard");
+        if (!format.equals("standard") && !format.equals("compact")) {
+            env.problem("POSTGRES_INPUT_ENVELOPE_FORMAT=" + format + " is not allowed: use standard or compact");
+        }
         LogSettings.check(env);
         env.validate();
         return new ConsumerConfig(postgres, slot, publication, tables, ops.isEmpty() ? Set.of() : EnumSet.copyOf(ops), batchSize,
-                batchTimeout, nats, retryTimeout, healthPort, snapshot, healthBind, heartbeat);
+                batchTimeout, nats, retryTimeout, healthPort, snapshot, healthBind, heartbeat, format.equals("compact"));
     }
 
     /** {@code POSTGRES_INPUT_HEARTBEAT_INTERVAL}: 0 (off) or 100ms..1h, default 10s. */
@@ -179,6 +186,7 @@ public record ConsumerConfig(
                 + ", slot=" + slot + ", publication=" + publication + ", tables=" + tables + ", operations=" + operations
                 + ", batchSize=" + batchSize + ", batchTimeout=" + batchTimeout + ", sslMode=" + sslMode()
                 + ", nats=" + nats + ", dependencyRetryTimeout=" + dependencyRetryTimeout + ", healthPort=" + healthPort
-                + ", snapshot=" + snapshot + ", healthBind=" + healthBind + ", heartbeatInterval=" + heartbeatInterval + "]";
+                + ", snapshot=" + snapshot + ", healthBind=" + healthBind + ", heartbeatInterval=" + heartbeatInterval
+                + ", envelopeFormat=" + (compactEnvelopes ? "compact" : "standard") + "]";
     }
 }

@@ -114,7 +114,7 @@ public final class ConsumerService implements AutoCloseable {
         Heartbeat heartbeat = config.heartbeatInterval().isZero() ? null
                 : new Heartbeat(side, config.heartbeatInterval(), registry, clock);
         JetStreamPublisher publisher = new JetStreamPublisher(config.nats(), config.slot(), config.source(), clock, metrics,
-                MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, ACK_TIMEOUT);
+                MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, ACK_TIMEOUT, config.compactEnvelopes());
         CatalogQueries catalog = new CatalogQueries(pool);
         TypeRegistry types = new TypeRegistry(catalog);
         Snapshots snapshots = new Snapshots(config, pool, PgDataSources.dataSource(config.postgres(), "vrsky-postgres-consumer-snapshot",

@@ -119,6 +119,19 @@ class ConsumerConfigTest {
     }
 
     @Test
+    void shouldReadTheEnvelopeFormat() {
+        assertThat(ConsumerConfig.fromEnv(minimal()).compactEnvelopes()).as("default: the standard layout").isFalse();
+        Map<String, String> env = minimal();
+        env.put("POSTGRES_INPUT_ENVELOPE_FORMAT", "compact");
+        assertThat(ConsumerConfig.fromEnv(env).compactEnvelopes()).isTrue();
+        env.put("POSTGRES_INPUT_ENVELOPE_FORMAT", " standard ");
+        assertThat(ConsumerConfig.fromEnv(env).compactEnvelopes()).isFalse();
+        env.put("POSTGRES_INPUT_ENVELOPE_FORMAT", "binary");
+        assertThatThrownBy(() -> ConsumerConfig.fromEnv(env)).isInstanceOf(io.vrsky.core.config.ConfigException.class)
+                .hasMessageContaining("POSTGRES_INPUT_ENVELOPE_FORMAT=binary is not allowed: use standard or compact");
+    }
+
+    @Test
     void shouldNeverShowThePassword() {
         Map<String, String> env = minimal();
         env.put("POSTGRES_INPUT_BATCH_SIZE", "0");

@@ -303,35 +303,30 @@ public final class EnvelopeReader {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
-            switch (name) {
-                case "changes" -> {
-                    if (changes != null || p.currentToken() != JsonToken.START_ARRAY) {
-                        throw Irregular.INSTANCE;
-                    }
-                    changes = new ArrayList<>();
-                    while (p.nextToken() != JsonToken.END_ARRAY) {
-                        changes.add(change(p));
-                    }
+            if (name.equals("changes")) {
+                if (changes != null || p.currentToken() != JsonToken.START_ARRAY) {
+                    throw Irregular.INSTANCE;
                 }
-                // the compact layout: its entries come before the changes that name them
-                case "format" -> {
-                    if (changes != null || p.currentToken() != JsonToken.VALUE_STRING || !sameText(p, EnvelopeWriter.COMPACT)) {
-                        throw Irregular.INSTANCE;
-                    }
+                changes = new ArrayList<>();
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    changes.add(change(p));
                 }
-                case "tables" -> {
-                    if (changes != null || tablesNow != null) {
-                        throw Irregular.INSTANCE;
-                    }
-                    tablesNow = tableEntries(p);
+            } else if (name.equals("format")) { // the compact layout: its entries come before the changes that name them
+                if (changes != null || p.currentToken() != JsonToken.VALUE_STRING || !sameText(p, EnvelopeWriter.COMPACT)) {
+                    throw Irregular.INSTANCE;
                 }
-                case "transactions" -> {
-                    if (changes != null || transactionsNow != null) {
-                        throw Irregular.INSTANCE;
-                    }
-                    transactionsNow = transactionEntries(p);
+            } else if (name.equals("tables")) {
+                if (changes != null || tablesNow != null) {
+                    throw Irregular.INSTANCE;
                 }
-                default -> p.skipChildren();
+                tablesNow = tableEntries(p);
+            } else if (name.equals("transactions")) {
+                if (changes != null || transactionsNow != null) {
+                    throw Irregular.INSTANCE;
+                }
+                transactionsNow = transactionEntries(p);
+            } else {
+                p.skipChildren();
             }
         }
         if (changes == null) {

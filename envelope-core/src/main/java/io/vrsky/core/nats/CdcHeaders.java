@@ -25,6 +25,11 @@ public final class CdcHeaders {
      * previous-commit headers: it is outside the chain of CDC transactions.
      */
     public static final String SNAPSHOT = "Vrsky-Snapshot";
+    /**
+     * {@code compact} on a message whose envelope has the compact layout (each table and transaction
+     * once, in {@code payload.tables} and {@code payload.transactions}); absent for the standard one.
+     */
+    public static final String FORMAT = "Vrsky-Format";
 
     private CdcHeaders() {
     }

@@ -64,12 +64,16 @@ public final class MessageBatcher implements TransactionSink {
     // the transaction being read
     private TxInfo tx;
     private final List<byte[]> txChanges = new ArrayList<>();
+    /** The compact layout's table entries the transaction's changes since its last chunk name (each once). */
+    private final List<byte[]> txTables = new ArrayList<>();
     private long txBytes;
     private final ChangeCounts txCounts = new ChangeCounts();
     private int chunk;
 
     // whole transactions waiting to go out together
     private final List<byte[]> pending = new ArrayList<>();
+    private final List<byte[]> pendingTables = new ArrayList<>();
+    private final List<TxInfo> pendingTxs = new ArrayList<>();
     private long pendingBytes;
     private final ChangeCounts pendingCounts = new ChangeCounts();
     private int pendingTransactions;
@@ -135,12 +139,15 @@ public final class MessageBatcher implements TransactionSink {
             if (chunk == firstChunk) {
                 firstChunkGoesOut();
             }
-            out.publish(new OutgoingMessage(txChanges, txBytes, tx, chunk, false, 1, null, txCounts.toMap(), chunksPrev));
+            out.publish(new OutgoingMessage(txChanges, txTables, List.of(tx), txBytes, tx, chunk, false, 1, null, txCounts.toMap(),
+                    chunksPrev));
             chunk++;
             txChanges.clear();
+            txTables.clear();
             txCounts.clear();
             txBytes = 0;
         }
+        addOnce(txTables, change.tableEntry());
         txChanges.add(change.json());
         txBytes += change.size();
         txCounts.add(change.table(), change.op(), 1);
@@ -159,7 +166,8 @@ public final class MessageBatcher implements TransactionSink {
             if (chunk == firstChunk) {
                 firstChunkGoesOut(); // a resumed transaction's first chunk from this session is its last
             }
-            out.publish(new OutgoingMessage(txChanges, txBytes, committed, chunk, true, 1, endLsn, txCounts.toMap(), chunksPrev));
+            out.publish(new OutgoingMessage(txChanges, txTables, List.of(committed), txBytes, committed, chunk, true, 1, endLsn,
+                    txCounts.toMap(), chunksPrev));
             lastPublished = committed.commitLsn();
         } else if (txChanges.isEmpty()) {
             if (pending.isEmpty()) {
@@ -175,6 +183,10 @@ public final class MessageBatcher implements TransactionSink {
                 pendingSince = clock.millis();
             }
             pending.addAll(txChanges);
+            for (byte[] entry : txTables) {
+                addOnce(pendingTables, entry);
+            }
+            pendingTxs.add(committed);
             pendingBytes += txBytes;
             pendingCounts.addAll(txCounts);
             pendingTransactions++;
@@ -198,10 +210,12 @@ public final class MessageBatcher implements TransactionSink {
         if (pending.isEmpty()) {
             return;
         }
-        OutgoingMessage message = new OutgoingMessage(pending, pendingBytes, pendingLastTx, 0, true, pendingTransactions,
-                pendingConfirm, pendingCounts.toMap(), lastPublished);
+        OutgoingMessage message = new OutgoingMessage(pending, pendingTables, pendingTxs, pendingBytes, pendingLastTx, 0, true,
+                pendingTransactions, pendingConfirm, pendingCounts.toMap(), lastPublished);
         lastPublished = pendingLastTx.commitLsn();
         pending.clear();
+        pendingTables.clear();
+        pendingTxs.clear();
         pendingCounts.clear();
         pendingBytes = 0;
         pendingTransactions = 0;
@@ -240,9 +254,23 @@ public final class MessageBatcher implements TransactionSink {
         clearTransaction();
     }
 
+    /** Adds a table entry unless it is there already (the same array: entries are shared, not copied); null adds nothing. */
+    private static void addOnce(List<byte[]> entries, byte[] entry) {
+        if (entry == null) {
+            return;
+        }
+        for (byte[] e : entries) {
+            if (e == entry) {
+                return;
+            }
+        }
+        entries.add(entry);
+    }
+
     private void clearTransaction() {
         tx = null;
         txChanges.clear();
+        txTables.clear();
         txCounts.clear();
         txBytes = 0;
         chunk = 0;
@@ -255,6 +283,8 @@ public final class MessageBatcher implements TransactionSink {
     public void reset() {
         abortTransaction();
         pending.clear();
+        pendingTables.clear();
+        pendingTxs.clear();
         pendingCounts.clear();
         pendingBytes = 0;
         pendingTransactions = 0;

@@ -13,6 +13,8 @@ import java.util.Objects;
  * one chunk of a transaction larger than the batch.
  *
  * @param changes          the encoded changes, in order
+ * @param tables           the compact layout's table entries the changes name (each once); empty for the standard layout
+ * @param transactions     the transactions the changes belong to, in order (the compact layout's entries)
  * @param bytes            their total size
  * @param lastTx           the last transaction in the message (headers and metadata describe it)
  * @param transactionCount how many transactions have changes in this message (1 for a chunk)
@@ -23,11 +25,14 @@ import java.util.Objects;
  *                         this message ({@code Vrsky-Prev-Commit-Lsn}; the same for every chunk of a
  *                         transaction); null when unknown
  */
-public record OutgoingMessage(List<byte[]> changes, long bytes, TxInfo lastTx, int chunk, boolean lastChunk,
-                              int transactionCount, Lsn confirmLsn, Map<TableOp, Integer> counts, Lsn prevCommitLsn) {
+public record OutgoingMessage(List<byte[]> changes, List<byte[]> tables, List<TxInfo> transactions, long bytes, TxInfo lastTx,
+                              int chunk, boolean lastChunk, int transactionCount, Lsn confirmLsn, Map<TableOp, Integer> counts,
+                              Lsn prevCommitLsn) {
 
     public OutgoingMessage {
         changes = List.copyOf(changes);
+        tables = List.copyOf(tables);
+        transactions = List.copyOf(transactions);
         Objects.requireNonNull(lastTx, "lastTx");
         counts = Map.copyOf(counts);
         if (changes.isEmpty()) {

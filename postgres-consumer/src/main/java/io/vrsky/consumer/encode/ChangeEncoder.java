@@ -2,6 +2,7 @@ package io.vrsky.consumer.encode;
 
 import io.vrsky.consumer.pgoutput.PgOutputException;
 import io.vrsky.consumer.pgoutput.TupleView;
+import io.vrsky.core.codec.EnvelopeWriter;
 import io.vrsky.core.codec.JsonBuffer;
 import io.vrsky.core.model.Lsn;
 import io.vrsky.core.model.Operation;
@@ -23,6 +24,7 @@ public final class ChangeEncoder {
 
     private static final byte[] AFTER = ",\"after\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] TOAST = ",\"unchangedToast\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] COMPACT_AFTER_LSN = "\",\"before\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] NO_IMAGES = "null,\"after\":null,\"key\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** For a table without key columns, the placeholder's key holds the columns whose value encodes to at most this. */
     static final int MAX_KEY_VALUE_BYTES = 256;
@@ -37,13 +39,43 @@ public final class ChangeEncoder {
         ALL_COLUMNS
     }
 
+    /**
+     * What a compact-layout change counts for on top of its own bytes besides its table's entry:
+     * its transaction's entry (<code>{"txId":…,"commitLsn":"…","commitTime":"…"}</code> and a comma).
+     */
+    static final int TRANSACTION_ENTRY_BYTES = 96;
+
     private final ValueDecoder values;
+    private final boolean compact;
     private final JsonBuffer out = new JsonBuffer(4096);
     private int[] toast = new int[16];
     private int toastCount;
 
+    /** An encoder of the standard layout's changes. */
     public ChangeEncoder(ValueDecoder values) {
+        this(values, false);
+    }
+
+    /**
+     * @param compact write the compact layout's changes: the table named by its {@code ref}, the
+     *                transaction by its {@code txId} only (their entries go in the message once)
+     */
+    public ChangeEncoder(ValueDecoder values, boolean compact) {
         this.values = values;
+        this.compact = compact;
+    }
+
+    /** Whether this encoder writes the compact layout's changes. */
+    public boolean compact() {
+        return compact;
+    }
+
+    /**
+     * The bytes a change of {@code rel} encoded to {@code json} may add to a message: its own, and in
+     * the compact layout its table's and transaction's entries (when it is the first to name them).
+     */
+    public long footprint(RelationInfo rel, byte[] json) {
+        return compact ? json.length + rel.tableEntry().length + 1 + TRANSACTION_ENTRY_BYTES : json.length;
     }
 
     /**
@@ -53,17 +85,30 @@ public final class ChangeEncoder {
     public static final class TxStrings {
         private final long txId;
         private final byte[] fragment;
+        /** The compact layout's: the txId value and the opening of {@code lsn} (the commit fields are in the transaction's entry). */
+        private final byte[] compactFragment;
+        private final byte[] entry;
 
-        private TxStrings(long txId, byte[] fragment) {
+        private TxStrings(long txId, byte[] fragment, byte[] compactFragment, byte[] entry) {
             this.txId = txId;
             this.fragment = fragment;
+            this.compactFragment = compactFragment;
+            this.entry = entry;
         }
 
         public static TxStrings of(long txId, Lsn commitLsn, Instant commitTime) {
             JsonBuffer b = new JsonBuffer(96);
             b.number(txId).ascii(",\"commitLsn\":\"").lsn(commitLsn.value()).ascii("\",\"commitTime\":\"")
                     .instant(commitTime).ascii("\",\"lsn\":\"");
-            return new TxStrings(txId, b.toByteArray());
+            byte[] fragment = b.toByteArray();
+            b.reset();
+            return new TxStrings(txId, fragment, b.number(txId).ascii(",\"lsn\":\"").toByteArray(),
+                    EnvelopeWriter.transactionEntry(txId, commitLsn, commitTime));
+        }
+
+        /** The compact layout's entry of the transaction in {@code payload.transactions} (shared, not copied). */
+        public byte[] entry() {
+            return entry;
         }
 
         public long txId() {
@@ -125,7 +170,7 @@ public final class ChangeEncoder {
     public Placeholder undecodable(Operation op, String table, TxStrings tx, long lsn, String error) {
         out.reset();
         out.ascii("{\"op\":").string(op.name()).ascii(",\"schema\":null,\"table\":").string(table).ascii(",\"txId\":")
-                .raw(tx.fragment).lsn(lsn).ascii("\",\"columns\":[],\"before\":").raw(NO_IMAGES).ascii("{}")
+                .raw(txFragment(tx)).lsn(lsn).ascii("\",\"columns\":[],\"before\":").raw(NO_IMAGES).ascii("{}")
                 .ascii(",\"unchangedToast\":[],\"undecodable\":{\"error\":").string(error).ascii("}}");
         return new Placeholder(out.toByteArray(), "{}");
     }
@@ -133,7 +178,7 @@ public final class ChangeEncoder {
     /** Writes a placeholder up to and with its {@code unchangedToast}; returns the key's JSON. */
     private String placeholderHead(Operation op, RelationInfo rel, TxStrings tx, long lsn, TupleView keyTuple) {
         out.reset();
-        out.raw(rel.opening(op)).raw(tx.fragment).lsn(lsn).raw(rel.afterLsn()).raw(NO_IMAGES);
+        opening(op, rel, tx, lsn).raw(NO_IMAGES);
         int keyStart = out.length();
         key(rel, keyTuple);
         String key = new String(out.array(), keyStart, out.length() - keyStart, java.nio.charset.StandardCharsets.UTF_8);
@@ -188,7 +233,7 @@ public final class ChangeEncoder {
 
     private void write(Operation op, RelationInfo rel, TxStrings tx, long lsn, Before before, TupleView beforeTuple,
                        TupleView afterTuple) {
-        out.raw(rel.opening(op)).raw(tx.fragment).lsn(lsn).raw(rel.afterLsn());
+        opening(op, rel, tx, lsn);
         if (before == Before.NONE || beforeTuple == null || (before == Before.KEY_COLUMNS && !rel.hasKey())) {
             out.nullValue();
         } else {
@@ -209,6 +254,18 @@ public final class ChangeEncoder {
             out.raw(rel.quotedName(toast[i]));
         }
         out.raw((byte) ']').raw((byte) '}');
+    }
+
+    /** A change up to its {@code before} value: op, table (or its ref), transaction (or its txId), lsn, columns. */
+    private JsonBuffer opening(Operation op, RelationInfo rel, TxStrings tx, long lsn) {
+        if (compact) {
+            return out.raw(rel.compactOpening(op)).raw(tx.compactFragment).lsn(lsn).raw(COMPACT_AFTER_LSN);
+        }
+        return out.raw(rel.opening(op)).raw(tx.fragment).lsn(lsn).raw(rel.afterLsn());
+    }
+
+    private byte[] txFragment(TxStrings tx) {
+        return compact ? tx.compactFragment : tx.fragment;
     }
 
     private void row(RelationInfo rel, TupleView tuple, boolean keysOnly, boolean collectToast) {

@@ -42,6 +42,8 @@ public final class RelationCache {
     private final ColumnCatalog catalog;
     private final ValueDecoder values;
     private final Map<Integer, RelationInfo> relations = new HashMap<>();
+    /** The compact layout's ref of the last relation described: every version of every relation gets its own. */
+    private int lastRef;
 
     public RelationCache(TypeRegistry types, ColumnCatalog catalog, ValueDecoder values) {
         this.types = types;
@@ -90,7 +92,7 @@ public final class RelationCache {
             columns.add(new RelationInfo.Column(c.name(), type, key, row.attnum(), c.typeModifier(), row.sqlType(), row.notNull(),
                     row.defaultExpression(), existingRowsJson(table, c.name(), type, row.missingValue())));
         }
-        RelationInfo info = new RelationInfo(relation.relationId(), table, relation.replicaIdentity(), columns);
+        RelationInfo info = new RelationInfo(++lastRef, relation.relationId(), table, relation.replicaIdentity(), columns);
         relations.put(relation.relationId(), info);
         return info;
     }

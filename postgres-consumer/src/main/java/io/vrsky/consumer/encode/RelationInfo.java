@@ -37,6 +37,7 @@ public final class RelationInfo {
         }
     }
 
+    private final int ref;
     private final int relationId;
     private final TableId table;
     private final char replicaIdentity;
@@ -45,10 +46,22 @@ public final class RelationInfo {
     private final byte[] columnsJson;
     private final byte[][] opening;
     private final byte[] afterLsn;
+    private final byte[][] compactOpening;
+    private final byte[] tableEntry;
     private final byte[][] fieldNames;
     private final byte[][] quotedNames;
 
+    /** A relation whose compact-layout {@link #ref} is 0 (a message that holds no other relation). */
     public RelationInfo(int relationId, TableId table, char replicaIdentity, List<Column> columns) {
+        this(0, relationId, table, replicaIdentity, columns);
+    }
+
+    /**
+     * @param ref what the compact layout's changes call this relation by: different for every
+     *            relation (and every version of one) that may share a message
+     */
+    public RelationInfo(int ref, int relationId, TableId table, char replicaIdentity, List<Column> columns) {
+        this.ref = ref;
         this.relationId = relationId;
         this.table = Objects.requireNonNull(table, "table");
         this.replicaIdentity = replicaIdentity;
@@ -74,6 +87,15 @@ public final class RelationInfo {
                     .ascii(",\"txId\":");
             opening[op.ordinal()] = b.toByteArray();
         }
+        this.compactOpening = new byte[ops.length][];
+        for (Operation op : ops) {
+            b.reset();
+            b.ascii("{\"op\":").string(op.name()).ascii(",\"ref\":").number(ref).ascii(",\"txId\":");
+            compactOpening[op.ordinal()] = b.toByteArray();
+        }
+        b.reset();
+        this.tableEntry = b.ascii("{\"ref\":").number(ref).ascii(",\"schema\":").string(table.schema()).ascii(",\"table\":")
+                .string(table.table()).ascii(",\"columns\":").raw(columnsJson).raw((byte) '}').toByteArray();
         b.reset();
         this.afterLsn = b.ascii("\",\"columns\":").raw(columnsJson).ascii(",\"before\":").toByteArray();
         this.fieldNames = new byte[this.columns.size()][];
@@ -105,6 +127,24 @@ public final class RelationInfo {
         if (c.existingRowsJson() != null) {
             b.ascii(",\"existingRowsValue\":").raw(c.existingRowsJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    /** What the compact layout's changes call this relation by. */
+    public int ref() {
+        return ref;
+    }
+
+    /**
+     * The compact layout's entry of this relation in {@code payload.tables}:
+     * <code>{"ref":N,"schema":…,"table":…,"columns":[…]}</code>.
+     */
+    public byte[] tableEntry() {
+        return tableEntry;
+    }
+
+    /** The start of a compact-layout change of this table up to its txId value: <code>{"op":"&lt;op&gt;","ref":N,"txId":</code>. */
+    public byte[] compactOpening(Operation op) {
+        return compactOpening[op.ordinal()];
     }
 
     public int relationId() {

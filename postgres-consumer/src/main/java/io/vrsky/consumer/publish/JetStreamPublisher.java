@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +73,7 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
     private final NatsSettings settings;
     private final String slot;
     private final EnvelopeWriter writer;
+    private final boolean compact;
     private final Clock clock;
     private final ConsumerMetrics metrics;
     private final int maxInFlight;
@@ -95,6 +98,16 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
 
     public JetStreamPublisher(NatsSettings settings, String slot, String source, Clock clock, ConsumerMetrics metrics,
                               int maxInFlight, long maxInFlightBytes, Duration ackTimeout) {
+        this(settings, slot, source, clock, metrics, maxInFlight, maxInFlightBytes, ackTimeout, false);
+    }
+
+    /**
+     * @param compact write messages in the compact layout ({@code Vrsky-Format: compact}); the
+     *                changes handed to it must be encoded for it
+     */
+    public JetStreamPublisher(NatsSettings settings, String slot, String source, Clock clock, ConsumerMetrics metrics,
+                              int maxInFlight, long maxInFlightBytes, Duration ackTimeout, boolean compact) {
+        this.compact = compact;
         this.settings = settings;
         this.slot = slot;
         this.writer = new EnvelopeWriter(source);
@@ -293,9 +306,14 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
      */
     public void publishSnapshot(SnapshotMessage m, Runnable onAck) {
         String msgId = m.messageId(slot);
-        byte[] body = writer.write(m.metadata(), m.changes(), msgId, clock.instant());
+        byte[] body = m.tableEntry() == null || m.transactionEntry() == null ? writer.write(m.metadata(), m.changes(), msgId, clock.instant())
+                : writer.writeCompact(m.metadata(), List.of(m.tableEntry()), List.of(m.transactionEntry()), m.changes(), msgId,
+                        clock.instant());
         Headers headers = new Headers();
         headers.put(CdcHeaders.MSG_ID, msgId);
+        if (m.tableEntry() != null && m.transactionEntry() != null) {
+            headers.put(CdcHeaders.FORMAT, EnvelopeWriter.COMPACT);
+        }
         headers.put(CdcHeaders.SNAPSHOT, m.header());
         headers.put(CdcHeaders.LAST_CHUNK, m.lastChunk() ? "true" : "false");
         NatsMessage message = NatsMessage.builder().subject(settings.subject()).headers(headers).data(body).build();
@@ -340,9 +358,21 @@ public final class JetStreamPublisher implements MessageSink, DeadLetters, AutoC
     /** The NATS message of {@code m}: the envelope as body, the CDC headers and {@code Nats-Msg-Id}. */
     NatsMessage toNatsMessage(OutgoingMessage m) {
         String msgId = m.messageId(slot);
-        byte[] body = writer.write(m.metadata(), m.changes(), msgId, clock.instant());
+        byte[] body;
+        if (compact) {
+            List<byte[]> transactions = new ArrayList<>(m.transactions().size());
+            for (TxInfo tx : m.transactions()) {
+                transactions.add(EnvelopeWriter.transactionEntry(tx.txId(), tx.commitLsn(), tx.commitTime()));
+            }
+            body = writer.writeCompact(m.metadata(), m.tables(), transactions, m.changes(), msgId, clock.instant());
+        } else {
+            body = writer.write(m.metadata(), m.changes(), msgId, clock.instant());
+        }
         Headers headers = new Headers();
         headers.put(CdcHeaders.MSG_ID, msgId);
+        if (compact) {
+            headers.put(CdcHeaders.FORMAT, EnvelopeWriter.COMPACT);
+        }
         headers.put(CdcHeaders.COMMIT_LSN, m.lastTx().commitLsn().toString());
         headers.put(CdcHeaders.TX_ID, Long.toString(m.lastTx().txId()));
         headers.put(CdcHeaders.CHUNK, Integer.toString(m.chunk()));

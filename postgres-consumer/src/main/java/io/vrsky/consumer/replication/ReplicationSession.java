@@ -97,7 +97,7 @@ final class ReplicationSession implements AutoCloseable, SessionHooks {
         long maxChangeBytes = publisher.maxChangeBytes();
         this.batcher = new MessageBatcher(config.batchSize(), config.batchTimeout(), maxChangeBytes, clock, publisher);
         this.assembler = new TransactionAssembler(new PgOutputDecoder(), new RelationCache(types, catalog, new ValueDecoder()),
-                new TableFilter(config.tables()), new OperationFilter(config.operations()), new ChangeEncoder(new ValueDecoder()),
+                new TableFilter(config.tables()), new OperationFilter(config.operations()), new ChangeEncoder(new ValueDecoder(), config.compactEnvelopes()),
                 maxChangeBytes, batcher, publisher);
         this.assembler.observe(snapshots);
     }

@@ -61,7 +61,7 @@ abstract sealed class Backfill {
         this.owner = owner;
         this.table = table;
         this.name = table.id().toString();
-        this.encoder = new RowEncoder(owner.maxChangeBytes());
+        this.encoder = new RowEncoder(owner.maxChangeBytes(), owner.config().compactEnvelopes());
     }
 
     String table() {
@@ -282,7 +282,7 @@ abstract sealed class Backfill {
             TxStrings tx = Snapshots.txStrings(lsn, owner.clock().instant());
             Publishing publishing = new Publishing();
             Chunker chunker = new Chunker(owner.snapshotId(), table.id(), nextChunk, owner.config().batchSize(), owner.maxChangeBytes(),
-                    lsn, publishing);
+                    lsn, encoder.tableEntry(table), encoder.transactionEntry(tx), publishing);
             try {
                 for (WatermarkWindow.Row row : keep) {
                     chunker.add(encoder.encode(table, tx, lsn.value(), row.json()), row.key(), owner.clock().instant());
@@ -383,7 +383,7 @@ abstract sealed class Backfill {
             TxStrings strings = Snapshots.txStrings(consistentPoint, owner.clock().instant());
             Publishing publishing = new Publishing();
             Chunker chunker = new Chunker(owner.snapshotId(), table.id(), firstChunk, owner.config().batchSize(), owner.maxChangeBytes(),
-                    consistentPoint, publishing);
+                    consistentPoint, encoder.tableEntry(table), encoder.transactionEntry(strings), publishing);
             try {
                 chunker.add(encoder.truncate(table, strings, consistentPoint.value()), null, owner.clock().instant());
                 CopyOut out = new CopyManager(copy.unwrap(BaseConnection.class)).copyOut(KeysetSql.wholeTable(table));

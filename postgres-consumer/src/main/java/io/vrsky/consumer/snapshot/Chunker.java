@@ -25,6 +25,10 @@ final class Chunker {
     private final int batchSize;
     private final long maxBytes;
     private final Lsn consistentLsn;
+    private final byte[] tableEntry;
+    private final byte[] transactionEntry;
+    /** What every message carries besides its rows: the compact layout's two entries. */
+    private final long overhead;
     private final Consumer<Cut> out;
     private int next;
 
@@ -35,19 +39,27 @@ final class Chunker {
     private SnapshotMessage held;
     private List<String> heldKey;
 
-    Chunker(String snapshotId, TableId table, int firstChunk, int batchSize, long maxBytes, Lsn consistentLsn, Consumer<Cut> out) {
+    /**
+     * @param tableEntry       the compact layout's entry of the table, null for the standard layout
+     * @param transactionEntry the compact layout's entry of the rows' transaction fields, null for the standard layout
+     */
+    Chunker(String snapshotId, TableId table, int firstChunk, int batchSize, long maxBytes, Lsn consistentLsn, byte[] tableEntry,
+            byte[] transactionEntry, Consumer<Cut> out) {
         this.snapshotId = snapshotId;
         this.table = table;
         this.next = firstChunk;
         this.batchSize = batchSize;
         this.maxBytes = maxBytes;
         this.consistentLsn = consistentLsn;
+        this.tableEntry = tableEntry;
+        this.transactionEntry = transactionEntry;
+        this.overhead = (tableEntry == null ? 0 : tableEntry.length) + (transactionEntry == null ? 0 : transactionEntry.length);
         this.out = out;
     }
 
     /** Adds a row (or a TRUNCATE) whose key is {@code key} (null for none), read at {@code at}. */
     void add(byte[] json, List<String> key, Instant at) {
-        if (!rows.isEmpty() && (rows.size() >= batchSize || bytes + json.length > maxBytes)) {
+        if (!rows.isEmpty() && (rows.size() >= batchSize || overhead + bytes + json.length > maxBytes)) {
             cut();
         }
         rows.add(json);
@@ -61,7 +73,8 @@ final class Chunker {
     }
 
     private void cut() {
-        SnapshotMessage m = new SnapshotMessage(snapshotId, table, next++, false, rows, bytes, consistentLsn, readAt);
+        SnapshotMessage m = new SnapshotMessage(snapshotId, table, next++, false, rows, bytes, consistentLsn, readAt, tableEntry,
+                transactionEntry);
         rows.clear();
         bytes = 0;
         readAt = null;
@@ -83,7 +96,8 @@ final class Chunker {
         if (held != null) {
             SnapshotMessage m = held;
             if (tableDone) {
-                m = new SnapshotMessage(m.snapshotId(), m.table(), m.chunk(), true, m.changes(), m.bytes(), m.consistentLsn(), m.readAt());
+                m = new SnapshotMessage(m.snapshotId(), m.table(), m.chunk(), true, m.changes(), m.bytes(), m.consistentLsn(), m.readAt(),
+                        m.tableEntry(), m.transactionEntry());
             }
             out.accept(new Cut(m, heldKey, tableDone));
             held = null;

@@ -64,6 +64,7 @@ final class InitialCopy implements AutoCloseable {
     private final int threads;
     private final int batchSize;
     private final long maxBytes;
+    private final boolean compact;
     private final Clock clock;
     private final BlockingQueue<Item> queue;
     private final List<Thread> workers = new ArrayList<>();
@@ -72,7 +73,7 @@ final class InitialCopy implements AutoCloseable {
     private volatile String refusal;
 
     InitialCopy(DataSource source, SessionHooks.Exported exported, String snapshotId, List<SnapshotTable> tables, int parallelism,
-                int batchSize, long maxBytes, Clock clock) {
+                int batchSize, long maxBytes, boolean compact, Clock clock) {
         this.source = source;
         this.exported = exported;
         this.snapshotId = snapshotId;
@@ -80,6 +81,7 @@ final class InitialCopy implements AutoCloseable {
         this.threads = Math.max(1, Math.min(parallelism, tables.size()));
         this.batchSize = batchSize;
         this.maxBytes = maxBytes;
+        this.compact = compact;
         this.clock = clock;
         this.queue = new ArrayBlockingQueue<>(4 * threads);
     }
@@ -116,7 +118,7 @@ final class InitialCopy implements AutoCloseable {
     }
 
     private void work() {
-        RowEncoder encoder = new RowEncoder(maxBytes);
+        RowEncoder encoder = new RowEncoder(maxBytes, compact);
         TxStrings tx = Snapshots.txStrings(exported.consistentPoint(), clock.instant());
         try {
             SnapshotTable t;
@@ -151,7 +153,8 @@ final class InitialCopy implements AutoCloseable {
             put(new Started(table));
             CopyOut out = new CopyManager(c.unwrap(BaseConnection.class)).copyOut(KeysetSql.wholeTable(t));
             boolean[] cut = {false};
-            Chunker chunker = new Chunker(snapshotId, t.id(), 0, batchSize, maxBytes, exported.consistentPoint(), c2 -> {
+            Chunker chunker = new Chunker(snapshotId, t.id(), 0, batchSize, maxBytes, exported.consistentPoint(), encoder.tableEntry(t),
+                    encoder.transactionEntry(tx), c2 -> {
                 cut[0] = true;
                 putUninterruptibly(new Chunk(c2));
             });

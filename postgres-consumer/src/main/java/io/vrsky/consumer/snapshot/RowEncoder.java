@@ -24,13 +24,25 @@ final class RowEncoder {
 
     private static final Logger LOG = LoggerFactory.getLogger(RowEncoder.class);
 
-    private final ChangeEncoder encoder = new ChangeEncoder(new ValueDecoder());
+    private final ChangeEncoder encoder;
     private final CopyRows copyRows = new CopyRows();
     private final TupleView view = new TupleView();
     private final long maxChangeBytes;
 
-    RowEncoder(long maxChangeBytes) {
+    /** @param compact encode the compact layout's changes (their table and transaction entries go in each message once) */
+    RowEncoder(long maxChangeBytes, boolean compact) {
         this.maxChangeBytes = maxChangeBytes;
+        this.encoder = new ChangeEncoder(new ValueDecoder(), compact);
+    }
+
+    /** The compact layout's entry of {@code t} for the messages of its rows; null for the standard layout. */
+    byte[] tableEntry(SnapshotTable t) {
+        return encoder.compact() ? t.relation().tableEntry() : null;
+    }
+
+    /** The compact layout's entry of the snapshot's transaction fields; null for the standard layout. */
+    byte[] transactionEntry(TxStrings tx) {
+        return encoder.compact() ? tx.entry() : null;
     }
 
     /** Reads {@code copyRow} into the view (its key is then {@link #key}); returns the READ change's JSON. */
@@ -43,7 +55,7 @@ final class RowEncoder {
             LOG.warn("a row of {} cannot be converted ({}): it is published as an undecodable placeholder", t.id(), e.getMessage());
             return encoder.undecodable(Operation.READ, t.relation(), tx, lsn, view, e.getMessage()).json();
         }
-        if (json.length > maxChangeBytes) {
+        if (encoder.footprint(t.relation(), json) > maxChangeBytes) {
             ChangeEncoder.Placeholder p = encoder.oversized(Operation.READ, t.relation(), tx, lsn, view, json.length, maxChangeBytes);
             LOG.warn("a row of {} with key {} encodes to {} bytes, more than the {} a message can carry: it is published as an"
                     + " oversized placeholder", t.id(), p.key(), json.length, maxChangeBytes);

@@ -13,11 +13,13 @@ import java.util.Objects;
  * One NATS message of snapshot rows: READ changes (a keyless table's first chunk also its TRUNCATE)
  * of one table, chunk {@code chunk} of snapshot {@code snapshotId}.
  *
- * @param consistentLsn the position the rows are consistent with (the envelope's commitLsn)
- * @param readAt        when the rows were read (the envelope's commitTime)
+ * @param consistentLsn    the position the rows are consistent with (the envelope's commitLsn)
+ * @param readAt           when the rows were read (the envelope's commitTime)
+ * @param tableEntry       the compact layout's entry of the table; null for the standard layout
+ * @param transactionEntry the compact layout's entry of the rows' transaction fields; null for the standard layout
  */
 public record SnapshotMessage(String snapshotId, TableId table, int chunk, boolean lastChunk, List<byte[]> changes, long bytes,
-                              Lsn consistentLsn, Instant readAt) {
+                              Lsn consistentLsn, Instant readAt, byte[] tableEntry, byte[] transactionEntry) {
 
     public SnapshotMessage {
         Objects.requireNonNull(snapshotId, "snapshotId");

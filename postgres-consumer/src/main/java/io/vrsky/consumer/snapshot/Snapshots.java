@@ -239,7 +239,7 @@ public final class Snapshots implements StreamObserver {
         }
         updateProgress();
         InitialCopy copy = new InitialCopy(copySource, exported, id, toCopy, settings.parallelism(), config.batchSize(),
-                maxChangeBytes, clock);
+                maxChangeBytes, config.compactEnvelopes(), clock);
         try {
             copy.start();
             while (true) {

@@ -249,28 +249,36 @@ public final class TransactionAssembler {
             String error = "cannot convert " + op + " on " + rel.table() + " at LSN " + lsn + " (txId " + tx.txId() + "): "
                     + e.getMessage();
             deadLetter(raw, error, n);
-            json = fitting(encoder.undecodable(op, rel, txStrings, lsn.value(), keyTuple, e.getMessage()).json(), op, rel, lsn,
-                    e.getMessage());
-            sink.change(new EncodedChange(rel.table(), op, json));
+            sink.change(fitting(encoder.undecodable(op, rel, txStrings, lsn.value(), keyTuple, e.getMessage()).json(), op, rel, lsn,
+                    e.getMessage()));
             return;
         }
-        if (json.length > maxChangeBytes) {
+        if (encoder.footprint(rel, json) > maxChangeBytes) {
             ChangeEncoder.Placeholder p = encoder.oversized(op, rel, txStrings, lsn.value(), keyTuple, json.length, maxChangeBytes);
             LOG.warn("{} on {} at LSN {} (txId {}) with key {} encodes to {} bytes, more than the {} a message can carry: it is"
                     + " published as an oversized placeholder, and its transaction is not applied by the producer",
                     op, rel.table(), lsn, tx.txId(), p.key(), json.length, maxChangeBytes);
-            json = fitting(p.json(), op, rel, lsn, "the change encodes to " + json.length + " bytes, more than the "
-                    + maxChangeBytes + " a message can carry");
+            sink.change(fitting(p.json(), op, rel, lsn, "the change encodes to " + json.length + " bytes, more than the "
+                    + maxChangeBytes + " a message can carry"));
+            return;
         }
-        sink.change(new EncodedChange(rel.table(), op, json));
+        sink.change(encoded(rel, op, json));
     }
 
-    /** {@code placeholder}, or when even it is too large (a very wide table), one without columns and key. */
-    private byte[] fitting(byte[] placeholder, Operation op, RelationInfo rel, Lsn lsn, String error) {
-        if (placeholder.length <= maxChangeBytes) {
-            return placeholder;
+    /** A change of {@code rel} as the batcher takes it: in the compact layout with its table's entry. */
+    private EncodedChange encoded(RelationInfo rel, Operation op, byte[] json) {
+        return encoder.compact() ? new EncodedChange(rel.table(), op, json, rel.tableEntry()) : new EncodedChange(rel.table(), op, json);
+    }
+
+    /**
+     * {@code placeholder}, or when even it is too large (a very wide table), one without columns and
+     * key, which names its table itself (no table entry).
+     */
+    private EncodedChange fitting(byte[] placeholder, Operation op, RelationInfo rel, Lsn lsn, String error) {
+        if (encoder.footprint(rel, placeholder) <= maxChangeBytes) {
+            return encoded(rel, op, placeholder);
         }
-        return encoder.undecodable(op, rel.table().toString(), txStrings, lsn.value(), error).json();
+        return new EncodedChange(rel.table(), op, encoder.undecodable(op, rel.table().toString(), txStrings, lsn.value(), error).json());
     }
 
     /** The placeholder of a row whose relation is unknown or whose message could not be read. */

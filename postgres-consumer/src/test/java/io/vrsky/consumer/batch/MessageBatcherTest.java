@@ -48,6 +48,36 @@ class MessageBatcherTest {
     }
 
     @Test
+    void shouldGiveEachMessageItsTablesOnceAndItsTransactionsInOrder() throws Exception {
+        MessageBatcher b = batcher(5, 1 << 20);
+        byte[] a = {'{', 'a', '}'};
+        byte[] c = {'{', 'c', '}'};
+        b.begin(tx(1));
+        b.change(new EncodedChange(table, Operation.INSERT, new byte[10], a));
+        b.change(new EncodedChange(table, Operation.INSERT, new byte[10], c));
+        b.change(new EncodedChange(table, Operation.INSERT, new byte[10], a));
+        b.commit(tx(1), end(1));
+        b.begin(tx(2));
+        b.change(new EncodedChange(table, Operation.INSERT, new byte[10], c));
+        b.commit(tx(2), end(2));
+        b.begin(tx(3)); // larger than the batch: chunks, each with its own entries
+        for (int i = 0; i < 7; i++) {
+            b.change(new EncodedChange(table, Operation.INSERT, new byte[10], i < 5 ? a : c));
+        }
+        b.commit(tx(3), end(3));
+
+        assertThat(out.messages).hasSize(3);
+        assertThat(out.messages.get(0).tables()).containsExactly(a, c);
+        assertThat(out.messages.get(0).transactions()).containsExactly(tx(1), tx(2));
+        assertThat(out.messages.get(1).tables()).containsExactly(a);
+        assertThat(out.messages.get(1).transactions()).containsExactly(tx(3));
+        assertThat(out.messages.get(2).tables()).containsExactly(c);
+        assertThat(out.messages.get(2).transactions()).containsExactly(tx(3));
+        assertThat(new EncodedChange(table, Operation.INSERT, new byte[10], a).size()).as("counts the entries")
+                .isGreaterThan(new EncodedChange(table, Operation.INSERT, new byte[10]).size() + a.length);
+    }
+
+    @Test
     void shouldPackWholeTransactionsUntilTheNextOneWouldNotFit() throws Exception {
         MessageBatcher b = batcher(10, 1 << 20);
 
