@@ -55,7 +55,7 @@
 # Results: bench/results/<timestamp>/ (results.tsv, summary.md, logs); the summary is printed.
 # Environment: BENCH_JAVA_OPTS (default: the services' own, VRSKY_JAVA_OPTS in scripts/lib/common.sh;
 # BENCH_CONSUMER_JAVA_OPTS / BENCH_PRODUCER_JAVA_OPTS for one service), BENCH_TIMEOUT (s per reader, default 900),
-# BENCH_CONSUMER_ENV / BENCH_PRODUCER_ENV
+# W3_WARM_SECONDS (W3's warm-up at its own rate instead of 3 s at 200 rows/s), BENCH_CONSUMER_ENV / BENCH_PRODUCER_ENV
 # (extra KEY=VALUE words for the services, e.g. "POSTGRES_INPUT_BATCH_SIZE=1000").
 set -uo pipefail
 
@@ -594,8 +594,13 @@ SQL
       start_consumer pipe_w3 "$STREAM" "$SUBJECT" consumer-w3
       wait_http "http://127.0.0.1:$CONSUMER_HEALTH/health/ready" 60 || die "consumer not ready"
     fi
-    # warm-up: 3 s at 200 rows/s through the whole path, not counted
-    pgbench -h 127.0.0.1 -p "$SRC_PORT" -U postgres -n -f "$WORK/w3.sql" -R 200 -T 3 -c 1 bench >/dev/null 2>&1
+    # warm-up through the whole path, not counted: 3 s at 200 rows/s, or with W3_WARM_SECONDS that
+    # many seconds at the measured rate (a service runs for months; its first seconds are the JIT's)
+    if [ -n "${W3_WARM_SECONDS:-}" ]; then
+      pgbench -h 127.0.0.1 -p "$SRC_PORT" -U postgres -n -f "$WORK/w3.sql" -R "$rate" -T "$W3_WARM_SECONDS" -c 2 -j 2 bench >/dev/null 2>&1
+    else
+      pgbench -h 127.0.0.1 -p "$SRC_PORT" -U postgres -n -f "$WORK/w3.sql" -R 200 -T 3 -c 1 bench >/dev/null 2>&1
+    fi
     local warm; warm=$(psrc -c "SELECT last_value FROM w3_ids")
     pdst "$run" -c "SELECT bench_wait_row('w3', $warm, 60)" >/dev/null
     pgbench -h 127.0.0.1 -p "$SRC_PORT" -U postgres -n -f "$WORK/w3.sql" -R "$rate" -T "$secs" -c 2 -j 2 bench \

@@ -363,8 +363,10 @@ final class DocumentationTest {
         List<String> lines = lines(ENVELOPE_REFERENCE);
         List<String> problems = new ArrayList<>();
         Set<Operation> ops = EnumSet.noneOf(Operation.class);
+        List<String> standardTexts = new ArrayList<>();
         int full = 0;
         int minimal = 0;
+        int compact = 0;
         for (int i = 0; i < lines.size(); i++) {
             String info = lines.get(i).trim();
             if (!info.startsWith("```json")) {
@@ -387,7 +389,18 @@ final class DocumentationTest {
                 problems.add(where + ": the example does not decode: " + e.getMessage());
                 continue;
             }
-            if (info.equals("```json envelope")) {
+            if (info.equals("```json compact-envelope")) {
+                compact++;
+                String encoded = new String(codec.encodeCompact(decoded), StandardCharsets.UTF_8);
+                if (!encoded.equals(text)) {
+                    problems.add(where + ": the compact example is not what EnvelopeCodec writes for it:\n  doc:   " + text
+                            + "\n  codec: " + encoded);
+                }
+                if (!standardTexts.contains(new String(codec.encode(decoded), StandardCharsets.UTF_8))) {
+                    problems.add(where + ": the compact example does not read as any of the standard examples");
+                }
+            } else if (info.equals("```json envelope")) {
+                standardTexts.add(text);
                 full++;
                 decoded.changes().forEach(c -> ops.add(c.op()));
                 String encoded = new String(codec.encode(decoded), StandardCharsets.UTF_8);
@@ -401,6 +414,7 @@ final class DocumentationTest {
         assertThat(problems).as("envelope examples in " + rel(ENVELOPE_REFERENCE)).isEmpty();
         assertThat(full).as("full envelope examples (```json envelope) in " + rel(ENVELOPE_REFERENCE)).isGreaterThanOrEqualTo(6);
         assertThat(minimal).as("minimal envelope examples (```json) in " + rel(ENVELOPE_REFERENCE)).isGreaterThanOrEqualTo(1);
+        assertThat(compact).as("compact envelope examples (```json compact-envelope) in " + rel(ENVELOPE_REFERENCE)).isGreaterThanOrEqualTo(1);
         assertThat(ops).as("operations shown by the full examples").containsAll(EnumSet.allOf(Operation.class));
     }
 
