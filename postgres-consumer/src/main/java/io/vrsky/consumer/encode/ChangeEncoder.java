@@ -41,9 +41,10 @@ public final class ChangeEncoder {
 
     /**
      * What a compact-layout change counts for on top of its own bytes besides its table's entry:
-     * its transaction's entry (<code>{"txId":…,"commitLsn":"…","commitTime":"…"}</code> and a comma).
+     * its transaction's entry (<code>{"txId":…,"commitLsn":"…","commitTime":"…"}</code> and a comma:
+     * at most 20 digits, 17 characters of LSN and 30 of instant, 40 of punctuation and names).
      */
-    static final int TRANSACTION_ENTRY_BYTES = 96;
+    static final int TRANSACTION_ENTRY_BYTES = 128;
 
     private final ValueDecoder values;
     private final boolean compact;
