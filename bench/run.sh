@@ -567,6 +567,12 @@ capture_only() {
     "$rows rows of ${w^^}; baseline = pg_recvlogical; $messages messages, $(calc "$rows / $messages" 1) changes per message"
 }
 
+# within_20ms METRICS_FILE HISTOGRAM: the share of a lag histogram's observations at or under 20 ms, as "N %"
+within_20ms() {
+  awk -v h="$2" 'index($0, h "_bucket{") == 1 && $0 ~ /le="0.02"/ { b = $NF } index($0, h "_count{") == 1 { c = $NF }
+                 END { if (c > 0) printf "%.1f %%", 100 * b / c; else print "-" }' "$1"
+}
+
 # latency: a steady rate into w3, native first, then the pipeline; percentiles from the sink
 steady() {
   local secs=$W3_SECONDS rate=$W3_RATE rows
@@ -619,6 +625,12 @@ SQL
     if [ "$run" = native ]; then
       drop_subscription sub_w3; drop_slot nat_w3
     else
+      # where the time goes: the services' own lag histograms (commit to JetStream's ack, commit to sink commit)
+      curl -s "http://127.0.0.1:$CONSUMER_HEALTH/metrics" >"$WORK/metrics-consumer-w3.log"
+      curl -s "http://127.0.0.1:$PRODUCER_HEALTH/metrics" >"$WORK/metrics-producer-w3.log"
+      log "W3 pipeline: within 20 ms of the commit: $(within_20ms "$WORK/metrics-consumer-w3.log" vrsky_consumer_publish_lag_seconds)" \
+        "published (acknowledged by JetStream), $(within_20ms "$WORK/metrics-producer-w3.log" vrsky_producer_sink_lag_seconds) in the sink" \
+        "(the services' histograms, warm-up included)"
       service_stop consumer; service_stop producer; drop_slot pipe_w3
     fi
   done

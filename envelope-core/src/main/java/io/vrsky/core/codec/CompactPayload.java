@@ -22,10 +22,10 @@ final class CompactPayload {
     private static final String[] TABLE_FIELDS = {"schema", "table", "columns"};
     private static final String[] TRANSACTION_FIELDS = {"commitLsn", "commitTime"};
 
-    private final Map<Integer, JsonNode> tables;
+    private final Map<Long, JsonNode> tables;
     private final Map<Long, JsonNode> transactions;
 
-    private CompactPayload(Map<Integer, JsonNode> tables, Map<Long, JsonNode> transactions) {
+    private CompactPayload(Map<Long, JsonNode> tables, Map<Long, JsonNode> transactions) {
         this.tables = tables;
         this.transactions = transactions;
     }
@@ -40,27 +40,24 @@ final class CompactPayload {
             throw new EnvelopeFormatException("'payload.format' must be \"" + EnvelopeWriter.COMPACT + "\" (the only other layout has no"
                     + " 'format'), was " + format);
         }
-        Map<Integer, JsonNode> tables = new HashMap<>();
-        for (JsonNode entry : entries(payload, "tables")) {
-            JsonNode ref = entry.get("ref");
-            if (ref == null || !ref.canConvertToInt() || !ref.isIntegralNumber()) {
-                throw new EnvelopeFormatException("an entry of 'payload.tables' has no integer 'ref'");
-            }
-            if (tables.put(ref.intValue(), entry) != null) {
-                throw new EnvelopeFormatException("'payload.tables' holds ref " + ref.intValue() + " twice");
-            }
-        }
-        Map<Long, JsonNode> transactions = new HashMap<>();
-        for (JsonNode entry : entries(payload, "transactions")) {
-            JsonNode txId = entry.get("txId");
-            if (txId == null || !txId.isIntegralNumber() || !txId.canConvertToLong()) {
-                throw new EnvelopeFormatException("an entry of 'payload.transactions' has no integer 'txId'");
-            }
-            if (transactions.put(txId.longValue(), entry) != null) {
-                throw new EnvelopeFormatException("'payload.transactions' holds txId " + txId.longValue() + " twice");
-            }
-        }
+        Map<Long, JsonNode> tables = index(payload, "tables", "ref");
+        Map<Long, JsonNode> transactions = index(payload, "transactions", "txId");
         return new CompactPayload(tables, transactions);
+    }
+
+    /** The entries of {@code payload.<field>} by their integer {@code key}; each must have one, and no two the same. */
+    private static Map<Long, JsonNode> index(JsonNode payload, String field, String key) {
+        Map<Long, JsonNode> index = new HashMap<>();
+        for (JsonNode entry : entries(payload, field)) {
+            JsonNode value = entry.get(key);
+            if (value == null || !value.isIntegralNumber() || !value.canConvertToLong()) {
+                throw new EnvelopeFormatException("an entry of 'payload." + field + "' has no integer '" + key + "'");
+            }
+            if (index.put(value.longValue(), entry) != null) {
+                throw new EnvelopeFormatException("'payload." + field + "' holds " + key + " " + value.longValue() + " twice");
+            }
+        }
+        return index;
     }
 
     private static List<JsonNode> entries(JsonNode payload, String field) {
@@ -90,12 +87,12 @@ final class CompactPayload {
     void complete(ObjectNode change, String path) {
         JsonNode ref = change.get("ref");
         if (ref != null && !ref.isNull()) {
-            if (!ref.isIntegralNumber() || !ref.canConvertToInt()) {
+            if (!ref.isIntegralNumber() || !ref.canConvertToLong()) {
                 throw new EnvelopeFormatException("'" + path + ".ref' must be an integer");
             }
-            JsonNode table = tables.get(ref.intValue());
+            JsonNode table = tables.get(ref.longValue());
             if (table == null) {
-                throw new EnvelopeFormatException("'" + path + ".ref' (" + ref.intValue() + ") names no entry of 'payload.tables'");
+                throw new EnvelopeFormatException("'" + path + ".ref' (" + ref.longValue() + ") names no entry of 'payload.tables'");
             }
             copyMissing(table, change, TABLE_FIELDS);
         }

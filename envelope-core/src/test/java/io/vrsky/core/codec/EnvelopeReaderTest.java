@@ -52,8 +52,13 @@ class EnvelopeReaderTest {
 
     @Property(tries = 600)
     void agreesWithTheCodecOnDamagedEnvelopes(@ForAll("envelopes") Envelope envelope, @ForAll long seed) throws Exception {
+        assertSameOutcomeWhenDamaged(CODEC.encode(envelope), seed);
+    }
+
+    /** Damages the envelope at random (1 to 3 mutations, sometimes a field twice): reader and codec still agree. */
+    private void assertSameOutcomeWhenDamaged(byte[] envelope, long seed) throws Exception {
         Random random = new Random(seed);
-        JsonNode root = CODEC.mapper().readTree(CODEC.encode(envelope));
+        JsonNode root = CODEC.mapper().readTree(envelope);
         int mutations = 1 + random.nextInt(3);
         for (int i = 0; i < mutations; i++) {
             mutate(root, random);
@@ -76,17 +81,7 @@ class EnvelopeReaderTest {
 
     @Property(tries = 400)
     void agreesWithTheCodecOnDamagedCompactEnvelopes(@ForAll("envelopes") Envelope envelope, @ForAll long seed) throws Exception {
-        Random random = new Random(seed);
-        JsonNode root = CODEC.mapper().readTree(CODEC.encodeCompact(envelope));
-        int mutations = 1 + random.nextInt(3);
-        for (int i = 0; i < mutations; i++) {
-            mutate(root, random);
-        }
-        String json = CODEC.mapper().writeValueAsString(root);
-        if (random.nextInt(4) == 0) {
-            json = duplicateAField(json, random);
-        }
-        assertSameOutcome(json.getBytes(StandardCharsets.UTF_8));
+        assertSameOutcomeWhenDamaged(CODEC.encodeCompact(envelope), seed);
     }
 
     @Test
