@@ -88,13 +88,15 @@ public final class ChangeEncoder {
         private final byte[] fragment;
         /** The compact layout's: the txId value and the opening of {@code lsn} (the commit fields are in the transaction's entry). */
         private final byte[] compactFragment;
-        private final byte[] entry;
+        private final Lsn commitLsn;
+        private final Instant commitTime;
 
-        private TxStrings(long txId, byte[] fragment, byte[] compactFragment, byte[] entry) {
+        private TxStrings(long txId, byte[] fragment, byte[] compactFragment, Lsn commitLsn, Instant commitTime) {
             this.txId = txId;
             this.fragment = fragment;
             this.compactFragment = compactFragment;
-            this.entry = entry;
+            this.commitLsn = commitLsn;
+            this.commitTime = commitTime;
         }
 
         public static TxStrings of(long txId, Lsn commitLsn, Instant commitTime) {
@@ -103,13 +105,12 @@ public final class ChangeEncoder {
                     .instant(commitTime).ascii("\",\"lsn\":\"");
             byte[] fragment = b.toByteArray();
             b.reset();
-            return new TxStrings(txId, fragment, b.number(txId).ascii(",\"lsn\":\"").toByteArray(),
-                    EnvelopeWriter.transactionEntry(txId, commitLsn, commitTime));
+            return new TxStrings(txId, fragment, b.number(txId).ascii(",\"lsn\":\"").toByteArray(), commitLsn, commitTime);
         }
 
-        /** The compact layout's entry of the transaction in {@code payload.transactions} (shared, not copied). */
+        /** The compact layout's entry of the transaction in {@code payload.transactions} (made on each call). */
         public byte[] entry() {
-            return entry;
+            return EnvelopeWriter.transactionEntry(txId, commitLsn, commitTime);
         }
 
         public long txId() {
